@@ -1,0 +1,48 @@
+"""The HTTP API under /api/v1: flask-smorest blueprints, the generated OpenAPI document and its docs page."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+
+from ..config import Settings
+from . import invoices, orders, tenant
+from .problems import register_prefix_error_handlers
+
+CONFIG_PREFIX = "INVOICING_"
+
+
+class InvoicingApi(Api):
+    """flask-smorest's Api, minus its app-wide error handler: our blueprints answer with problem
+    details themselves, and a host application's own error pages stay its own."""
+
+    def _register_error_handlers(self) -> None:
+        return None
+
+
+def register_api(app: Flask, settings: Settings) -> InvoicingApi:
+    prefix = settings.api_prefix
+    defaults = {
+        "API_TITLE": "Invoicing API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": prefix,
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    }
+    for key, value in defaults.items():
+        app.config.setdefault(CONFIG_PREFIX + key, value)
+    api = InvoicingApi(app, config_prefix=CONFIG_PREFIX, spec_kwargs={
+        "info": {"description": (
+            "Headless invoicing for web shops and POS systems. Authenticate with "
+            "`Authorization: Bearer <api key>`. Errors are RFC 9457 problem details. Money is a decimal "
+            "string. POSTs that create something honour `Idempotency-Key`."
+        )},
+        "security": [{"bearerAuth": []}],
+    })
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    for blueprint in (orders.blp, invoices.blp, tenant.blp, tenant.keys_blp):
+        api.register_blueprint(blueprint, url_prefix=prefix + blueprint.url_prefix)
+    register_prefix_error_handlers(app, (prefix,))
+    return api

@@ -1,0 +1,95 @@
+"""Invoices: the list with filters, one invoice, approving (finalising) and discarding a draft."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import request
+from flask.views import MethodView
+from marshmallow import RAISE
+
+from ..domain.lifecycle import InvoiceStatus
+from ..plugin import current_session
+from ..services import invoices, queries
+from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses
+from .context import current_actor, current_tenant, json_body, load, requires
+from .presenters import invoice_detail, invoice_summary
+from .schemas.output import InvoicePageSchema, InvoiceSchema
+from .schemas.queries import DiscardSchema, InvoiceListQuery
+from .writes import Outcome, run_write
+
+blp = api_blueprint("invoices", "/invoices", "Invoices: drafts, finalised invoices, the back-office queue")
+
+
+@blp.route("")
+class Invoices(MethodView):
+    @requires("backoffice")
+    @blp.arguments(InvoiceListQuery, location="query", unknown=RAISE, as_kwargs=True)
+    @blp.response(200, InvoicePageSchema)
+    @blp.doc(responses=problem_responses(401, 403, 422))
+    def get(self, limit: int, cursor: str | None = None, **filters):
+        """Invoices, newest first, filtered by status, kind, payment status, source, customer and dates"""
+        session = current_session()
+        page, next_cursor = queries.list_invoices(
+            session, current_actor(), queries.InvoiceFilter(**filters), limit=limit, cursor=cursor
+        )
+        return {"items": [invoice_summary(invoice) for invoice in page], "next_cursor": next_cursor}
+
+
+@blp.route("/<uuid:invoice_id>")
+class InvoiceById(MethodView):
+    @requires("checkout")
+    @blp.response(200, InvoiceSchema)
+    @blp.doc(responses=problem_responses(401, 404))
+    def get(self, invoice_id: uuid.UUID):
+        """One invoice with its lines, VAT breakdown and references"""
+        session = current_session()
+        invoice = queries.get_invoice(session, current_actor(), invoice_id)
+        return invoice_detail(invoice, queries.orders_of_invoice(session, invoice.id))
+
+
+@blp.route("/<uuid:invoice_id>/finalize")
+class FinalizeInvoice(MethodView):
+    @requires("backoffice")
+    @blp.response(200, InvoiceSchema)
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER], responses=problem_responses(401, 403, 404, 409, 422))
+    def post(self, invoice_id: uuid.UUID):
+        """Approve a draft: it gets its number, references, invoice date and due date
+
+        Approving an invoice that is already finalised returns it unchanged (a double click never
+        takes a second number); a discarded draft cannot be approved (409).
+        """
+        actor, tenant = current_actor(), current_tenant()
+
+        def work(session):
+            invoice = queries.get_invoice(session, actor, invoice_id, for_update=True)
+            if invoice.status != InvoiceStatus.FINALIZED:
+                invoices.finalize(session, actor, tenant, invoice)
+            return Outcome(200, invoice_detail(invoice, queries.orders_of_invoice(session, invoice.id)))
+
+        return run_write(work, InvoiceSchema())
+
+
+@blp.route("/<uuid:invoice_id>/discard")
+class DiscardInvoice(MethodView):
+    @requires("backoffice")
+    @blp.response(200, InvoiceSchema)
+    @blp.doc(
+        parameters=[IDEMPOTENCY_KEY_HEADER],
+        requestBody={"required": False, "content": {"application/json": {"schema": DiscardSchema}}},
+        responses=problem_responses(401, 403, 404, 409, 422),
+    )
+    def post(self, invoice_id: uuid.UUID):
+        """Discard a draft; a finalised invoice is never discarded (credit it instead)"""
+        actor = current_actor()
+        payload = json_body() if request.get_data(cache=True) else {}
+        options = load(DiscardSchema(), payload)
+
+        def work(session):
+            invoice = queries.get_invoice(session, actor, invoice_id, for_update=True)
+            if invoice.status != InvoiceStatus.DISCARDED:
+                invoices.discard(session, actor, invoice, return_orders=options["return_orders"],
+                                 reason=options.get("reason"))
+            return Outcome(200, invoice_detail(invoice, queries.orders_of_invoice(session, invoice.id)))
+
+        return run_write(work, InvoiceSchema(), payload)

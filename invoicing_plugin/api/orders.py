@@ -1,0 +1,81 @@
+"""POST /orders (checkout intake) and GET /orders/{id}."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import url_for
+from flask.views import MethodView
+
+from ..plugin import current_session, plugin_state
+from ..services import intake, invoices, queries, tenants
+from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses
+from .context import current_actor, current_tenant, json_body, requires
+from .presenters import invoice_detail, order_summary
+from .schemas.orders import OrderRules, OrderSchema, parse_order
+from .schemas.output import OrderResultSchema
+from .writes import Outcome, run_write
+
+blp = api_blueprint("orders", "/orders", "Orders from web shops and POS terminals, and their invoices")
+
+
+@blp.route("")
+class Orders(MethodView):
+    @requires("checkout")
+    @blp.doc(
+        parameters=[IDEMPOTENCY_KEY_HEADER],
+        requestBody={"required": True, "content": {"application/json": {"schema": OrderSchema}}},
+        responses=problem_responses(400, 401, 409, 413, 415, 422),
+    )
+    @blp.response(201, OrderResultSchema, description="Stored; `invoice` is there unless the mode is collect")
+    @blp.alt_response(200, schema=OrderResultSchema, description=(
+        "The order was sent before (same source and external_id, same content): the existing order and "
+        "invoice, never a second one. With different content: 409 `order_exists_with_other_content`."))
+    def post(self):
+        """Send an order to be invoiced
+
+        `invoicing.mode` decides what happens: `immediate` finalises the invoice now (number, reference,
+        dates), `queue` leaves a draft for the back office to approve, `collect` keeps the order ready
+        for a later invoice run. Money, quantities and rates are decimal strings.
+        """
+        actor, tenant = current_actor(), current_tenant()
+        payload = json_body()
+        fingerprint = intake.order_fingerprint(payload)
+
+        def work(session):
+            command = parse_order(payload, order_rules(session, tenant))
+            result = intake.submit_order(session, actor, tenant, command, fingerprint)
+            return Outcome(
+                status=201 if result.created else 200,
+                body=order_result(result.order, result.invoice, [result.order.id]),
+                headers={"Location": url_for("orders.OrderById", order_id=result.order.id)},
+            )
+
+        return run_write(work, OrderResultSchema(), payload)
+
+
+@blp.route("/<uuid:order_id>")
+class OrderById(MethodView):
+    @requires("checkout")
+    @blp.response(200, OrderResultSchema)
+    @blp.doc(responses=problem_responses(401, 404))
+    def get(self, order_id: uuid.UUID):
+        """An order and its invoice (checkout keys see the orders they sent)"""
+        session = current_session()
+        actor = current_actor()
+        order = queries.get_order(session, actor, order_id)
+        invoice = queries.find_invoice(session, actor, order.invoice_id) if order.invoice_id else None
+        order_ids = queries.orders_of_invoice(session, invoice.id) if invoice else []
+        return order_result(order, invoice, order_ids)
+
+
+def order_rules(session, tenant) -> OrderRules:
+    rules = tenants.tenant_rules(session, tenant)
+    return OrderRules(
+        vat_table=rules.vat_table, series_names=rules.series_names, today=invoices.tenant_today(tenant),
+        default_currency=tenant.currency, max_lines=plugin_state().settings.max_lines,
+    )
+
+
+def order_result(order, invoice, order_ids) -> dict:
+    return {"order": order_summary(order), "invoice": invoice_detail(invoice, order_ids) if invoice else None}

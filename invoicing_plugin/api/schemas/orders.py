@@ -1,0 +1,195 @@
+"""The order contract of POST /api/v1/orders: every field problem is reported at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow.experimental.context import Context
+
+from ...domain.identifiers import (
+    finnish_vat_id,
+    normalize_business_id,
+    normalize_einvoice_address,
+    normalize_operator_id,
+    normalize_vat_id,
+)
+from ...domain.lifecycle import InvoicingMode
+from ...domain.orders import LineTax, order_problems
+from ...domain.vat import CATEGORIES, VatTable
+from ...services.intake import priced_line
+from ..fields import (
+    CountryCode,
+    CurrencyCode,
+    DecimalString,
+    Identifier,
+    StrictBoolean,
+    choice,
+    language,
+    text,
+    try_decimal,
+)
+
+MAX_QUANTITY = Decimal("1000000")
+MAX_UNIT_PRICE = Decimal("1000000000")
+
+
+@dataclass(frozen=True)
+class OrderRules:
+    """What validating an order needs to know of its tenant."""
+
+    vat_table: VatTable
+    series_names: frozenset[str]
+    today: date
+    default_currency: str
+    max_lines: int
+
+
+OrderRulesContext = Context[OrderRules]
+
+
+class AddressSchema(Schema):
+    street = text(200)
+    postcode = text(20)
+    city = text(100)
+    country = CountryCode(metadata={"example": "FI"})
+
+
+class CustomerSchema(Schema):
+    type = choice(("organisation", "person"), required=True)
+    name = text(200, required=True)
+    business_id = Identifier(normalize_business_id, metadata={"example": "2617416-4"})
+    vat_id = Identifier(normalize_vat_id, metadata={"example": "FI26174164"})
+    einvoice_address = Identifier(normalize_einvoice_address, metadata={"example": "003726174164"})
+    einvoice_operator = Identifier(normalize_operator_id, metadata={"example": "003721291126"})
+    email = fields.Email(validate=validate.Length(max=254))
+    phone = text(40)
+    language = language()
+    address = fields.Nested(AddressSchema)
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def check_identity(self, data, original, **_):
+        if not isinstance(original, dict):
+            return
+        errors: dict[str, list[str]] = {}
+        country = (original.get("address") or {}).get("country", "FI") if isinstance(
+            original.get("address"), dict) else "FI"
+        if original.get("type") == "organisation":
+            if country == "FI" and not original.get("business_id"):
+                errors["business_id"] = ["is required for a Finnish organisation"]
+            elif not original.get("business_id") and not original.get("vat_id"):
+                errors["vat_id"] = ["is required for an organisation without a Finnish business ID"]
+            business_id, vat_id = data.get("business_id"), data.get("vat_id")
+            if business_id and vat_id and vat_id.startswith("FI") and vat_id != finnish_vat_id(business_id):
+                errors["vat_id"] = [
+                    f"does not match business_id {business_id} (its VAT ID is {finnish_vat_id(business_id)})"
+                ]
+        elif original.get("type") == "person" and original.get("business_id"):
+            errors["business_id"] = ["a person has no business ID; send the customer as an organisation"]
+        if original.get("einvoice_address") and not original.get("einvoice_operator"):
+            errors["einvoice_operator"] = ["is required with einvoice_address: an e-invoice is routed by both"]
+        if original.get("einvoice_operator") and not original.get("einvoice_address"):
+            errors["einvoice_address"] = ["is required with einvoice_operator"]
+        if errors:
+            raise ValidationError(errors)
+
+
+class ContactSchema(Schema):
+    name = text(200)
+    email = fields.Email(validate=validate.Length(max=254))
+    phone = text(40)
+
+
+class OrderLineSchema(Schema):
+    sku = text(64)
+    description = text(500, required=True)
+    quantity = DecimalString(places=6, minimum=-MAX_QUANTITY, maximum=MAX_QUANTITY, nonzero=True, required=True,
+                             metadata={"example": "2"})
+    unit = text(20, metadata={"example": "kg"})
+    unit_price = DecimalString(places=6, minimum=-MAX_UNIT_PRICE, maximum=MAX_UNIT_PRICE, required=True,
+                               metadata={"example": "24.90"})
+    vat_rate = DecimalString(places=3, minimum=Decimal(0), maximum=Decimal(100), required=True,
+                             metadata={"example": "25.5"})
+    vat_category = choice(tuple(CATEGORIES), metadata={
+        "description": "EN 16931 VAT category; S when the rate is above 0, Z for 0 % unless given"})
+    discount_percent = DecimalString(places=4, minimum=Decimal(0), maximum=Decimal(100),
+                                     load_default=Decimal(0), metadata={"example": "0"})
+
+
+class InvoicingSchema(Schema):
+    mode = choice(tuple(InvoicingMode), load_default=InvoicingMode.IMMEDIATE.value, metadata={
+        "description": "immediate: finalise now; queue: a draft for back-office approval; "
+                       "collect: no invoice yet, the order waits for an invoice run"})
+    payment_terms_days = fields.Integer(strict=True, validate=validate.Range(0, 365))
+    series = text(40)
+
+
+class OrderSchema(Schema):
+    source = choice(("webshop", "pos"), required=True)
+    external_id = text(100, required=True, metadata={"example": "WS-10001"})
+    store_id = text(100)
+    terminal_id = text(100)
+    cashier = text(100)
+    customer = fields.Nested(CustomerSchema, required=True)
+    contact = fields.Nested(ContactSchema)
+    buyer_reference = text(100, metadata={"example": "PO-778"})
+    currency = CurrencyCode(metadata={"example": "EUR", "description": "default: the merchant's currency"})
+    prices_include_vat = StrictBoolean(load_default=False)
+    delivery_date = fields.Date(metadata={"description": "date of supply, the tax date; default: today"})
+    notes = text(1000)
+    invoicing = fields.Nested(InvoicingSchema, load_default=lambda: {"mode": InvoicingMode.IMMEDIATE.value})
+    lines = fields.List(fields.Nested(OrderLineSchema), required=True,
+                        validate=validate.Length(min=1, error="an order needs at least one line"))
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def check_pos_fields(self, data, original, **_):
+        if isinstance(original, dict) and original.get("source") == "pos":
+            missing = {name: ["is required for a POS order"]
+                       for name in ("store_id", "terminal_id", "cashier") if not original.get(name)}
+            if missing:
+                raise ValidationError(missing)
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def check_tenant_rules(self, data, original, **_):
+        rules = OrderRulesContext.get(None)
+        if rules is None or not isinstance(original, dict) or not isinstance(original.get("lines"), list):
+            return
+        raw_lines = [line if isinstance(line, dict) else {} for line in original["lines"]]
+        if len(raw_lines) > rules.max_lines:
+            raise ValidationError({"lines": [f"an order may have at most {rules.max_lines} lines"]})
+        taxes = [LineTax(try_decimal(line.get("vat_rate"), 3), line.get("vat_category")) for line in raw_lines]
+        lines = data.get("lines") or []
+        currency = data.get("currency", rules.default_currency if "currency" not in original else None)
+        customer = original.get("customer") if isinstance(original.get("customer"), dict) else {}
+        errors = order_problems(
+            lines=taxes,
+            priced=[priced_line(line) for line in lines] if len(lines) == len(raw_lines) else None,
+            tax_date=data.get("delivery_date") or rules.today,
+            table=rules.vat_table,
+            buyer_has_vat_id=bool(customer.get("vat_id")),
+            currency=currency,
+            prices_include_vat=bool(data.get("prices_include_vat")),
+        )
+        series = (data.get("invoicing") or {}).get("series")
+        if series and series not in rules.series_names:
+            errors["invoicing.series"] = [f"no number series named {series!r}"]
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def apply_tenant_defaults(self, data, **_):
+        rules = OrderRulesContext.get(None)
+        if rules is not None:
+            data.setdefault("currency", rules.default_currency)
+            data.setdefault("delivery_date", rules.today)
+        return data
+
+
+def parse_order(payload: dict, rules: OrderRules) -> dict:
+    """The validated order, or ValidationFailed with every problem found."""
+    from ..context import load
+
+    with OrderRulesContext(rules):
+        return load(OrderSchema(), payload)

@@ -1,0 +1,159 @@
+"""The tenant's own settings, VAT rates, number series and API keys (admin keys only)."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Response
+from flask.views import MethodView
+
+from ..db import Tenant
+from ..domain.vat import VatRate
+from ..plugin import current_session
+from ..services import tenants
+from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses
+from .context import current_actor, current_tenant, json_body, load, requires
+from .schemas.tenants import (
+    ApiKeyCreateSchema,
+    ApiKeyListSchema,
+    ApiKeySchema,
+    NumberSeriesSchema,
+    TenantSchema,
+    TenantSettingsSchema,
+    VatRatesSchema,
+)
+from .writes import Outcome, run_write
+
+blp = api_blueprint("tenant", "/tenant", "The merchant's settings, VAT table and number series (admin keys)")
+keys_blp = api_blueprint("api_keys", "/api-keys", "API keys of the merchant (admin keys)")
+
+
+def tenant_view(session, tenant: Tenant) -> dict:
+    view = tenants.snapshot(tenant)
+    view.update(id=tenant.id, slug=tenant.slug)
+    view["vat_rates"] = [
+        {"rate": rate.rate, "valid_from": rate.valid_from, "valid_to": rate.valid_to}
+        for rate in tenants.vat_table(session, tenant).rates
+    ]
+    view["number_series"] = [
+        {"name": s.name, "prefix": s.prefix, "reference_prefix": s.reference_prefix, "next_number": s.next_number}
+        for s in sorted(tenants.series_by_name(session, tenant.id).values(), key=lambda s: s.name)
+    ]
+    return view
+
+
+@blp.route("")
+class TenantSettings(MethodView):
+    @requires("admin")
+    @blp.response(200, TenantSchema)
+    @blp.doc(responses=problem_responses(401, 403))
+    def get(self):
+        """The merchant's settings"""
+        return tenant_view(current_session(), current_tenant())
+
+    @requires("admin")
+    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": TenantSettingsSchema}}},
+             responses=problem_responses(400, 401, 403, 422))
+    @blp.response(200, TenantSchema)
+    def patch(self):
+        """Change settings: only the fields sent change; every change is audited"""
+        payload = json_body()
+        changes = load(TenantSettingsSchema(), payload)
+        actor, tenant = current_actor(), current_tenant()
+
+        def work(session):
+            tenants.update_settings(session, actor, tenant, changes)
+            return Outcome(200, tenant_view(session, tenant))
+
+        return run_write(work, TenantSchema(), payload)
+
+
+@blp.route("/vat-rates")
+class TenantVatRates(MethodView):
+    @requires("admin")
+    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": VatRatesSchema}}},
+             responses=problem_responses(400, 401, 403, 422))
+    @blp.response(200, TenantSchema)
+    def put(self):
+        """Replace the VAT table: each rate with the dates it is valid (both inclusive, open when null)"""
+        payload = json_body()
+        rates = [VatRate(r["rate"], r.get("valid_from"), r.get("valid_to"))
+                 for r in load(VatRatesSchema(), payload)["vat_rates"]]
+        actor, tenant = current_actor(), current_tenant()
+
+        def work(session):
+            tenants.replace_vat_rates(session, actor, tenant, rates)
+            return Outcome(200, tenant_view(session, tenant))
+
+        return run_write(work, TenantSchema(), payload)
+
+
+@blp.route("/number-series/<string:name>")
+class TenantNumberSeries(MethodView):
+    @requires("admin")
+    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": NumberSeriesSchema}}},
+             responses=problem_responses(400, 401, 403, 409, 422))
+    @blp.response(200, TenantSchema)
+    def put(self, name: str):
+        """Create or change a number series; its next number can be set only before its first invoice"""
+        payload = json_body()
+        values = load(NumberSeriesSchema(), payload)
+        if not 1 <= len(name) <= 40:
+            load(NumberSeriesSchema(), {"name": name})  # reports the bad name as a field problem
+        actor, tenant = current_actor(), current_tenant()
+
+        def work(session):
+            tenants.save_series(session, actor, tenant, name, **values)
+            return Outcome(200, tenant_view(session, tenant))
+
+        return run_write(work, TenantSchema(), payload)
+
+
+@keys_blp.route("")
+class ApiKeys(MethodView):
+    @requires("admin")
+    @keys_blp.response(200, ApiKeyListSchema)
+    @keys_blp.doc(responses=problem_responses(401, 403))
+    def get(self):
+        """The merchant's API keys (never their secrets)"""
+        return {"items": [_key_view(k) for k in tenants.list_api_keys(current_session(), current_actor().tenant_id)]}
+
+    @requires("admin")
+    @keys_blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER],
+                  requestBody={"required": True, "content": {"application/json": {"schema": ApiKeyCreateSchema}}},
+                  responses=problem_responses(400, 401, 403, 422))
+    @keys_blp.response(201, ApiKeySchema)
+    def post(self):
+        """Create a key; its secret is in this response only (a replay under the same Idempotency-Key omits it)"""
+        payload = json_body()
+        values = load(ApiKeyCreateSchema(), payload)
+        actor = current_actor()
+
+        def work(session):
+            key, secret = tenants.create_api_key(session, actor, actor.tenant_id, values["role"], values.get("name", ""))
+            body = _key_view(key)
+            return Outcome(201, {**body, "key": secret}, replay_body=body)
+
+        return run_write(work, ApiKeySchema(), payload)
+
+
+@keys_blp.route("/<uuid:key_id>")
+class ApiKeyById(MethodView):
+    @requires("admin")
+    @keys_blp.response(204)
+    @keys_blp.doc(responses=problem_responses(401, 403, 404))
+    def delete(self, key_id: uuid.UUID):
+        """Revoke a key at once"""
+        actor = current_actor()
+
+        def work(session):
+            tenants.revoke_api_key(session, actor, key_id)
+            return Outcome(204, {})
+
+        response = run_write(work, ApiKeySchema())
+        return Response(status=204) if response.status_code == 204 else response
+
+
+def _key_view(key) -> dict:
+    return {"id": key.id, "role": key.role, "name": key.name, "prefix": key.prefix,
+            "created_at": key.created_at, "revoked_at": key.revoked_at, "key": None}

@@ -1,0 +1,56 @@
+"""Settings, read in one place: explicit config, then the host app's config, then environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    # INVOICING_DATABASE_URL: sqlite:///... (default: a file in the instance folder) or postgresql://...
+    database_url: str
+    # INVOICING_MAX_BODY_BYTES: larger request bodies get 413 before anything is parsed.
+    max_body_bytes: int = 1_048_576
+    # INVOICING_MAX_LINES: lines per order.
+    max_lines: int = 500
+    # INVOICING_IDEMPOTENCY_RETENTION_HOURS: how long a key replays its response. A week, because
+    # POS terminals can be offline for days and then retry what they queued.
+    idempotency_retention_hours: int = 168
+    # INVOICING_LOCK_TIMEOUT_MS: the longest a request waits for a row lock (PostgreSQL) before 409.
+    lock_timeout_ms: int = 10_000
+    # INVOICING_DB_POOL_SIZE: connections per process.
+    db_pool_size: int = 5
+    # INVOICING_API_PREFIX: where the API is mounted.
+    api_prefix: str = "/api/v1"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def idempotency_retention(self) -> timedelta:
+        return timedelta(hours=self.idempotency_retention_hours)
+
+
+def default_database_url(instance_path: str) -> str:
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(instance_path, 'invoicing.sqlite3')}"
+
+
+def load_settings(
+    instance_path: str, *sources: Mapping[str, object] | None, environ: Mapping[str, str] = os.environ
+) -> Settings:
+    """Each setting from the first source that has INVOICING_<NAME>, else the environment, else its default."""
+    values: dict[str, object] = {}
+    for spec in fields(Settings):
+        if spec.name == "extra":
+            continue
+        key = f"INVOICING_{spec.name.upper()}"
+        for source in (*[s for s in sources if s], environ):
+            if key in source and source[key] not in (None, ""):
+                raw = source[key]
+                values[spec.name] = int(raw) if spec.type == "int" else str(raw)
+                break
+    values.setdefault("database_url", default_database_url(instance_path))
+    return Settings(**values)

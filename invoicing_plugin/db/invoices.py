@@ -1,0 +1,112 @@
+"""Invoices, their lines and their VAT breakdown."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, tenant_fk, uuid_pk
+from .sales import Customer, Order
+from .types import ExactDecimal, JsonDocument, UtcDateTime, utcnow
+
+MONEY = ExactDecimal(4)
+
+
+class Invoice(Base):
+    """A draft, or a finalised (numbered, immutable) invoice, credit note or proforma."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        # The backstop of gapless numbering: whatever happens, one number is one invoice.
+        UniqueConstraint("tenant_id", "series", "sequence_number"),
+        UniqueConstraint("tenant_id", "reference"),
+        Index("ix_invoices_tenant_status", "tenant_id", "status", "created_at"),
+        Index("ix_invoices_tenant_customer", "tenant_id", "customer_id", "created_at"),
+        Index("ix_invoices_tenant_invoice_date", "tenant_id", "invoice_date"),
+        Index("ix_invoices_tenant_created", "tenant_id", "created_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    tenant_id: Mapped[uuid.UUID] = tenant_fk()
+    kind: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(12))
+    payment_status: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(String(20))
+    series: Mapped[str] = mapped_column(String(40))
+    sequence_number: Mapped[int | None] = mapped_column(BigInteger)
+    number: Mapped[str | None] = mapped_column(String(60))
+    reference: Mapped[str | None] = mapped_column(String(20))
+    reference_rf: Mapped[str | None] = mapped_column(String(25))
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    prices_include_vat: Mapped[bool] = mapped_column(Boolean)
+    invoice_date: Mapped[date | None] = mapped_column(Date)
+    tax_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    payment_terms_days: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(2))
+    seller: Mapped[dict | None] = mapped_column(JsonDocument)
+    buyer: Mapped[dict] = mapped_column(JsonDocument)
+    contact: Mapped[dict | None] = mapped_column(JsonDocument)
+    buyer_reference: Mapped[str | None] = mapped_column(String(100))
+    notes: Mapped[str | None] = mapped_column(String(1000))
+    total_net: Mapped[Decimal] = mapped_column(MONEY)
+    total_vat: Mapped[Decimal] = mapped_column(MONEY)
+    total_gross: Mapped[Decimal] = mapped_column(MONEY)
+    credited_invoice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoices.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    finalized_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    discarded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        order_by="InvoiceLine.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+    vat_breakdown: Mapped[list[InvoiceVatLine]] = relationship(
+        order_by="InvoiceVatLine.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+    # Relationships also tell the unit of work to insert customers before invoices.
+    customer: Mapped[Customer] = relationship(lazy="select")
+
+
+class InvoiceLine(Base):
+    __tablename__ = "invoice_lines"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    tenant_id: Mapped[uuid.UUID] = tenant_fk()
+    invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"))
+    sku: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal(6))
+    unit: Mapped[str | None] = mapped_column(String(20))
+    unit_price: Mapped[Decimal] = mapped_column(ExactDecimal(6))
+    discount_percent: Mapped[Decimal] = mapped_column(ExactDecimal(4, 8))
+    vat_rate: Mapped[Decimal] = mapped_column(ExactDecimal(3, 6))
+    vat_category: Mapped[str] = mapped_column(String(2))
+    net_amount: Mapped[Decimal] = mapped_column(MONEY)
+    vat_amount: Mapped[Decimal] = mapped_column(MONEY)
+    gross_amount: Mapped[Decimal] = mapped_column(MONEY)
+
+    order: Mapped[Order | None] = relationship(lazy="select")
+
+
+class InvoiceVatLine(Base):
+    """One row of the VAT breakdown: the taxable amount and VAT of one category and rate."""
+
+    __tablename__ = "invoice_vat_lines"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    tenant_id: Mapped[uuid.UUID] = tenant_fk()
+    invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    vat_category: Mapped[str] = mapped_column(String(2))
+    vat_rate: Mapped[Decimal] = mapped_column(ExactDecimal(3, 6))
+    taxable_amount: Mapped[Decimal] = mapped_column(MONEY)
+    vat_amount: Mapped[Decimal] = mapped_column(MONEY)
+    gross_amount: Mapped[Decimal] = mapped_column(MONEY)

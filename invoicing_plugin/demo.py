@@ -1,0 +1,141 @@
+"""The demo: a shop with keys on the configured database, the API on loopback, two orders, their invoices."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+
+import click
+import requests
+from flask import Flask
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from .db import Tenant
+from .db.engine import unit_of_work
+from .db.migrate import upgrade
+from .plugin import plugin_state
+from .services import tenants
+from .services.actors import cli_actor
+
+DEMO_SLUG = "demo-shop"
+
+
+def run_demo(app: Flask, *, port: int, keep_serving: bool) -> None:
+    settings = plugin_state(app).settings
+    upgrade(settings.database_url)
+    checkout_key, backoffice_key = _demo_tenant_and_keys(app)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # keep the demo's output readable
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.port}{settings.api_prefix}"
+    click.echo(f"API running at {base} (OpenAPI: {base}/openapi.json, docs: {base}/docs)\n")
+
+    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    web = _post(base, "/orders", checkout_key, _webshop_order(f"WS-{stamp}"))
+    click.echo("1. Web shop checkout, 'pay by invoice', finalised at once:")
+    click.echo(render_invoice(web["invoice"]))
+
+    pos = _post(base, "/orders", checkout_key, _pos_order(f"POS-{stamp}"))
+    click.echo("2. POS sale left for the back office (a draft, no number yet):")
+    click.echo(render_invoice(pos["invoice"]))
+    approved = _post(base, f"/invoices/{pos['invoice']['id']}/finalize", backoffice_key, None)
+    click.echo("3. The back office approves the POS draft:")
+    click.echo(render_invoice(approved))
+
+    if not keep_serving:
+        server.shutdown()
+        return
+    click.echo("The API keeps running; press Ctrl-C to stop. Try:\n")
+    click.echo(f"  curl -H 'Authorization: Bearer {backoffice_key}' {base}/invoices\n")
+    click.echo(f"checkout key:   {checkout_key}\nbackoffice key: {backoffice_key}")
+    try:
+        while thread.is_alive():
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        server.shutdown()
+
+
+def _demo_tenant_and_keys(app: Flask) -> tuple[str, str]:
+    with app.app_context():
+        session = plugin_state(app).session_factory()
+        with unit_of_work(session):
+            tenant = session.scalar(select(Tenant).where(Tenant.slug == DEMO_SLUG))
+            if tenant is None:
+                tenant = tenants.create_tenant(
+                    session, name="Demo Kahvila Oy", business_id="0737546-2", slug=DEMO_SLUG,
+                    iban="FI4819503000000010", bic="NDEAFIHH", street="Esplanadi 5", postcode="00130",
+                    city="Helsinki", email="laskutus@demokahvila.fi", einvoice_address="003707375462",
+                    einvoice_operator="003721291126",
+                )
+            actor = cli_actor(tenant.id)
+            _, checkout = tenants.create_api_key(session, actor, tenant.id, "checkout", "demo web shop and POS")
+            _, backoffice = tenants.create_api_key(session, actor, tenant.id, "backoffice", "demo back office")
+        session.close()
+    return checkout, backoffice
+
+
+def _post(base: str, path: str, key: str, body: dict | None) -> dict:
+    response = requests.post(base + path, json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    if response.status_code >= 400:
+        raise click.ClickException(f"{path} answered {response.status_code}: {response.text}")
+    return response.json()
+
+
+def _webshop_order(external_id: str) -> dict:
+    return {
+        "source": "webshop", "external_id": external_id,
+        "customer": {"type": "organisation", "name": "Esimerkki Oy", "business_id": "2617416-4",
+                     "vat_id": "FI26174164", "einvoice_address": "003726174164",
+                     "einvoice_operator": "003721291126", "email": "laskut@esimerkki.fi", "language": "fi",
+                     "address": {"street": "Mannerheimintie 1", "postcode": "00100", "city": "Helsinki",
+                                 "country": "FI"}},
+        "contact": {"name": "Matti Meikäläinen", "email": "matti@esimerkki.fi", "phone": "+358401234567"},
+        "buyer_reference": "PO-778", "currency": "EUR", "prices_include_vat": False,
+        "invoicing": {"mode": "immediate", "payment_terms_days": 14},
+        "lines": [
+            {"sku": "COFFEE-1", "description": "Coffee beans 1 kg", "quantity": "2", "unit": "kg",
+             "unit_price": "24.90", "vat_rate": "13.5", "discount_percent": "0"},
+            {"sku": "MUG-2", "description": "Espresso cup", "quantity": "6", "unit": "pcs",
+             "unit_price": "7.90", "vat_rate": "25.5", "discount_percent": "10"},
+        ],
+    }
+
+
+def _pos_order(external_id: str) -> dict:
+    return {
+        "source": "pos", "external_id": external_id, "store_id": "hki-1", "terminal_id": "pos-3",
+        "cashier": "Maija",
+        "customer": {"type": "organisation", "name": "Rakennus Virtanen Oy", "business_id": "2077474-0",
+                     "address": {"street": "Teollisuuskatu 9", "postcode": "00510", "city": "Helsinki"}},
+        "buyer_reference": "Site 12", "prices_include_vat": True,
+        "invoicing": {"mode": "queue"},
+        "lines": [
+            {"description": "Catering coffee, 40 cups", "quantity": "40", "unit": "pcs", "unit_price": "3.20",
+             "vat_rate": "13.5"},
+            {"description": "Cinnamon bun", "quantity": "40", "unit": "pcs", "unit_price": "3.90",
+             "vat_rate": "13.5"},
+        ],
+    }
+
+
+def render_invoice(invoice: dict) -> str:
+    """An invoice from the API as a few lines of text for the terminal."""
+    title = f"Invoice {invoice['number']}" if invoice.get("number") else "Draft invoice"
+    lines = [
+        f"   {title} [{invoice['status']}]  to {invoice['buyer']['name']} ({invoice['buyer'].get('business_id')})",
+    ]
+    if invoice.get("number"):
+        lines.append(f"   reference {invoice['reference']} / {invoice['reference_rf']}, "
+                     f"dated {invoice['invoice_date']}, due {invoice['due_date']}")
+    for line in invoice["lines"]:
+        lines.append(f"     {line['quantity']:>6} x {line['description'][:32]:<32} {line['unit_price']:>9} "
+                     f"{line['vat_rate']:>5} %  {line['gross_amount']:>10}")
+    for group in invoice["vat_breakdown"]:
+        lines.append(f"     VAT {group['vat_rate']:>5} % on {group['taxable_amount']:>10}: {group['vat_amount']:>9}")
+    lines.append(f"     total {invoice['total_net']} + VAT {invoice['total_vat']} = "
+                 f"{invoice['total_gross']} {invoice['currency']}")
+    return "\n".join(lines) + "\n"

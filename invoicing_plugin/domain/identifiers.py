@@ -1,0 +1,194 @@
+"""Finnish and EU identifiers: business ID, VAT ID, e-invoice address and operator, reference numbers.
+
+Each `normalize_*` function returns the canonical form or raises InvalidIdentifier with a message a
+shop developer can act on ("check digit does not match"). The check-digit work is python-stdnum's;
+what stdnum lacks (OVT codes, operator ids, the Finnish 7-3-1 reference) is here.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stdnum import bic, iban
+from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
+from stdnum.fi import ytunnus
+from stdnum.iso7064 import mod_97_10
+from stdnum.util import get_cc_module
+
+
+class InvalidIdentifier(ValueError):
+    """The value is not a valid identifier of its kind; str(error) says why, for a human."""
+
+
+BUSINESS_ID_FORM = "7 digits, a hyphen and a check digit, e.g. 2617416-4"
+
+# Operator (intermediator) ids that are neither OVT codes nor BICs, and the common ones by name.
+# Source: ../shared/reference/finnish-einvoicing.md §4.2 (the TIEKE registry is the authority).
+KNOWN_OPERATORS = {
+    "003721291126": "Maventa",
+    "003723327487": "Apix Messaging",
+    "003710948874": "OpusCapita",
+    "003703575029": "CGI",
+    "003701011385": "Tieto",
+    "003714377140": "Enfo Zender",
+    "003708599126": "Liaison",
+    "003717203971": "Notebeat",
+    "003701150617": "Strålfors",
+    "003714756079": "TeliaSonera",
+    "00885060259470028": "Tradeshift",
+    "BAWCFI22": "Basware",
+    "PAGERO": "Pagero",
+    "FIYAPSOL": "YAP Solutions",
+    "MAVENTA": "Maventa",
+    "OKOYFIHH": "OP",
+    "NDEAFIHH": "Nordea",
+    "DABAFIHH": "Danske Bank",
+    "HELSFIHH": "Aktia / Savings banks / POP",
+    "AABAFI22": "Ålandsbanken",
+    "HANDFIHH": "Handelsbanken",
+    "SBANFIHH": "S-Pankki",
+    "DNBAFIHX": "DNB",
+}
+
+_IBAN_LIKE = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$")
+_GENERIC_ADDRESS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{3,34}$")
+_OVT_SUFFIX = re.compile(r"^[A-Za-z0-9]{0,5}$")
+
+
+def normalize_business_id(value: str) -> str:
+    """Finnish business ID (Y-tunnus) in its printed form '2617416-4'."""
+    compact = re.sub(r"[\s-]", "", value).upper().removeprefix("FI")
+    if len(compact) == 7 and compact.isdigit():
+        compact = "0" + compact  # ids from before 1990 have 6 digits; the official form pads them
+    try:
+        return ytunnus.format(ytunnus.validate(compact))
+    except InvalidChecksum:
+        raise InvalidIdentifier("check digit does not match") from None
+    except ValidationError:
+        raise InvalidIdentifier(f"must be {BUSINESS_ID_FORM}") from None
+
+
+def normalize_vat_id(value: str) -> str:
+    """VAT identification number with its country prefix, compact: 'FI26174164'."""
+    compact = re.sub(r"[\s.-]", "", value).upper()
+    country = compact[:2]
+    if not re.fullmatch(r"[A-Z]{2}", country):
+        raise InvalidIdentifier("must start with a two-letter country code, e.g. FI26174164")
+    try:
+        if country.lower() in eu_vat.MEMBER_STATES or country == "EL":
+            return eu_vat.validate(compact)
+        module = get_cc_module(country.lower(), "vat")
+        if module is not None:
+            module.validate(compact[2:])
+            return compact
+    except InvalidChecksum:
+        raise InvalidIdentifier("check digit does not match") from None
+    except InvalidLength:
+        raise InvalidIdentifier(f"has the wrong length for a {country} VAT number") from None
+    except (InvalidComponent, ValidationError):
+        raise InvalidIdentifier(f"is not a valid {country} VAT number") from None
+    if not re.fullmatch(r"[A-Z]{2}[A-Z0-9]{2,13}", compact):
+        raise InvalidIdentifier("must be a country code followed by 2 to 13 letters or digits")
+    return compact
+
+
+def finnish_vat_id(business_id: str) -> str:
+    """The Finnish VAT number of a business ID: '2617416-4' -> 'FI26174164'."""
+    return "FI" + business_id.replace("-", "")
+
+
+def normalize_einvoice_address(value: str) -> str:
+    """An e-invoice address: an OVT code, an IBAN, or an operator-specific address."""
+    compact = re.sub(r"\s", "", value).upper()
+    if compact.startswith("0037"):
+        return _validate_ovt(compact, "an OVT e-invoice address")
+    if _IBAN_LIKE.match(compact):
+        if not iban.is_valid(compact):
+            raise InvalidIdentifier("looks like an IBAN but its check digits do not match")
+        return compact
+    if not _GENERIC_ADDRESS.match(compact):
+        raise InvalidIdentifier(
+            "must be an OVT code (0037 + business ID digits + optional suffix), an IBAN, "
+            "or an operator address of 4 to 35 letters, digits or . _ : @ -"
+        )
+    return compact
+
+
+def normalize_operator_id(value: str) -> str:
+    """An e-invoice operator (intermediator) id: its OVT code, its BIC, or a known short id."""
+    compact = re.sub(r"\s", "", value).upper()
+    if compact in KNOWN_OPERATORS:
+        return compact
+    if compact.startswith("0037"):
+        return _validate_ovt(compact, "an operator OVT code")
+    if len(compact) in (8, 11) and bic.is_valid(compact):
+        return compact
+    raise InvalidIdentifier(
+        "is not a known e-invoice operator id: use the operator's code, e.g. 003721291126 (Maventa), "
+        "or a bank's BIC, e.g. OKOYFIHH"
+    )
+
+
+def _validate_ovt(compact: str, what: str) -> str:
+    digits, suffix = compact[4:12], compact[12:]
+    if len(digits) != 8 or not digits.isdigit() or not _OVT_SUFFIX.match(suffix):
+        raise InvalidIdentifier(
+            f"is not {what}: 0037, the 8 digits of a business ID and an optional suffix of up to 5 characters"
+        )
+    if not ytunnus.is_valid(digits):
+        raise InvalidIdentifier(f"the business ID in {what} ({digits[:7]}-{digits[7]}) has a wrong check digit")
+    return compact
+
+
+def reference_check_digit(base: str) -> str:
+    """Check digit of a Finnish reference number: weights 7, 3, 1 from the right."""
+    weights = (7, 3, 1)
+    total = sum(int(digit) * weights[i % 3] for i, digit in enumerate(reversed(base)))
+    return str((10 - total % 10) % 10)
+
+
+def finnish_reference(base: str) -> str:
+    """A Finnish national reference number (viitenumero) from 3 to 19 base digits."""
+    if not base.isdigit() or not 3 <= len(base) <= 19 or base[0] == "0":
+        raise InvalidIdentifier("a reference base is 3 to 19 digits without a leading zero")
+    return base + reference_check_digit(base)
+
+
+def is_valid_finnish_reference(reference: str) -> bool:
+    compact = re.sub(r"\s", "", reference)
+    return (
+        compact.isdigit() and 4 <= len(compact) <= 20 and reference_check_digit(compact[:-1]) == compact[-1]
+    )
+
+
+def rf_reference(national_reference: str) -> str:
+    """The ISO 11649 creditor reference built from a Finnish one: '11112' -> 'RF9811112'."""
+    return "RF" + mod_97_10.calc_check_digits(national_reference + "RF") + national_reference
+
+
+def format_finnish_reference(reference: str) -> str:
+    """Printed form, as banks print it: groups of five digits from the right, '12 34561'."""
+    groups = []
+    rest = reference
+    while rest:
+        groups.insert(0, rest[-5:])
+        rest = rest[:-5]
+    return " ".join(groups)
+
+
+def normalize_iban(value: str) -> str:
+    """An IBAN in compact form, 'FI4819503000000010'."""
+    try:
+        return iban.validate(value)
+    except InvalidChecksum:
+        raise InvalidIdentifier("check digits do not match") from None
+    except ValidationError:
+        raise InvalidIdentifier("is not a valid IBAN") from None
+
+
+def normalize_bic(value: str) -> str:
+    compact = re.sub(r"\s", "", value).upper()
+    if not bic.is_valid(compact):
+        raise InvalidIdentifier("is not a valid BIC (8 or 11 characters, e.g. OKOYFIHH)")
+    return compact

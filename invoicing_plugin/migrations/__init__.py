@@ -1,0 +1,1 @@
+"""Alembic migrations of the invoicing schema, for SQLite and PostgreSQL alike."""

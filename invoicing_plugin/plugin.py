@@ -1,0 +1,67 @@
+"""The plugin object: wires settings, the database and the API into a Flask app (standalone or host)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from .config import Settings, load_settings
+from .db.engine import make_engine, make_session_factory
+
+EXTENSION_KEY = "invoicing"
+
+
+@dataclass
+class PluginState:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+
+
+class InvoicingPlugin:
+    """Mount the invoicing API into a Flask app: `InvoicingPlugin(app)` or `plugin.init_app(app)`.
+
+    The plugin keeps its own engine and session instead of a Flask-SQLAlchemy instance: Flask-SQLAlchemy
+    allows one instance per app, and a host shop application usually has its own.
+    """
+
+    def __init__(self, app: Flask | None = None, config: Mapping[str, object] | None = None) -> None:
+        self.config = config
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask, config: Mapping[str, object] | None = None) -> PluginState:
+        settings = load_settings(app.instance_path, config or self.config, app.config)
+        engine = make_engine(
+            settings.database_url, pool_size=settings.db_pool_size, lock_timeout_ms=settings.lock_timeout_ms
+        )
+        state = PluginState(settings, engine, make_session_factory(engine))
+        app.extensions[EXTENSION_KEY] = state
+        app.teardown_appcontext(_close_session)
+
+        from .api import register_api
+
+        register_api(app, settings)
+        return state
+
+
+def plugin_state(app: Flask | None = None) -> PluginState:
+    return (app or current_app).extensions[EXTENSION_KEY]
+
+
+def current_session() -> Session:
+    """The request's session, opened on first use and closed when the app context ends."""
+    session = g.get("_invoicing_session")
+    if session is None:
+        session = g._invoicing_session = plugin_state().session_factory()
+    return session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("_invoicing_session", None)
+    if session is not None:
+        session.close()

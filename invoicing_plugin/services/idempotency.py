@@ -1,0 +1,101 @@
+"""Idempotency-Key handling (DESIGN §8): the same key and body replay the first response.
+
+The key is claimed by an INSERT in the same transaction as the work it protects. On PostgreSQL a
+concurrent request with the same key waits on the unique index until the first commits, then
+finds the stored response and replays it; if the first rolls back, the second does the work. On
+SQLite, BEGIN IMMEDIATE queues the two. A request that waits longer than the lock timeout gets 409.
+Only successful responses are stored: a rejected request leaves no trace and can be retried fixed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from ..db import IdempotencyRecord
+from ..domain.errors import Conflict, ValidationFailed
+
+_KEY_FORM = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+@dataclass(frozen=True)
+class Replay:
+    status: int
+    body: str
+
+
+class IdempotencyMismatch(Conflict):
+    code = "idempotency_key_reused"
+    title = "Idempotency-Key reused with a different request"
+
+
+def fingerprint(method: str, path: str, payload: object) -> str:
+    """SHA-256 of the request in canonical form: key order and white space do not matter."""
+    return canonical_digest(f"{method} {path}", payload)
+
+
+def canonical_digest(label: str, payload: object) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{label}\n{canonical}".encode()).hexdigest()
+
+
+def dialect_insert(session: Session, model):
+    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
+
+
+def claim(
+    session: Session, tenant_id: uuid.UUID, key: str, request: str, request_fingerprint: str,
+    retention: timedelta,
+) -> int | Replay:
+    """The new record's id when this request is the first with the key, else the response to replay."""
+    if not _KEY_FORM.match(key):
+        raise ValidationFailed({"Idempotency-Key": ["must be 1 to 255 visible ASCII characters"]})
+    for _ in range(2):
+        new_id = session.execute(
+            dialect_insert(session, IdempotencyRecord)
+            .values(tenant_id=tenant_id, key=key, request=request, fingerprint=request_fingerprint,
+                    created_at=datetime.now(UTC))
+            .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
+            .returning(IdempotencyRecord.id)
+        ).scalar()
+        if new_id is not None:
+            return new_id
+        existing = session.execute(
+            select(IdempotencyRecord).where(IdempotencyRecord.tenant_id == tenant_id, IdempotencyRecord.key == key)
+        ).scalar_one()
+        if existing.created_at >= datetime.now(UTC) - retention:
+            break
+        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == existing.id))
+    if existing.request != request or existing.fingerprint != request_fingerprint:
+        raise IdempotencyMismatch(
+            "this Idempotency-Key was used for a different request; use a new key for a new request"
+        )
+    if existing.response_status is None:  # only if a writer ever commits a claim without its response
+        raise Conflict("a request with this Idempotency-Key is still in progress; retry shortly",
+                       code="idempotency_key_in_use")
+    return Replay(existing.response_status, existing.response_body or "")
+
+
+def complete(session: Session, record_id: int, status: int, body: str) -> None:
+    session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.id == record_id)
+        .values(response_status=status, response_body=body)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def purge_expired(session: Session, retention: timedelta) -> int:
+    result = session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < datetime.now(UTC) - retention)
+    )
+    return result.rowcount

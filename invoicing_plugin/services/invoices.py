@@ -1,0 +1,164 @@
+"""Invoices: drafts from orders, finalisation (number, references, dates), discarding, reads."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..db import Customer, Invoice, InvoiceLine, InvoiceVatLine, Order, Tenant
+from ..domain.errors import ValidationFailed
+from ..domain.lifecycle import (
+    InvoiceKind,
+    InvoiceStatus,
+    OrderStatus,
+    PaymentStatus,
+    check_invoice_transition,
+    check_order_transition,
+)
+from ..domain.money import PricedLine, compute_totals
+from ..domain.orders import LineTax, vat_problems
+from . import audit
+from .actors import Actor
+from .numbering import take_next_number
+from .tenants import vat_table
+
+BUYER_FIELDS = (
+    "type", "name", "business_id", "vat_id", "einvoice_address", "einvoice_operator", "email", "phone",
+    "language", "street", "postcode", "city", "country",
+)
+SELLER_FIELDS = (
+    "name", "business_id", "vat_id", "iban", "bic", "street", "postcode", "city", "country", "email",
+    "phone", "einvoice_address", "einvoice_operator",
+)
+
+
+def tenant_today(tenant: Tenant) -> date:
+    """Invoice dates are the merchant's calendar day, not the server's."""
+    return datetime.now(ZoneInfo(tenant.timezone)).date()
+
+
+def draft_from_orders(
+    session: Session, actor: Actor, tenant: Tenant, orders: list[Order], customer: Customer,
+    kind: InvoiceKind = InvoiceKind.INVOICE,
+) -> Invoice:
+    """A draft invoice of one customer's orders (one order now; an invoice run collects several)."""
+    first = orders[0]
+    order_lines = [(order, line) for order in orders for line in order.lines]
+    totals = compute_totals(
+        [PricedLine(ln.quantity, ln.unit_price, ln.vat_rate, ln.vat_category, ln.discount_percent)
+         for _, ln in order_lines],
+        first.currency,
+        first.prices_include_vat,
+    )
+    invoice = Invoice(
+        id=uuid.uuid4(),
+        tenant_id=tenant.id,
+        kind=kind,
+        status=InvoiceStatus.DRAFT,
+        payment_status=PaymentStatus.UNPAID,
+        source=first.source if all(o.source == first.source for o in orders) else None,
+        series=first.series or tenant.default_series,
+        customer=customer,
+        currency=first.currency,
+        prices_include_vat=first.prices_include_vat,
+        tax_date=max(o.delivery_date for o in orders),
+        payment_terms_days=first.payment_terms_days if first.payment_terms_days is not None
+        else tenant.payment_terms_days,
+        language=customer.language or tenant.default_language,
+        buyer={field: getattr(customer, field) for field in BUYER_FIELDS},
+        contact=first.contact,
+        buyer_reference=first.buyer_reference,
+        notes=first.notes,
+        total_net=totals.net,
+        total_vat=totals.vat,
+        total_gross=totals.gross,
+    )
+    invoice.lines = [
+        InvoiceLine(
+            id=uuid.uuid4(), tenant_id=tenant.id, position=position, order=order, sku=line.sku,
+            description=line.description, quantity=line.quantity, unit=line.unit, unit_price=line.unit_price,
+            discount_percent=line.discount_percent, vat_rate=line.vat_rate, vat_category=line.vat_category,
+            net_amount=amounts.net, vat_amount=amounts.vat, gross_amount=amounts.gross,
+        )
+        for position, ((order, line), amounts) in enumerate(zip(order_lines, totals.lines, strict=True), start=1)
+    ]
+    invoice.vat_breakdown = [
+        InvoiceVatLine(
+            id=uuid.uuid4(), tenant_id=tenant.id, position=position, vat_category=group.category,
+            vat_rate=group.rate, taxable_amount=group.taxable_amount, vat_amount=group.vat_amount,
+            gross_amount=group.gross_amount,
+        )
+        for position, group in enumerate(totals.vat_breakdown, start=1)
+    ]
+    session.add(invoice)
+    for order in orders:
+        check_order_transition(OrderStatus(order.status), OrderStatus.AWAITING_APPROVAL)
+        order.status = OrderStatus.AWAITING_APPROVAL
+        order.invoice = invoice
+    audit.record(session, actor, "invoice.drafted", "invoice", invoice.id, after=_state(invoice))
+    return invoice
+
+
+def finalize(session: Session, actor: Actor, tenant: Tenant, invoice: Invoice) -> Invoice:
+    """Number, reference, dates and the seller's details: the draft becomes an immutable invoice."""
+    check_invoice_transition(InvoiceStatus(invoice.status), InvoiceStatus.FINALIZED)
+    problems = vat_problems(
+        (LineTax(line.vat_rate.normalize(), line.vat_category) for line in invoice.lines),
+        invoice.tax_date, vat_table(session, tenant), bool(invoice.buyer.get("vat_id")),
+    )
+    if problems:  # the VAT table changed since the draft was made
+        raise ValidationFailed(problems)
+    before = _state(invoice)
+    # Persist the draft's rows before the counter lock is taken, so the lock is held only briefly.
+    session.flush()
+    issued = take_next_number(session, tenant.id, invoice.series)
+    today = tenant_today(tenant)
+    invoice.status = InvoiceStatus.FINALIZED
+    invoice.sequence_number = issued.sequence_number
+    invoice.number = issued.number
+    invoice.reference = issued.reference
+    invoice.reference_rf = issued.reference_rf
+    invoice.invoice_date = today
+    invoice.due_date = today + timedelta(days=invoice.payment_terms_days)
+    invoice.seller = {field: getattr(tenant, field) for field in SELLER_FIELDS}
+    invoice.finalized_at = datetime.now(UTC)
+    for order in _orders_of(session, invoice):
+        check_order_transition(OrderStatus(order.status), OrderStatus.INVOICED)
+        order.status = OrderStatus.INVOICED
+    audit.record(session, actor, "invoice.finalized", "invoice", invoice.id, before=before, after=_state(invoice))
+    return invoice
+
+
+def discard(
+    session: Session, actor: Actor, invoice: Invoice, *, return_orders: bool = False, reason: str | None = None
+) -> Invoice:
+    """Throw a draft away; its orders are cancelled, or returned to wait for invoicing."""
+    check_invoice_transition(InvoiceStatus(invoice.status), InvoiceStatus.DISCARDED)
+    before = _state(invoice)
+    invoice.status = InvoiceStatus.DISCARDED
+    invoice.discarded_at = datetime.now(UTC)
+    target = OrderStatus.READY_FOR_INVOICING if return_orders else OrderStatus.CANCELLED
+    for order in _orders_of(session, invoice):
+        check_order_transition(OrderStatus(order.status), target)
+        order.status = target
+        if return_orders:
+            order.invoice = None
+    audit.record(session, actor, "invoice.discarded", "invoice", invoice.id, before=before,
+                 after={**_state(invoice), "orders": target.value, "reason": reason})
+    return invoice
+
+
+def _orders_of(session: Session, invoice: Invoice) -> list[Order]:
+    return list(session.scalars(select(Order).where(Order.invoice_id == invoice.id)))
+
+
+def _state(invoice: Invoice) -> dict:
+    return {
+        "status": invoice.status, "number": invoice.number, "reference": invoice.reference,
+        "total_gross": str(invoice.total_gross), "currency": invoice.currency,
+        "invoice_date": invoice.invoice_date.isoformat() if invoice.invoice_date else None,
+    }

@@ -1,0 +1,51 @@
+"""Gapless invoice numbers per (tenant, series) and the reference numbers derived from them (DESIGN §5)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from ..db import NumberSeries
+from ..domain.errors import ValidationFailed
+from ..domain.identifiers import finnish_reference, rf_reference
+
+
+@dataclass(frozen=True)
+class IssuedNumber:
+    series: str
+    sequence_number: int
+    number: str
+    reference: str
+    reference_rf: str
+
+
+def take_next_number(session: Session, tenant_id: uuid.UUID, series: str) -> IssuedNumber:
+    """Take the series' next number inside the caller's transaction.
+
+    The UPDATE locks the counter row until the transaction ends (the same lock as SELECT ... FOR
+    UPDATE, in one round trip; on SQLite the whole database is already locked by BEGIN IMMEDIATE).
+    A concurrent finaliser waits, then reads the committed counter; a rolled-back finalisation
+    returns its number with it. Nothing like a sequence, which never rolls back, is involved.
+    Call it as late as possible in the transaction: the lock serialises finalisations of a series.
+    """
+    row = session.execute(
+        update(NumberSeries)
+        .where(NumberSeries.tenant_id == tenant_id, NumberSeries.name == series)
+        .values(next_number=NumberSeries.next_number + 1)
+        .returning(NumberSeries.next_number, NumberSeries.prefix, NumberSeries.reference_prefix)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if row is None:
+        raise ValidationFailed({"series": [f"no number series named {series!r}"]})
+    taken = row.next_number - 1
+    national = finnish_reference(f"{row.reference_prefix}{taken:02d}")
+    return IssuedNumber(
+        series=series,
+        sequence_number=taken,
+        number=f"{row.prefix}{taken}",
+        reference=national,
+        reference_rf=rf_reference(national),
+    )
