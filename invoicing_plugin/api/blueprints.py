@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from .context import authenticate
+from .context import authenticate, end_transaction
 from .problems import register_blueprint_error_handlers
 
 IDEMPOTENCY_KEY_HEADER = {
@@ -27,6 +27,7 @@ def api_blueprint(name: str, url_prefix: str, description: str) -> Blueprint:
     # Hooks are attached here, once per blueprint object, not per app that registers it.
     blueprint = Blueprint(name, __name__, url_prefix=url_prefix, description=description)
     blueprint.before_request(authenticate)
+    blueprint.teardown_request(end_transaction)
     register_blueprint_error_handlers(blueprint)
     return blueprint
 

@@ -25,12 +25,23 @@ def authenticate() -> None:
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("send the API key as 'Authorization: Bearer <key>'")
-    found = tenants.authenticate(current_session(), secret.strip())
+    session = current_session()
+    found = tenants.authenticate(session, secret.strip())
+    # End the read at once: the work's own transaction starts later (on SQLite, BEGIN IMMEDIATE
+    # takes the write lock, which parsing and validating the body need not hold).
+    session.commit()
     if found is None:
         raise Unauthorized("the API key is not valid or has been revoked")
     key, tenant = found
     g.invoicing_actor = tenants.actor_for(key)
     g.invoicing_tenant = tenant
+
+
+def end_transaction(_exc: BaseException | None = None) -> None:
+    """teardown_request of every API blueprint: no request leaves a transaction (or a lock) open."""
+    session = g.get("_invoicing_session")
+    if session is not None and session.in_transaction():
+        session.rollback()
 
 
 def current_actor() -> Actor:

@@ -38,14 +38,18 @@ def make_engine(url: str, *, pool_size: int = 5, lock_timeout_ms: int = 10_000, 
     )
 
 
-def _tune_sqlite(engine: Engine) -> None:
-    """WAL for concurrent readers, and BEGIN IMMEDIATE so writers queue instead of deadlocking.
+# Execution option a unit of work sets on its connection: on SQLite, take the write lock at BEGIN.
+WRITE_INTENT = {"invoicing_write": True}
 
-    pysqlite's own transaction handling starts transactions lazily and as DEFERRED: two requests that
-    both read then write would each hold a read lock and one fails with 'database is locked'. Taking
-    the write lock at BEGIN makes the second wait (busy timeout) and then see the first's commit,
-    which is what idempotency replay and gapless numbering need (SQLAlchemy docs, "pysqlite
-    serializable isolation").
+
+def _tune_sqlite(engine: Engine) -> None:
+    """WAL so reads never block writes, and BEGIN IMMEDIATE for units of work so writers queue.
+
+    pysqlite starts transactions lazily and DEFERRED: two requests that both read then write would each
+    hold a read snapshot and one fails with 'database is locked'. A unit of work takes the write lock
+    at BEGIN instead, so the second waits (busy timeout) and then sees the first's commit, which is
+    what idempotency replay and gapless numbering need. Plain reads stay DEFERRED and run alongside.
+    (SQLAlchemy docs, "pysqlite serializable isolation / savepoints / transactional DDL".)
     """
 
     @event.listens_for(engine, "connect")
@@ -61,7 +65,8 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        write = connection.get_execution_options().get("invoicing_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -72,6 +77,8 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 @contextmanager
 def unit_of_work(session: Session) -> Iterator[Session]:
     """One transaction: commit when the block succeeds, roll back when it raises."""
+    if not session.in_transaction():
+        session.connection(execution_options=WRITE_INTENT)
     try:
         yield session
         session.commit()

@@ -103,7 +103,7 @@ def normalize_einvoice_address(value: str) -> str:
     compact = re.sub(r"\s", "", value).upper()
     if compact.startswith("0037"):
         return _validate_ovt(compact, "an OVT e-invoice address")
-    if _IBAN_LIKE.match(compact):
+    if _IBAN_LIKE.match(compact) and _has_iban_structure(compact):
         if not iban.is_valid(compact):
             raise InvalidIdentifier("looks like an IBAN but its check digits do not match")
         return compact
@@ -128,6 +128,11 @@ def normalize_operator_id(value: str) -> str:
         "is not a known e-invoice operator id: use the operator's code, e.g. 003721291126 (Maventa), "
         "or a bank's BIC, e.g. OKOYFIHH"
     )
+
+
+def _has_iban_structure(compact: str) -> bool:
+    """A known country's IBAN length and layout, whatever its check digits (so typos are caught)."""
+    return iban.is_valid(compact[:2] + iban.calc_check_digits(compact) + compact[4:])
 
 
 def _validate_ovt(compact: str, what: str) -> str:

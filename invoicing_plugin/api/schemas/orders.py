@@ -165,7 +165,7 @@ class OrderSchema(Schema):
         customer = original.get("customer") if isinstance(original.get("customer"), dict) else {}
         errors = order_problems(
             lines=taxes,
-            priced=[priced_line(line) for line in lines] if len(lines) == len(raw_lines) else None,
+            priced=[priced_line(line) for line in lines] if _all_readable(lines, raw_lines) else None,
             tax_date=data.get("delivery_date") or rules.today,
             table=rules.vat_table,
             buyer_has_vat_id=bool(customer.get("vat_id")),
@@ -185,6 +185,12 @@ class OrderSchema(Schema):
             data.setdefault("currency", rules.default_currency)
             data.setdefault("delivery_date", rules.today)
         return data
+
+
+def _all_readable(lines: list[dict], raw_lines: list[dict]) -> bool:
+    """marshmallow keeps the valid fields of an invalid line; totals need every amount of every line."""
+    needed = ("quantity", "unit_price", "vat_rate", "discount_percent")
+    return len(lines) == len(raw_lines) and all(all(key in line for key in needed) for line in lines)
 
 
 def parse_order(payload: dict, rules: OrderRules) -> dict:

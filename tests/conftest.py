@@ -1,0 +1,188 @@
+"""Shared fixtures: every database test runs on SQLite and, when INVOICING_TEST_DATABASE_URL is set, on PostgreSQL.
+
+Each test gets an empty, fully migrated database: a copy of a migrated SQLite file, or the PostgreSQL
+test database truncated. CI sets CI=true; then a missing or unreachable PostgreSQL fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
+
+from invoicing_plugin import create_app
+from invoicing_plugin.db import Base
+from invoicing_plugin.db.engine import normalize_url, unit_of_work
+from invoicing_plugin.db.migrate import upgrade
+from invoicing_plugin.plugin import plugin_state
+from invoicing_plugin.services import tenants
+from invoicing_plugin.services.actors import cli_actor
+
+PG_URL = os.environ.get("INVOICING_TEST_DATABASE_URL")
+ENGINES = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def pytest_sessionstart(session):
+    if os.environ.get("CI", "").lower() in ("1", "true") and not PG_URL:
+        pytest.exit("CI must run the suite on PostgreSQL too: set INVOICING_TEST_DATABASE_URL", returncode=3)
+    if PG_URL:
+        try:
+            engine = create_engine(normalize_url(PG_URL))
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            engine.dispose()
+        except Exception as error:  # noqa: BLE001 - any failure here means "not reachable"
+            pytest.exit(f"PostgreSQL at INVOICING_TEST_DATABASE_URL is not reachable: {error}", returncode=3)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated() -> str:
+    engine = create_engine(normalize_url(PG_URL))
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade(PG_URL)
+    return PG_URL
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = create_engine(normalize_url(url))
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request, tmp_path) -> str:
+    """An empty, migrated database of each engine."""
+    if request.param == "sqlite":
+        path = tmp_path / "invoicing.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_migrated")
+    _truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+def engine_name(database_url) -> str:
+    return "postgresql" if database_url.startswith("postgres") else "sqlite"
+
+
+@pytest.fixture
+def app(database_url):
+    application = create_app({"INVOICING_DATABASE_URL": database_url, "TESTING": True})
+    yield application
+    plugin_state(application).engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app):
+    """A session outside any request, for arranging and inspecting data (no app context: requests get their own)."""
+    db = plugin_state(app).session_factory()
+    yield db
+    db.close()
+
+
+@dataclass
+class Shop:
+    """A tenant with one key of each role."""
+
+    tenant_id: uuid.UUID
+    slug: str
+    checkout: str
+    backoffice: str
+    admin: str
+
+    def auth(self, role: str = "checkout") -> dict[str, str]:
+        return {"Authorization": f"Bearer {getattr(self, role)}"}
+
+
+def make_shop(app, name: str = "Kahvila Oy", business_id: str = "0737546-2") -> Shop:
+    with app.app_context():
+        db = plugin_state(app).session_factory()
+        with unit_of_work(db):
+            tenant = tenants.create_tenant(
+                db, name=name, business_id=business_id, iban="FI4819503000000010", bic="NDEAFIHH",
+                street="Esplanadi 5", postcode="00130", city="Helsinki",
+            )
+            actor = cli_actor(tenant.id)
+            keys = {role: tenants.create_api_key(db, actor, tenant.id, role)[1]
+                    for role in ("checkout", "backoffice", "admin")}
+        db.close()
+    return Shop(tenant.id, tenant.slug, **keys)
+
+
+@pytest.fixture
+def shop(app) -> Shop:
+    return make_shop(app)
+
+
+@pytest.fixture
+def other_shop(app) -> Shop:
+    return make_shop(app, name="Toinen Kauppa Oy", business_id="2077474-0")
+
+
+def order_payload(external_id: str = "WS-10001", **overrides) -> dict:
+    """The contract example of the issue, with overrides."""
+    payload = {
+        "source": "webshop", "external_id": external_id,
+        "customer": {"type": "organisation", "name": "Esimerkki Oy", "business_id": "2617416-4",
+                     "vat_id": "FI26174164", "einvoice_address": "003726174164",
+                     "einvoice_operator": "003721291126", "email": "laskut@esimerkki.fi", "language": "fi",
+                     "address": {"street": "Mannerheimintie 1", "postcode": "00100", "city": "Helsinki",
+                                 "country": "FI"}},
+        "contact": {"name": "Matti Meikäläinen", "email": "matti@esimerkki.fi", "phone": "+358401234567"},
+        "buyer_reference": "PO-778", "currency": "EUR", "prices_include_vat": False,
+        "invoicing": {"mode": "immediate", "payment_terms_days": 14},
+        "lines": [{"sku": "COFFEE-1", "description": "Coffee beans 1 kg", "quantity": "2", "unit": "kg",
+                   "unit_price": "24.90", "vat_rate": "13.5", "discount_percent": "0"}],
+    }
+    payload.update(overrides)
+    return payload
+
+
+def pos_payload(external_id: str = "POS-1", **overrides) -> dict:
+    payload = order_payload(external_id, source="pos", store_id="hki-1", terminal_id="pos-3", cashier="Maija")
+    payload.update(overrides)
+    return payload
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    """The app served over real HTTP on a loopback port (threaded, like a small production server)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def http() -> Iterator[requests.Session]:
+    with requests.Session() as session:
+        yield session
