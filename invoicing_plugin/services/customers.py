@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from ..db import Customer
+from .idempotency import dialect_insert
 
 # What an order may tell us about its customer; a field the order leaves out keeps its remembered value.
 REMEMBERED = (
@@ -20,11 +23,14 @@ def resolve_customer(session: Session, tenant_id: uuid.UUID, details: dict) -> C
     """The tenant's customer for these details, created or updated.
 
     Organisations are matched by business ID, or by VAT ID when they have none (foreign companies);
-    persons by name and email, and never with an organisation. The partial unique indexes on
-    (tenant, business_id) and (tenant, vat_id) keep two concurrent first orders from creating two
-    customers: the loser's transaction fails and the request is retried by the caller.
+    persons by name and email, and never with an organisation. A new organisation is inserted with
+    ON CONFLICT DO NOTHING on its partial unique index: when two first orders of one company race,
+    the second insert waits for the first and then finds its row, instead of failing.
     """
     customer = _find(session, tenant_id, details)
+    if customer is None and details["type"] == "organisation":
+        _insert_if_absent(session, tenant_id, details)
+        customer = _find(session, tenant_id, details)
     if customer is None:
         customer = Customer(id=uuid.uuid4(), tenant_id=tenant_id, type=details["type"])
         session.add(customer)
@@ -33,6 +39,20 @@ def resolve_customer(session: Session, tenant_id: uuid.UUID, details: dict) -> C
         if value is not None and getattr(customer, field) != value:
             setattr(customer, field, value)
     return customer
+
+
+def _insert_if_absent(session: Session, tenant_id: uuid.UUID, details: dict) -> None:
+    by_business_id = bool(details.get("business_id"))
+    index = "business_id" if by_business_id else "vat_id"
+    predicate = "type = 'organisation' AND business_id IS " + ("NOT NULL" if by_business_id else "NULL")
+    now = datetime.now(UTC)
+    values = {field: details.get(field) for field in REMEMBERED}
+    session.execute(
+        dialect_insert(session, Customer)
+        .values(id=uuid.uuid4(), tenant_id=tenant_id, type="organisation", created_at=now, updated_at=now,
+                **values)
+        .on_conflict_do_nothing(index_elements=["tenant_id", index], index_where=text(predicate))
+    )
 
 
 def _find(session: Session, tenant_id: uuid.UUID, details: dict) -> Customer | None:

@@ -93,6 +93,7 @@ def submit_order(session: Session, actor: Actor, tenant: Tenant, command: dict, 
         invoice = invoices.draft_from_orders(session, actor, tenant, [order], customer)
         if mode is InvoicingMode.IMMEDIATE:
             invoices.finalize(session, actor, tenant, invoice)
+    session.flush()  # what we report is written, and the database's constraints have had their say
     return IntakeResult(order, invoice, created=True)
 
 

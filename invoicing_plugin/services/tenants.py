@@ -150,40 +150,52 @@ def save_series(
     session: Session, actor: Actor, tenant: Tenant, name: str, *, prefix: str | None = None,
     reference_prefix: str | None = None, next_number: int | None = None,
 ) -> NumberSeries:
-    """Create or change a number series. Its next number can only be set before its first invoice."""
+    """Create or change a number series.
+
+    Its next number and reference prefix can be set only before its first invoice: afterwards the
+    numbers follow the issued ones, gapless, and old and new references must never collide.
+    Reference prefixes of a tenant's series are prefix-free (no one starts another), so references
+    of different series are always distinct.
+    """
     existing = series_by_name(session, tenant.id)
     series = existing.get(name)
     before = _series_dict(series) if series else None
-    if series is None:
-        series = NumberSeries(tenant_id=tenant.id, name=name, prefix="", reference_prefix=None, next_number=1)
-        session.add(series)
-    if next_number is not None and next_number != series.next_number:
-        used = session.scalar(
-            select(func.count()).select_from(Invoice).where(
-                Invoice.tenant_id == tenant.id, Invoice.series == name, Invoice.sequence_number.is_not(None)
-            )
-        )
-        if used:
-            raise InvalidState(
-                f"series {name!r} has numbered invoices: its next number follows them, gapless, and cannot be set"
-            )
-        series.next_number = next_number
-    if prefix is not None:
-        series.prefix = prefix
-    if reference_prefix is not None or series.reference_prefix is None:
-        wanted = reference_prefix or _free_reference_prefix(existing.values())
+    if series is None and reference_prefix is None:
+        reference_prefix = _free_reference_prefix(existing.values())
+    if reference_prefix is not None:
         others = [s.reference_prefix for s in existing.values() if s.name != name]
-        if any(o.startswith(wanted) or wanted.startswith(o) for o in others):
-            # Prefix-free reference prefixes keep every series' references distinct within the tenant.
+        if any(o.startswith(reference_prefix) or reference_prefix.startswith(o) for o in others):
             raise ValidationFailed(
-                {"reference_prefix": [f"{wanted!r} overlaps the reference prefix of another series"]}
+                {"reference_prefix": [f"{reference_prefix!r} overlaps the reference prefix of another series"]}
             )
-        series.reference_prefix = wanted
+    if series is None:
+        series = NumberSeries(tenant_id=tenant.id, name=name, prefix=prefix or "", reference_prefix=reference_prefix,
+                              next_number=next_number or 1)
+        session.add(series)
+    else:
+        changes_numbering = (next_number is not None and next_number != series.next_number) or (
+            reference_prefix is not None and reference_prefix != series.reference_prefix)
+        if changes_numbering and _has_numbered_invoices(session, tenant.id, name):
+            raise InvalidState(
+                f"series {name!r} has numbered invoices: its next number and reference prefix follow them "
+                "and cannot be changed"
+            )
+        if next_number is not None:
+            series.next_number = next_number
+        if reference_prefix is not None:
+            series.reference_prefix = reference_prefix
+        if prefix is not None:
+            series.prefix = prefix
     tenant.settings_version = Tenant.settings_version + 1  # in SQL: concurrent edits never share a version
     session.flush()
     audit.record(session, actor, "number_series.saved", "number_series", series.id,
                  before=before, after=_series_dict(series))
     return series
+
+
+def _has_numbered_invoices(session: Session, tenant_id: uuid.UUID, series: str) -> bool:
+    return bool(session.scalar(select(func.count()).select_from(Invoice).where(
+        Invoice.tenant_id == tenant_id, Invoice.series == series, Invoice.sequence_number.is_not(None))))
 
 
 def _free_reference_prefix(series: object) -> str:

@@ -31,8 +31,9 @@ def test_immediate_order_returns_a_finalised_numbered_invoice(client, shop):
     assert (invoice["total_net"], invoice["total_vat"], invoice["total_gross"]) == ("49.80", "6.72", "56.52")
     assert invoice["vat_breakdown"] == [{"vat_category": "S", "vat_rate": "13.5", "taxable_amount": "49.80",
                                          "vat_amount": "6.72", "gross_amount": "56.52"}]
-    assert invoice["lines"][0] | {"order_id": None} == {
-        "position": 1, "order_id": None, "sku": "COFFEE-1", "description": "Coffee beans 1 kg",
+    assert invoice["order_ids"] == [order["id"]]
+    assert invoice["lines"][0] == {
+        "position": 1, "order_id": order["id"], "sku": "COFFEE-1", "description": "Coffee beans 1 kg",
         "quantity": "2", "unit": "kg", "unit_price": "24.90", "discount_percent": "0", "vat_rate": "13.5",
         "vat_category": "S", "net_amount": "49.80", "vat_amount": "6.72", "gross_amount": "56.52"}
     assert invoice["buyer"]["business_id"] == "2617416-4"
