@@ -1,0 +1,74 @@
+"""The Channel protocol every outbound adapter implements, its result types and its error.
+
+An adapter takes plain invoice data (`InvoiceData`) and talks to one service. It never decides to
+retry: it raises `AdapterError(retryable=...)` and the worker decides (DESIGN §6). Before sending again
+after an unknown outcome, the worker calls `lookup`, so the service never gets the invoice twice.
+Channels are found by name: built-in ones and those a package registers under the entry point group
+`invoicing_plugin.channels` (a factory taking the tenant's channel settings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from invoicing_plugin.domain.invoice_data import Contact, InvoiceData, LineData, Party, VatGroupData
+
+__all__ = [
+    "AdapterError", "Channel", "ChannelFactory", "Contact", "DeliveryContext", "DeliveryResult", "InvoiceData",
+    "LineData", "Party", "VatGroupData",
+]
+
+
+@dataclass(frozen=True)
+class DeliveryContext:
+    """What one delivery attempt knows beyond the invoice."""
+
+    delivery_id: str
+    idempotency_key: str  # stable across every attempt of this delivery
+    attempt: int = 1
+    # Rendered documents by kind ("pdf", "finvoice", "ubl"), made on first use and cached by the worker.
+    documents: Callable[[str], bytes] | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """The service accepted (or already had) the invoice."""
+
+    external_id: str | None  # the service's own id for it (Netvisor key, Ropo job id, message id)
+    http_status: int | None = None
+    response_excerpt: str = ""  # for the attempt log; never secrets
+    details: Mapping[str, str] = field(default_factory=dict)
+
+
+class AdapterError(Exception):
+    """The service did not take the invoice. `retryable`: a later attempt may succeed (timeouts,
+    connection errors, 5xx, 429); otherwise (4xx, validation) retrying cannot help."""
+
+    def __init__(
+        self, message: str, *, retryable: bool, http_status: int | None = None,
+        retry_after: float | None = None, response_excerpt: str = "", code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.http_status = http_status
+        self.retry_after = retry_after  # seconds, from a Retry-After header
+        self.response_excerpt = response_excerpt
+        self.code = code  # the service's own error code, e.g. Netvisor's "INVALID_DATA"
+
+
+@runtime_checkable
+class Channel(Protocol):
+    name: str
+
+    def deliver(self, invoice: InvoiceData, context: DeliveryContext) -> DeliveryResult:
+        """Send the invoice; raise AdapterError when it was not taken."""
+
+    def lookup(self, invoice: InvoiceData, context: DeliveryContext) -> DeliveryResult | None:
+        """The invoice as the service already holds it (by our invoice number), or None."""
+
+
+# A channel factory builds a channel from one tenant's settings for it (host, credentials, options).
+ChannelFactory = Callable[[Mapping[str, object]], Channel]

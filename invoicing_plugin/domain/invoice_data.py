@@ -1,0 +1,99 @@
+"""Plain, immutable invoice data: what adapters and document renderers get, with no ORM or Flask behind it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Party:
+    """The seller (a tenant, fixed at finalisation) or the buyer (the customer, fixed when drafted)."""
+
+    name: str
+    type: str = "organisation"  # or "person" (buyers only)
+    business_id: str | None = None  # Finnish Y-tunnus "2617416-4"
+    vat_id: str | None = None  # "FI26174164"
+    street: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    country: str | None = "FI"  # ISO 3166 alpha-2
+    email: str | None = None
+    phone: str | None = None
+    einvoice_address: str | None = None  # OVT "003726174164", an IBAN, or operator-specific
+    einvoice_operator: str | None = None  # "003721291126" (Maventa) or a bank BIC
+    language: str | None = None  # fi, sv, en
+    iban: str | None = None  # seller only
+    bic: str | None = None  # seller only
+
+
+@dataclass(frozen=True)
+class Contact:
+    """The buyer's person who ordered."""
+
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class LineData:
+    position: int
+    description: str
+    quantity: Decimal
+    unit: str | None
+    unit_price: Decimal  # net, or gross when the invoice's prices include VAT
+    discount_percent: Decimal
+    vat_rate: Decimal  # percent, e.g. Decimal("25.5")
+    vat_category: str  # S, Z, E, AE, K, G
+    net_amount: Decimal  # rounded; lines add up to the totals exactly
+    vat_amount: Decimal  # this line's share of its group's VAT
+    gross_amount: Decimal
+    sku: str | None = None
+
+
+@dataclass(frozen=True)
+class VatGroupData:
+    category: str
+    rate: Decimal
+    taxable_amount: Decimal
+    vat_amount: Decimal
+    gross_amount: Decimal
+
+
+@dataclass(frozen=True)
+class InvoiceData:
+    """A finalised invoice, credit note or proforma, as every channel and document sees it.
+
+    Amounts are Decimal in `currency`, already rounded to its minor unit; for a credit note they are
+    negative. Totals equal the sums of `vat_breakdown` and of `lines`.
+    """
+
+    id: str
+    tenant_id: str
+    kind: str  # invoice, credit_note, proforma
+    number: str
+    sequence_number: int
+    reference: str  # Finnish national reference, "1012"
+    reference_rf: str  # ISO 11649, "RF341012"
+    invoice_date: date
+    tax_date: date
+    due_date: date
+    payment_terms_days: int
+    currency: str
+    prices_include_vat: bool
+    language: str
+    seller: Party
+    buyer: Party
+    lines: tuple[LineData, ...]
+    vat_breakdown: tuple[VatGroupData, ...]
+    total_net: Decimal
+    total_vat: Decimal
+    total_gross: Decimal
+    contact: Contact | None = None
+    buyer_reference: str | None = None  # the buyer's own reference / PO number
+    order_reference: str | None = None  # the shop's order id (external id)
+    notes: str | None = None
+    credited_invoice_number: str | None = None  # credit notes only
+    credited_invoice_date: date | None = None

@@ -1,0 +1,60 @@
+"""A stored invoice as plain `InvoiceData`, the form adapters and document renderers take."""
+
+from __future__ import annotations
+
+from ..db import Invoice
+from ..domain.invoice_data import Contact, InvoiceData, LineData, Party, VatGroupData
+
+_PARTY_FIELDS = frozenset(Party.__dataclass_fields__)
+
+
+def _party(snapshot: dict | None) -> Party:
+    return Party(**{key: value for key, value in (snapshot or {}).items() if key in _PARTY_FIELDS})
+
+
+def invoice_data(invoice: Invoice, *, order_reference: str | None = None,
+                 credited: Invoice | None = None) -> InvoiceData:
+    if invoice.number is None:
+        raise ValueError("only a finalised invoice has the data a channel or document needs")
+    return InvoiceData(
+        id=str(invoice.id),
+        tenant_id=str(invoice.tenant_id),
+        kind=invoice.kind,
+        number=invoice.number,
+        sequence_number=invoice.sequence_number,
+        reference=invoice.reference,
+        reference_rf=invoice.reference_rf,
+        invoice_date=invoice.invoice_date,
+        tax_date=invoice.tax_date,
+        due_date=invoice.due_date,
+        payment_terms_days=invoice.payment_terms_days,
+        currency=invoice.currency,
+        prices_include_vat=invoice.prices_include_vat,
+        language=invoice.language,
+        seller=_party(invoice.seller),
+        buyer=_party(invoice.buyer),
+        contact=Contact(**invoice.contact) if invoice.contact else None,
+        buyer_reference=invoice.buyer_reference,
+        order_reference=order_reference,
+        notes=invoice.notes,
+        lines=tuple(
+            LineData(
+                position=line.position, description=line.description, quantity=line.quantity.normalize(),
+                unit=line.unit, unit_price=line.unit_price, discount_percent=line.discount_percent.normalize(),
+                vat_rate=line.vat_rate.normalize(), vat_category=line.vat_category,
+                net_amount=line.net_amount, vat_amount=line.vat_amount, gross_amount=line.gross_amount,
+                sku=line.sku,
+            )
+            for line in invoice.lines
+        ),
+        vat_breakdown=tuple(
+            VatGroupData(group.vat_category, group.vat_rate.normalize(), group.taxable_amount,
+                         group.vat_amount, group.gross_amount)
+            for group in invoice.vat_breakdown
+        ),
+        total_net=invoice.total_net,
+        total_vat=invoice.total_vat,
+        total_gross=invoice.total_gross,
+        credited_invoice_number=credited.number if credited else None,
+        credited_invoice_date=credited.invoice_date if credited else None,
+    )

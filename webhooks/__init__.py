@@ -1,0 +1,1 @@
+"""Inbound callbacks from external services (/webhooks/<provider>) and outbound notifications to shops."""
