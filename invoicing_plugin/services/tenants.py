@@ -100,7 +100,10 @@ def tenant_rules(session: Session, tenant: Tenant) -> TenantRules:
     key = (tenant.id, tenant.settings_version)
     rules = _rules_cache.get(key)
     if rules is None:
-        rows = session.scalars(select(VatRateRow).where(VatRateRow.tenant_id == tenant.id)).all()
+        rows = session.scalars(
+            select(VatRateRow).where(VatRateRow.tenant_id == tenant.id)
+            .order_by(VatRateRow.rate.desc(), VatRateRow.valid_from.desc())
+        ).all()
         rules = TenantRules(
             vat_table=VatTable(VatRate(r.rate.normalize(), r.valid_from, r.valid_to) for r in rows),
             series_names=frozenset(series_by_name(session, tenant.id)),

@@ -1,0 +1,66 @@
+"""The real processes a newcomer runs: `invoicing serve` (gunicorn) and `invoicing demo`, over real HTTP."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from invoicing_plugin.db.migrate import upgrade
+from tests.conftest import order_payload
+
+INVOICING = str(Path(sys.executable).with_name("invoicing"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run(args, env, timeout=60):
+    return subprocess.run([INVOICING, *args], env=env, capture_output=True, text=True, timeout=timeout, check=True)
+
+
+def test_serve_runs_the_api_under_gunicorn(tmp_path):
+    env = {**os.environ, "INVOICING_DATABASE_URL": f"sqlite:///{tmp_path / 'shop.sqlite3'}"}
+    run(["migrate"], env)
+    slug = run(["create-tenant", "--name", "Kahvila Oy", "--business-id", "0737546-2"], env).stdout.split()[-1]
+    key = run(["create-api-key", "--tenant", slug, "--role", "checkout"], env).stdout.split()[-1]
+    port = free_port()
+    server = subprocess.Popen([INVOICING, "serve", "--port", str(port), "--workers", "2"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}/api/v1"
+        for _ in range(100):
+            try:
+                requests.get(f"{base}/openapi.json", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        response = requests.post(f"{base}/orders", json=order_payload(), headers={"Authorization": f"Bearer {key}"},
+                                 timeout=10)
+        assert response.status_code == 201
+        assert response.json()["invoice"]["number"] == "1"
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0].decode()
+    assert "gunicorn" in output.lower() or "Booting worker" in output
+
+
+def test_the_demo_prints_a_web_shop_and_a_pos_invoice(tmp_path):
+    env = {**os.environ, "INVOICING_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"}
+    output = run(["demo", "--port", "0"], env).stdout
+    assert "Web shop checkout" in output and "POS sale" in output
+    assert "Invoice 1 [finalized]  to Esimerkki Oy" in output
+    assert "Invoice 2 [finalized]  to Rakennus Virtanen Oy" in output
+    assert "total 92.46 + VAT 17.60 = 110.06 EUR" in output
+    second = run(["demo", "--port", "0"], env).stdout  # a second run reuses the shop and continues the series
+    assert "Invoice 3 [finalized]" in second
+
+
+def test_migrations_run_from_an_empty_postgres_or_sqlite(database_url):
+    upgrade(database_url)  # idempotent at head
