@@ -125,10 +125,9 @@ def create_api_key(tenant_ref: str, role: str, name: str) -> None:
 @click.option("--tenant", "tenant_ref", required=True)
 def show_tenant(tenant_ref: str) -> None:
     """Print a tenant's settings, VAT rates and number series as JSON."""
-    from .api.schemas.tenants import TenantSchema
     from .api.tenant import tenant_view
 
-    view = _run(_app(), lambda session: TenantSchema().dump(tenant_view(session, tenants.find_tenant(session, tenant_ref))))
+    view = _run(_app(), lambda session: tenant_view(session, tenants.find_tenant(session, tenant_ref)))
     click.echo(json.dumps(view, indent=2, ensure_ascii=False))
 
 

@@ -14,9 +14,12 @@ from ..services import invoices, queries
 from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses
 from .context import current_actor, current_tenant, json_body, load, requires
 from .presenters import invoice_detail, invoice_summary
+from .responses import json_response
 from .schemas.output import InvoicePageSchema, InvoiceSchema
 from .schemas.queries import DiscardSchema, InvoiceListQuery
 from .writes import Outcome, run_write
+
+DISCARD_SCHEMA = DiscardSchema()
 
 blp = api_blueprint("invoices", "/invoices", "Invoices: drafts, finalised invoices, the back-office queue")
 
@@ -33,7 +36,7 @@ class Invoices(MethodView):
         page, next_cursor = queries.list_invoices(
             session, current_actor(), queries.InvoiceFilter(**filters), limit=limit, cursor=cursor
         )
-        return {"items": [invoice_summary(invoice) for invoice in page], "next_cursor": next_cursor}
+        return json_response({"items": [invoice_summary(invoice) for invoice in page], "next_cursor": next_cursor})
 
 
 @blp.route("/<uuid:invoice_id>")
@@ -45,7 +48,7 @@ class InvoiceById(MethodView):
         """One invoice with its lines, VAT breakdown and references"""
         session = current_session()
         invoice = queries.get_invoice(session, current_actor(), invoice_id)
-        return invoice_detail(invoice, queries.orders_of_invoice(session, invoice.id))
+        return json_response(invoice_detail(invoice, queries.orders_of_invoice(session, invoice.id)))
 
 
 @blp.route("/<uuid:invoice_id>/finalize")
@@ -67,7 +70,7 @@ class FinalizeInvoice(MethodView):
                 invoices.finalize(session, actor, tenant, invoice)
             return Outcome(200, invoice_detail(invoice, queries.orders_of_invoice(session, invoice.id)))
 
-        return run_write(work, InvoiceSchema())
+        return run_write(work)
 
 
 @blp.route("/<uuid:invoice_id>/discard")
@@ -83,7 +86,7 @@ class DiscardInvoice(MethodView):
         """Discard a draft; a finalised invoice is never discarded (credit it instead)"""
         actor = current_actor()
         payload = json_body() if request.get_data(cache=True) else {}
-        options = load(DiscardSchema(), payload)
+        options = load(DISCARD_SCHEMA, payload)
 
         def work(session):
             invoice = queries.get_invoice(session, actor, invoice_id, for_update=True)
@@ -92,4 +95,4 @@ class DiscardInvoice(MethodView):
                                  reason=options.get("reason"))
             return Outcome(200, invoice_detail(invoice, queries.orders_of_invoice(session, invoice.id)))
 
-        return run_write(work, InvoiceSchema(), payload)
+        return run_write(work, payload)

@@ -12,6 +12,7 @@ from ..services import intake, invoices, queries, tenants
 from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses
 from .context import current_actor, current_tenant, json_body, requires
 from .presenters import invoice_detail, order_summary
+from .responses import json_response
 from .schemas.orders import OrderRules, OrderSchema, parse_order
 from .schemas.output import OrderResultSchema
 from .writes import Outcome, run_write
@@ -51,7 +52,7 @@ class Orders(MethodView):
                 headers={"Location": url_for("orders.OrderById", order_id=result.order.id)},
             )
 
-        return run_write(work, OrderResultSchema(), payload)
+        return run_write(work, payload)
 
 
 @blp.route("/<uuid:order_id>")
@@ -66,7 +67,7 @@ class OrderById(MethodView):
         order = queries.get_order(session, actor, order_id)
         invoice = queries.find_invoice(session, actor, order.invoice_id) if order.invoice_id else None
         order_ids = queries.orders_of_invoice(session, invoice.id) if invoice else []
-        return order_result(order, invoice, order_ids)
+        return json_response(order_result(order, invoice, order_ids))
 
 
 def order_rules(session, tenant) -> OrderRules:

@@ -1,8 +1,12 @@
-"""Invoices and orders as response dictionaries: money in the currency's minor unit, quantities as sent."""
+"""Invoices and orders as JSON-ready dictionaries: money in the currency's minor unit, quantities as sent.
+
+The shapes are the ones api/schemas/output.py documents; a test loads every response with its schema.
+"""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
 from decimal import Decimal
 
 from ..db import Invoice, Order
@@ -20,19 +24,27 @@ def number_text(value: Decimal, min_places: int = 0) -> str:
     return format(value.quantize(Decimal(1).scaleb(-places)), "f")
 
 
+def iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def text_id(value: uuid.UUID | None) -> str | None:
+    return str(value) if value is not None else None
+
+
 def invoice_summary(invoice: Invoice) -> dict:
     currency = invoice.currency
     return {
-        "id": invoice.id, "kind": invoice.kind, "status": invoice.status,
+        "id": str(invoice.id), "kind": invoice.kind, "status": invoice.status,
         "payment_status": invoice.payment_status, "source": invoice.source, "series": invoice.series,
         "number": invoice.number, "reference": invoice.reference, "reference_rf": invoice.reference_rf,
-        "customer_id": invoice.customer_id, "buyer_name": invoice.buyer["name"],
-        "invoice_date": invoice.invoice_date, "tax_date": invoice.tax_date, "due_date": invoice.due_date,
+        "customer_id": str(invoice.customer_id), "buyer_name": invoice.buyer["name"],
+        "invoice_date": iso(invoice.invoice_date), "tax_date": iso(invoice.tax_date), "due_date": iso(invoice.due_date),
         "currency": currency,
         "total_net": money_text(invoice.total_net, currency),
         "total_vat": money_text(invoice.total_vat, currency),
         "total_gross": money_text(invoice.total_gross, currency),
-        "created_at": invoice.created_at, "finalized_at": invoice.finalized_at,
+        "created_at": iso(invoice.created_at), "finalized_at": iso(invoice.finalized_at),
     }
 
 
@@ -60,7 +72,7 @@ def invoice_detail(invoice: Invoice, order_ids: list[uuid.UUID]) -> dict:
         ],
         "lines": [
             {
-                "position": line.position, "order_id": line.order_id, "sku": line.sku,
+                "position": line.position, "order_id": text_id(line.order_id), "sku": line.sku,
                 "description": line.description, "quantity": number_text(line.quantity), "unit": line.unit,
                 "unit_price": number_text(line.unit_price, price_places),
                 "discount_percent": number_text(line.discount_percent),
@@ -71,15 +83,15 @@ def invoice_detail(invoice: Invoice, order_ids: list[uuid.UUID]) -> dict:
             }
             for line in invoice.lines
         ],
-        "order_ids": order_ids,
-        "discarded_at": invoice.discarded_at,
+        "order_ids": [str(order_id) for order_id in order_ids],
+        "discarded_at": iso(invoice.discarded_at),
     }
 
 
 def order_summary(order: Order) -> dict:
     return {
-        "id": order.id, "external_id": order.external_id, "source": order.source, "status": order.status,
+        "id": str(order.id), "external_id": order.external_id, "source": order.source, "status": order.status,
         "invoicing_mode": order.invoicing_mode, "store_id": order.store_id, "terminal_id": order.terminal_id,
-        "cashier": order.cashier, "customer_id": order.customer_id, "invoice_id": order.invoice_id,
-        "currency": order.currency, "created_at": order.created_at,
+        "cashier": order.cashier, "customer_id": str(order.customer_id), "invoice_id": text_id(order.invoice_id),
+        "currency": order.currency, "created_at": iso(order.created_at),
     }

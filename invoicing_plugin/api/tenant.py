@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from flask import Response
 from flask.views import MethodView
 
 from ..db import Tenant
-from ..domain.vat import VatRate
+from ..domain.errors import ValidationFailed
+from ..domain.vat import VatRate, format_rate
 from ..plugin import current_session
 from ..services import tenants
 from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses
 from .context import current_actor, current_tenant, json_body, load, requires
+from .presenters import iso
+from .responses import json_response
 from .schemas.tenants import (
     ApiKeyCreateSchema,
     ApiKeyListSchema,
@@ -30,9 +34,9 @@ keys_blp = api_blueprint("api_keys", "/api-keys", "API keys of the merchant (adm
 
 def tenant_view(session, tenant: Tenant) -> dict:
     view = tenants.snapshot(tenant)
-    view.update(id=tenant.id, slug=tenant.slug)
+    view.update(id=str(tenant.id), slug=tenant.slug)
     view["vat_rates"] = [
-        {"rate": rate.rate, "valid_from": rate.valid_from, "valid_to": rate.valid_to}
+        {"rate": format_rate(rate.rate), "valid_from": iso(rate.valid_from), "valid_to": iso(rate.valid_to)}
         for rate in tenants.vat_table(session, tenant).rates
     ]
     view["number_series"] = [
@@ -49,7 +53,7 @@ class TenantSettings(MethodView):
     @blp.doc(responses=problem_responses(401, 403))
     def get(self):
         """The merchant's settings"""
-        return tenant_view(current_session(), current_tenant())
+        return json_response(tenant_view(current_session(), current_tenant()))
 
     @requires("admin")
     @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": TenantSettingsSchema}}},
@@ -58,14 +62,14 @@ class TenantSettings(MethodView):
     def patch(self):
         """Change settings: only the fields sent change; every change is audited"""
         payload = json_body()
-        changes = load(TenantSettingsSchema(), payload)
+        changes = load(TenantSettingsSchema(partial=True), payload)
         actor, tenant = current_actor(), current_tenant()
 
         def work(session):
             tenants.update_settings(session, actor, tenant, changes)
             return Outcome(200, tenant_view(session, tenant))
 
-        return run_write(work, TenantSchema(), payload)
+        return run_write(work, payload)
 
 
 @blp.route("/vat-rates")
@@ -85,7 +89,7 @@ class TenantVatRates(MethodView):
             tenants.replace_vat_rates(session, actor, tenant, rates)
             return Outcome(200, tenant_view(session, tenant))
 
-        return run_write(work, TenantSchema(), payload)
+        return run_write(work, payload)
 
 
 @blp.route("/number-series/<string:name>")
@@ -98,15 +102,15 @@ class TenantNumberSeries(MethodView):
         """Create or change a number series; its next number can be set only before its first invoice"""
         payload = json_body()
         values = load(NumberSeriesSchema(), payload)
-        if not 1 <= len(name) <= 40:
-            load(NumberSeriesSchema(), {"name": name})  # reports the bad name as a field problem
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", name):
+            raise ValidationFailed({"name": ["1 to 40 letters, digits, _ or -"]})
         actor, tenant = current_actor(), current_tenant()
 
         def work(session):
             tenants.save_series(session, actor, tenant, name, **values)
             return Outcome(200, tenant_view(session, tenant))
 
-        return run_write(work, TenantSchema(), payload)
+        return run_write(work, payload)
 
 
 @keys_blp.route("")
@@ -116,7 +120,8 @@ class ApiKeys(MethodView):
     @keys_blp.doc(responses=problem_responses(401, 403))
     def get(self):
         """The merchant's API keys (never their secrets)"""
-        return {"items": [_key_view(k) for k in tenants.list_api_keys(current_session(), current_actor().tenant_id)]}
+        keys = tenants.list_api_keys(current_session(), current_actor().tenant_id)
+        return json_response({"items": [_key_view(key) for key in keys]})
 
     @requires("admin")
     @keys_blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER],
@@ -134,7 +139,7 @@ class ApiKeys(MethodView):
             body = _key_view(key)
             return Outcome(201, {**body, "key": secret}, replay_body=body)
 
-        return run_write(work, ApiKeySchema(), payload)
+        return run_write(work, payload)
 
 
 @keys_blp.route("/<uuid:key_id>")
@@ -150,10 +155,10 @@ class ApiKeyById(MethodView):
             tenants.revoke_api_key(session, actor, key_id)
             return Outcome(204, {})
 
-        response = run_write(work, ApiKeySchema())
-        return Response(status=204) if response.status_code == 204 else response
+        run_write(work)
+        return Response(status=204)
 
 
 def _key_view(key) -> dict:
-    return {"id": key.id, "role": key.role, "name": key.name, "prefix": key.prefix,
-            "created_at": key.created_at, "revoked_at": key.revoked_at, "key": None}
+    return {"id": str(key.id), "role": key.role, "name": key.name, "prefix": key.prefix,
+            "created_at": iso(key.created_at), "revoked_at": iso(key.revoked_at), "key": None}

@@ -5,16 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import Response, json, request
-from marshmallow import Schema
+from flask import Response, request
 from sqlalchemy.orm import Session
 
 from ..db.engine import run_in_transaction
 from ..plugin import current_session, plugin_state
 from ..services import idempotency
 from .context import current_actor
-
-JSON_MIME = "application/json"
+from .responses import json_text_response, to_json
 
 
 @dataclass
@@ -27,7 +25,7 @@ class Outcome:
     replay_body: dict | None = None
 
 
-def run_write(work: Callable[[Session], Outcome], schema: Schema, payload: object = None) -> Response:
+def run_write(work: Callable[[Session], Outcome], payload: object = None) -> Response:
     """Run `work` as one unit of work; with an Idempotency-Key, claim the key in the same transaction."""
     key = request.headers.get("Idempotency-Key")
     tenant_id = current_actor().tenant_id
@@ -43,15 +41,14 @@ def run_write(work: Callable[[Session], Outcome], schema: Schema, payload: objec
                 return claimed.status, claimed.body, {}, True
             record_id = claimed
         outcome = work(session)
-        body = json.dumps(schema.dump(outcome.body))
+        body = to_json(outcome.body)
         if record_id is not None:
-            stored = body if outcome.replay_body is None else json.dumps(schema.dump(outcome.replay_body))
+            stored = body if outcome.replay_body is None else to_json(outcome.replay_body)
             idempotency.complete(session, record_id, outcome.status, stored)
         return outcome.status, body, outcome.headers, False
 
     status, body, headers, replayed = run_in_transaction(current_session(), attempt)
-    response = Response(body, status=status, mimetype=JSON_MIME)
-    response.headers.update(headers)
+    response = json_text_response(body, status, headers)
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response

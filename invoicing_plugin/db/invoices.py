@@ -10,7 +10,6 @@ from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, St
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, tenant_fk, uuid_pk
-from .sales import Customer, Order
 from .types import ExactDecimal, JsonDocument, UtcDateTime, utcnow
 
 MONEY = ExactDecimal(4)
@@ -69,8 +68,6 @@ class Invoice(Base):
     vat_breakdown: Mapped[list[InvoiceVatLine]] = relationship(
         order_by="InvoiceVatLine.position", cascade="all, delete-orphan", lazy="selectin"
     )
-    # Relationships also tell the unit of work to insert customers before invoices.
-    customer: Mapped[Customer] = relationship(lazy="select")
 
 
 class InvoiceLine(Base):
@@ -92,8 +89,6 @@ class InvoiceLine(Base):
     net_amount: Mapped[Decimal] = mapped_column(MONEY)
     vat_amount: Mapped[Decimal] = mapped_column(MONEY)
     gross_amount: Mapped[Decimal] = mapped_column(MONEY)
-
-    order: Mapped[Order | None] = relationship(lazy="select")
 
 
 class InvoiceVatLine(Base):

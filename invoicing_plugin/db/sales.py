@@ -7,15 +7,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
-from typing import TYPE_CHECKING
-
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, tenant_fk, uuid_pk
 from .types import ExactDecimal, JsonDocument, UtcDateTime, utcnow
-
-if TYPE_CHECKING:
-    from .invoices import Invoice
 
 
 class Customer(Base):
@@ -100,8 +95,6 @@ class Order(Base):
     lines: Mapped[list[OrderLine]] = relationship(
         order_by="OrderLine.position", cascade="all, delete-orphan", lazy="selectin"
     )
-    customer: Mapped[Customer] = relationship(lazy="joined")
-    invoice: Mapped[Invoice | None] = relationship(lazy="select", foreign_keys=[invoice_id])
 
 
 class OrderLine(Base):

@@ -1,13 +1,21 @@
-"""The audit trail: one append-only event for every state change, with before and after."""
+"""The audit trail: one append-only event for every state change, with before and after.
+
+Events of a transaction are collected on the session and written in one INSERT just before it
+commits, so they commit or roll back with the change they describe.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
 from ..db import AuditEvent
 from .actors import Actor
+
+_PENDING = "invoicing_audit_events"
 
 
 def record(
@@ -19,14 +27,19 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
 ) -> None:
-    session.add(
-        AuditEvent(
-            tenant_id=actor.tenant_id,
-            actor=actor.label,
-            action=action,
-            entity_type=entity_type,
-            entity_id=str(entity_id),
-            before=before,
-            after=after,
-        )
-    )
+    session.info.setdefault(_PENDING, []).append({
+        "tenant_id": actor.tenant_id, "occurred_at": datetime.now(UTC), "actor": actor.label, "action": action,
+        "entity_type": entity_type, "entity_id": str(entity_id), "before": before, "after": after,
+    })
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    rows = session.info.pop(_PENDING, None)
+    if rows:
+        session.execute(insert(AuditEvent.__table__), rows)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_pending(session: Session, _previous_transaction) -> None:
+    session.info.pop(_PENDING, None)

@@ -31,13 +31,16 @@ def resolve_customer(session: Session, tenant_id: uuid.UUID, details: dict) -> C
     if customer is None and details["type"] == "organisation":
         _insert_if_absent(session, tenant_id, details)
         customer = _find(session, tenant_id, details)
-    if customer is None:
+    new = customer is None
+    if new:
         customer = Customer(id=uuid.uuid4(), tenant_id=tenant_id, type=details["type"])
         session.add(customer)
     for field in REMEMBERED:
         value = details.get(field)
         if value is not None and getattr(customer, field) != value:
             setattr(customer, field, value)
+    if new:
+        session.flush()  # the order's row, inserted next without the unit of work, refers to it
     return customer
 
 

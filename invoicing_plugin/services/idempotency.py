@@ -48,8 +48,9 @@ def canonical_digest(label: str, payload: object) -> str:
     return hashlib.sha256(f"{label}\n{canonical}".encode()).hexdigest()
 
 
-def dialect_insert(session: Session, model):
-    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
+def dialect_insert(session: Session, table):
+    """INSERT with ON CONFLICT, which both engines have but spell through their own dialect."""
+    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
 
 
 def claim(
@@ -59,22 +60,23 @@ def claim(
     """The new record's id when this request is the first with the key, else the response to replay."""
     if not _KEY_FORM.match(key):
         raise ValidationFailed({"Idempotency-Key": ["must be 1 to 255 visible ASCII characters"]})
+    table = IdempotencyRecord.__table__
     for _ in range(2):
         new_id = session.execute(
-            dialect_insert(session, IdempotencyRecord)
+            dialect_insert(session, table)
             .values(tenant_id=tenant_id, key=key, request=request, fingerprint=request_fingerprint,
                     created_at=datetime.now(UTC))
             .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
-            .returning(IdempotencyRecord.id)
+            .returning(table.c.id)
         ).scalar()
         if new_id is not None:
             return new_id
         existing = session.execute(
-            select(IdempotencyRecord).where(IdempotencyRecord.tenant_id == tenant_id, IdempotencyRecord.key == key)
-        ).scalar_one()
+            select(table).where(table.c.tenant_id == tenant_id, table.c.key == key)
+        ).one()
         if existing.created_at >= datetime.now(UTC) - retention:
             break
-        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == existing.id))
+        session.execute(delete(table).where(table.c.id == existing.id))
     if existing.request != request or existing.fingerprint != request_fingerprint:
         raise IdempotencyMismatch(
             "this Idempotency-Key was used for a different request; use a new key for a new request"
@@ -86,11 +88,9 @@ def claim(
 
 
 def complete(session: Session, record_id: int, status: int, body: str) -> None:
+    table = IdempotencyRecord.__table__
     session.execute(
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.id == record_id)
-        .values(response_status=status, response_body=body)
-        .execution_options(synchronize_session=False)
+        update(table).where(table.c.id == record_id).values(response_status=status, response_body=body)
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,8 @@ from . import audit, invoices
 from .actors import Actor
 from .customers import resolve_customer
 from .idempotency import canonical_digest
+from .numbering import take_next_number
+from .rows import insert_new
 from .tenants import series_by_name, vat_table
 
 
@@ -50,51 +53,61 @@ def submit_order(session: Session, actor: Actor, tenant: Tenant, command: dict, 
 
     _check_rules(session, tenant, command)
     customer = resolve_customer(session, tenant.id, _customer_details(command["customer"]))
+    mode = InvoicingMode((command.get("invoicing") or {}).get("mode", InvoicingMode.IMMEDIATE))
+    order = _build_order(tenant, actor, command, customer, mode, fingerprint)
+    invoice = None if mode is InvoicingMode.COLLECT else invoices.build_draft(tenant, [order], customer)
+    drafted = invoices.state(invoice) if invoice else None
+    if invoice is not None:
+        order.invoice_id = invoice.id
+        if mode is InvoicingMode.IMMEDIATE:
+            # Taken just before the rows are written: the counter row stays locked only for these inserts
+            # and the commit, and a failed insert or commit gives the number back.
+            invoices.apply_number(invoice, take_next_number(session, tenant.id, invoice.series), tenant)
+        insert_new(session, [invoice])  # first: the order refers to its invoice, the invoice lines to the order
+    insert_new(session, [order])
+    insert_new(session, order.lines)
+    audit.record(session, actor, "order.received", "order", order.id,
+                 after={"source": order.source, "external_id": order.external_id, "mode": mode.value})
+    if invoice is not None:
+        insert_new(session, invoice.lines)
+        insert_new(session, invoice.vat_breakdown)
+        audit.record(session, actor, "invoice.drafted", "invoice", invoice.id, after=drafted)
+        if mode is InvoicingMode.IMMEDIATE:
+            audit.record(session, actor, "invoice.finalized", "invoice", invoice.id, before=drafted,
+                         after=invoices.state(invoice))
+    return IntakeResult(order, invoice, created=True)
+
+
+def _build_order(
+    tenant: Tenant, actor: Actor, command: dict, customer, mode: InvoicingMode, fingerprint: str
+) -> Order:
+    """The new order with its lines, not stored yet; its status is where its mode takes it."""
     invoicing = command.get("invoicing") or {}
-    mode = InvoicingMode(invoicing.get("mode", InvoicingMode.IMMEDIATE))
-    order_id = uuid.uuid4()
+    status = {
+        InvoicingMode.IMMEDIATE: OrderStatus.INVOICED,
+        InvoicingMode.QUEUE: OrderStatus.AWAITING_APPROVAL,
+        InvoicingMode.COLLECT: OrderStatus.READY_FOR_INVOICING,
+    }[mode]
+    now = datetime.now(UTC)
     order = Order(
-        id=order_id,
-        tenant_id=tenant.id,
-        source=command["source"],
-        external_id=command["external_id"],
-        store_id=command.get("store_id"),
-        terminal_id=command.get("terminal_id"),
-        cashier=command.get("cashier"),
-        customer_id=customer.id,
-        contact=command.get("contact"),
-        buyer_reference=command.get("buyer_reference"),
-        currency=command["currency"],
-        prices_include_vat=command["prices_include_vat"],
-        invoicing_mode=mode,
-        payment_terms_days=invoicing.get("payment_terms_days"),
-        series=invoicing.get("series"),
-        delivery_date=command["delivery_date"],
-        notes=command.get("notes"),
-        status=OrderStatus.READY_FOR_INVOICING,
-        fingerprint=fingerprint,
-        created_by_key_id=actor.api_key_id,
+        id=uuid.uuid4(), tenant_id=tenant.id, source=command["source"], external_id=command["external_id"],
+        store_id=command.get("store_id"), terminal_id=command.get("terminal_id"), cashier=command.get("cashier"),
+        customer_id=customer.id, contact=command.get("contact"), buyer_reference=command.get("buyer_reference"),
+        currency=command["currency"], prices_include_vat=command["prices_include_vat"], invoicing_mode=mode,
+        payment_terms_days=invoicing.get("payment_terms_days"), series=invoicing.get("series"),
+        delivery_date=command["delivery_date"], notes=command.get("notes"), status=status, invoice_id=None,
+        fingerprint=fingerprint, created_by_key_id=actor.api_key_id, created_at=now, updated_at=now,
     )
     order.lines = [
         OrderLine(
-            id=uuid.uuid4(), tenant_id=tenant.id, position=position, sku=line.get("sku"),
+            id=uuid.uuid4(), tenant_id=tenant.id, order_id=order.id, position=position, sku=line.get("sku"),
             description=line["description"], quantity=line["quantity"], unit=line.get("unit"),
-            unit_price=line["unit_price"], discount_percent=line["discount_percent"],
-            vat_rate=line["vat_rate"], vat_category=line.get("vat_category") or default_category(line["vat_rate"]),
+            unit_price=line["unit_price"], discount_percent=line["discount_percent"], vat_rate=line["vat_rate"],
+            vat_category=line.get("vat_category") or default_category(line["vat_rate"]),
         )
         for position, line in enumerate(command["lines"], start=1)
     ]
-    order.customer = customer
-    session.add(order)
-    audit.record(session, actor, "order.received", "order", order_id,
-                 after={"source": order.source, "external_id": order.external_id, "mode": mode.value})
-    invoice = None
-    if mode is not InvoicingMode.COLLECT:
-        invoice = invoices.draft_from_orders(session, actor, tenant, [order], customer)
-        if mode is InvoicingMode.IMMEDIATE:
-            invoices.finalize(session, actor, tenant, invoice)
-    session.flush()  # what we report is written, and the database's constraints have had their say
-    return IntakeResult(order, invoice, created=True)
+    return order
 
 
 def _existing(session: Session, order: Order, fingerprint: str) -> IntakeResult:

@@ -1,4 +1,4 @@
-"""Invoices: drafts from orders, finalisation (number, references, dates), discarding, reads."""
+"""Invoices: drafts from orders, finalisation (number, references, dates), discarding."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from ..domain.money import PricedLine, compute_totals
 from ..domain.orders import LineTax, vat_problems
 from . import audit
 from .actors import Actor
-from .numbering import take_next_number
+from .numbering import IssuedNumber, take_next_number
+from .rows import insert_new
 from .tenants import vat_table
 
 BUYER_FIELDS = (
@@ -41,11 +42,10 @@ def tenant_today(tenant: Tenant) -> date:
     return datetime.now(ZoneInfo(tenant.timezone)).date()
 
 
-def draft_from_orders(
-    session: Session, actor: Actor, tenant: Tenant, orders: list[Order], customer: Customer,
-    kind: InvoiceKind = InvoiceKind.INVOICE,
+def build_draft(
+    tenant: Tenant, orders: list[Order], customer: Customer, kind: InvoiceKind = InvoiceKind.INVOICE
 ) -> Invoice:
-    """A draft invoice of one customer's orders (one order now; an invoice run collects several)."""
+    """A draft invoice of one customer's orders, not stored yet, with its lines and VAT breakdown."""
     first = orders[0]
     order_lines = [(order, line) for order in orders for line in order.lines]
     totals = compute_totals(
@@ -54,68 +54,77 @@ def draft_from_orders(
         first.currency,
         first.prices_include_vat,
     )
+    now = datetime.now(UTC)
     invoice = Invoice(
-        id=uuid.uuid4(),
-        tenant_id=tenant.id,
-        kind=kind,
-        status=InvoiceStatus.DRAFT,
+        id=uuid.uuid4(), tenant_id=tenant.id, kind=kind, status=InvoiceStatus.DRAFT,
         payment_status=PaymentStatus.UNPAID,
         source=first.source if all(o.source == first.source for o in orders) else None,
-        series=first.series or tenant.default_series,
-        customer=customer,
-        currency=first.currency,
-        prices_include_vat=first.prices_include_vat,
-        tax_date=max(o.delivery_date for o in orders),
+        series=first.series or tenant.default_series, sequence_number=None, number=None, reference=None,
+        reference_rf=None, customer_id=customer.id, currency=first.currency,
+        prices_include_vat=first.prices_include_vat, invoice_date=None, tax_date=max(o.delivery_date for o in orders),
+        due_date=None,
         payment_terms_days=first.payment_terms_days if first.payment_terms_days is not None
         else tenant.payment_terms_days,
-        language=customer.language or tenant.default_language,
+        language=customer.language or tenant.default_language, seller=None,
         buyer={field: getattr(customer, field) for field in BUYER_FIELDS},
-        contact=first.contact,
-        buyer_reference=first.buyer_reference,
-        notes=first.notes,
-        total_net=totals.net,
-        total_vat=totals.vat,
-        total_gross=totals.gross,
+        contact=first.contact, buyer_reference=first.buyer_reference, notes=first.notes,
+        total_net=totals.net, total_vat=totals.vat, total_gross=totals.gross, credited_invoice_id=None,
+        created_at=now, updated_at=now, finalized_at=None, discarded_at=None,
     )
     invoice.lines = [
         InvoiceLine(
-            id=uuid.uuid4(), tenant_id=tenant.id, position=position, order=order, sku=line.sku,
-            description=line.description, quantity=line.quantity, unit=line.unit, unit_price=line.unit_price,
-            discount_percent=line.discount_percent, vat_rate=line.vat_rate, vat_category=line.vat_category,
-            net_amount=amounts.net, vat_amount=amounts.vat, gross_amount=amounts.gross,
+            id=uuid.uuid4(), tenant_id=tenant.id, invoice_id=invoice.id, position=position, order_id=order.id,
+            sku=line.sku, description=line.description, quantity=line.quantity, unit=line.unit,
+            unit_price=line.unit_price, discount_percent=line.discount_percent, vat_rate=line.vat_rate,
+            vat_category=line.vat_category, net_amount=amounts.net, vat_amount=amounts.vat,
+            gross_amount=amounts.gross,
         )
         for position, ((order, line), amounts) in enumerate(zip(order_lines, totals.lines, strict=True), start=1)
     ]
     invoice.vat_breakdown = [
         InvoiceVatLine(
-            id=uuid.uuid4(), tenant_id=tenant.id, position=position, vat_category=group.category,
-            vat_rate=group.rate, taxable_amount=group.taxable_amount, vat_amount=group.vat_amount,
-            gross_amount=group.gross_amount,
+            id=uuid.uuid4(), tenant_id=tenant.id, invoice_id=invoice.id, position=position,
+            vat_category=group.category, vat_rate=group.rate, taxable_amount=group.taxable_amount,
+            vat_amount=group.vat_amount, gross_amount=group.gross_amount,
         )
         for position, group in enumerate(totals.vat_breakdown, start=1)
     ]
-    session.add(invoice)
-    for order in orders:
-        check_order_transition(OrderStatus(order.status), OrderStatus.AWAITING_APPROVAL)
-        order.status = OrderStatus.AWAITING_APPROVAL
-        order.invoice = invoice
-    audit.record(session, actor, "invoice.drafted", "invoice", invoice.id, after=_state(invoice))
     return invoice
 
 
-def finalize(session: Session, actor: Actor, tenant: Tenant, invoice: Invoice) -> Invoice:
-    """Number, reference, dates and the seller's details: the draft becomes an immutable invoice."""
-    check_invoice_transition(InvoiceStatus(invoice.status), InvoiceStatus.FINALIZED)
+def store_new(session: Session, invoice: Invoice) -> None:
+    """Insert a new invoice, its lines and its breakdown (its orders must be stored already)."""
+    insert_new(session, [invoice])
+    insert_new(session, invoice.lines)
+    insert_new(session, invoice.vat_breakdown)
+
+
+def draft_from_orders(
+    session: Session, actor: Actor, tenant: Tenant, orders: list[Order], customer: Customer,
+    kind: InvoiceKind = InvoiceKind.INVOICE,
+) -> Invoice:
+    """Store a draft of stored orders (an invoice run, or orders returned to wait for invoicing)."""
+    invoice = build_draft(tenant, orders, customer, kind)
+    store_new(session, invoice)
+    for order in orders:
+        check_order_transition(OrderStatus(order.status), OrderStatus.AWAITING_APPROVAL)
+        order.status = OrderStatus.AWAITING_APPROVAL
+        order.invoice_id = invoice.id
+    audit.record(session, actor, "invoice.drafted", "invoice", invoice.id, after=state(invoice))
+    return invoice
+
+
+def check_vat_still_valid(session: Session, tenant: Tenant, invoice: Invoice) -> None:
     problems = vat_problems(
         (LineTax(line.vat_rate.normalize(), line.vat_category) for line in invoice.lines),
         invoice.tax_date, vat_table(session, tenant), bool(invoice.buyer.get("vat_id")),
     )
     if problems:  # the VAT table changed since the draft was made
         raise ValidationFailed(problems)
-    before = _state(invoice)
-    # Persist the draft's rows before the counter lock is taken, so the lock is held only briefly.
-    session.flush()
-    issued = take_next_number(session, tenant.id, invoice.series)
+
+
+def apply_number(invoice: Invoice, issued: IssuedNumber, tenant: Tenant) -> None:
+    """What finalising writes on an invoice: number, references, dates, the seller as it is today."""
     today = tenant_today(tenant)
     invoice.status = InvoiceStatus.FINALIZED
     invoice.sequence_number = issued.sequence_number
@@ -126,10 +135,22 @@ def finalize(session: Session, actor: Actor, tenant: Tenant, invoice: Invoice) -
     invoice.due_date = today + timedelta(days=invoice.payment_terms_days)
     invoice.seller = {field: getattr(tenant, field) for field in SELLER_FIELDS}
     invoice.finalized_at = datetime.now(UTC)
-    for order in _orders_of(session, invoice):
+
+
+def finalize(
+    session: Session, actor: Actor, tenant: Tenant, invoice: Invoice, orders: list[Order] | None = None
+) -> Invoice:
+    """Approve a stored draft: it gets its number and becomes immutable. `orders`: its orders, if at hand."""
+    check_invoice_transition(InvoiceStatus(invoice.status), InvoiceStatus.FINALIZED)
+    check_vat_still_valid(session, tenant, invoice)
+    before = state(invoice)
+    orders = orders if orders is not None else _orders_of(session, invoice)
+    # The counter lock is taken last, so it is held only for this invoice's UPDATE and the commit.
+    apply_number(invoice, take_next_number(session, tenant.id, invoice.series), tenant)
+    for order in orders:
         check_order_transition(OrderStatus(order.status), OrderStatus.INVOICED)
         order.status = OrderStatus.INVOICED
-    audit.record(session, actor, "invoice.finalized", "invoice", invoice.id, before=before, after=_state(invoice))
+    audit.record(session, actor, "invoice.finalized", "invoice", invoice.id, before=before, after=state(invoice))
     return invoice
 
 
@@ -138,7 +159,7 @@ def discard(
 ) -> Invoice:
     """Throw a draft away; its orders are cancelled, or returned to wait for invoicing."""
     check_invoice_transition(InvoiceStatus(invoice.status), InvoiceStatus.DISCARDED)
-    before = _state(invoice)
+    before = state(invoice)
     invoice.status = InvoiceStatus.DISCARDED
     invoice.discarded_at = datetime.now(UTC)
     target = OrderStatus.READY_FOR_INVOICING if return_orders else OrderStatus.CANCELLED
@@ -146,9 +167,9 @@ def discard(
         check_order_transition(OrderStatus(order.status), target)
         order.status = target
         if return_orders:
-            order.invoice = None
+            order.invoice_id = None
     audit.record(session, actor, "invoice.discarded", "invoice", invoice.id, before=before,
-                 after={**_state(invoice), "orders": target.value, "reason": reason})
+                 after={**state(invoice), "orders": target.value, "reason": reason})
     return invoice
 
 
@@ -156,7 +177,8 @@ def _orders_of(session: Session, invoice: Invoice) -> list[Order]:
     return list(session.scalars(select(Order).where(Order.invoice_id == invoice.id)))
 
 
-def _state(invoice: Invoice) -> dict:
+def state(invoice: Invoice) -> dict:
+    """What the audit trail records of an invoice's state."""
     return {
         "status": invoice.status, "number": invoice.number, "reference": invoice.reference,
         "total_gross": str(invoice.total_gross), "currency": invoice.currency,

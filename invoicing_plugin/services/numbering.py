@@ -31,12 +31,12 @@ def take_next_number(session: Session, tenant_id: uuid.UUID, series: str) -> Iss
     returns its number with it. Nothing like a sequence, which never rolls back, is involved.
     Call it as late as possible in the transaction: the lock serialises finalisations of a series.
     """
+    counter = NumberSeries.__table__.c
     row = session.execute(
-        update(NumberSeries)
-        .where(NumberSeries.tenant_id == tenant_id, NumberSeries.name == series)
-        .values(next_number=NumberSeries.next_number + 1)
-        .returning(NumberSeries.next_number, NumberSeries.prefix, NumberSeries.reference_prefix)
-        .execution_options(synchronize_session=False)
+        update(NumberSeries.__table__)
+        .where(counter.tenant_id == tenant_id, counter.name == series)
+        .values(next_number=counter.next_number + 1)
+        .returning(counter.next_number, counter.prefix, counter.reference_prefix)
     ).first()
     if row is None:
         raise ValidationFailed({"series": [f"no number series named {series!r}"]})

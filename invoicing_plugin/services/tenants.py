@@ -64,6 +64,7 @@ def find_tenant(session: Session, slug_or_id: str) -> Tenant:
 
 
 def snapshot(tenant: Tenant) -> dict:
+    """The tenant's settings as JSON-ready values (they go into audit events and API responses)."""
     return {field: getattr(tenant, field) for field in SETTINGS_FIELDS}
 
 

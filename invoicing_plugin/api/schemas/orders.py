@@ -198,4 +198,8 @@ def parse_order(payload: dict, rules: OrderRules) -> dict:
     from ..context import load
 
     with OrderRulesContext(rules):
-        return load(OrderSchema(), payload)
+        return load(_ORDER_SCHEMA, payload)
+
+
+# One instance for all requests: building a schema is costly, loading with it is thread-safe.
+_ORDER_SCHEMA = OrderSchema()

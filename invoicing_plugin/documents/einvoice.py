@@ -1,0 +1,184 @@
+"""What Finvoice and Peppol UBL share: the error, number and text formatting, code lists and wording."""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
+from lxml import etree
+
+from invoicing_plugin.domain.currency import quantum
+from invoicing_plugin.domain.errors import DomainError
+from invoicing_plugin.domain.invoice_data import InvoiceData
+
+
+class EInvoiceError(DomainError):
+    """The invoice cannot be expressed in the format (a pro forma for Peppol, a seller without an IBAN)."""
+
+    code = "einvoice_not_possible"
+    title = "The e-invoice cannot be created"
+
+
+# Characters XML 1.0 forbids; a stray one from a till would make lxml refuse the whole document.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def clean(text: str | None) -> str | None:
+    """The text without XML-illegal characters and surrounding space; None when nothing is left."""
+    if text is None:
+        return None
+    text = _XML_ILLEGAL.sub("", str(text)).strip()
+    return text or None
+
+
+def chunks(text: str | None, size: int, limit: int | None = None) -> list[str]:
+    """`text` cut into pieces of at most `size` characters, for repeatable elements with a length limit."""
+    text = clean(text)
+    if not text:
+        return []
+    pieces = [text[i:i + size].strip() for i in range(0, len(text), size)]
+    return [piece for piece in pieces if piece][:limit]
+
+
+def plain(value: Decimal) -> str:
+    """A decimal without exponent or trailing zeros: 2, 0.5, 25.5."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def _unsigned_zero(value: Decimal) -> Decimal:
+    # A negated zero (a credit note's 0.00 line) would print as -0.00.
+    return value if value else abs(value)
+
+
+def money(value: Decimal, currency: str) -> str:
+    """An amount with exactly the currency's minor unit: 12.40 (EUR), 1500 (JPY); never -0.00."""
+    return format(_unsigned_zero(value.quantize(quantum(currency), rounding=ROUND_HALF_UP)), "f")
+
+
+def decimals(value: Decimal, minimum: int, maximum: int) -> str:
+    """A decimal rounded to at most `maximum` places and shown with at least `minimum` of them."""
+    rounded = _unsigned_zero(value.quantize(Decimal(1).scaleb(-maximum), rounding=ROUND_HALF_UP)).normalize()
+    places = max(minimum, -rounded.as_tuple().exponent)
+    return format(rounded.quantize(Decimal(1).scaleb(-places)), "f")
+
+
+def element(parent: etree._Element, tag: str, text: str | None = None, **attributes: str) -> etree._Element:
+    child = etree.SubElement(parent, tag, {k: v for k, v in attributes.items() if v is not None})
+    if text is not None:
+        child.text = text
+    return child
+
+
+def optional(parent: etree._Element, tag: str, text: str | None, **attributes: str) -> etree._Element | None:
+    """Adds the element only when it has text: both formats forbid or frown on empty elements."""
+    text = clean(text)
+    return element(parent, tag, text, **attributes) if text else None
+
+
+def language(invoice: InvoiceData) -> str:
+    return invoice.language if invoice.language in TYPE_TEXTS else "fi"
+
+
+def is_payable(invoice: InvoiceData) -> bool:
+    """Only an invoice asks for money: a credit note gives it back, a pro forma only announces it."""
+    return invoice.kind == "invoice" and invoice.total_gross > 0
+
+
+def payment_reference(invoice: InvoiceData, prefer_rf: bool = False) -> tuple[str, bool]:
+    """The reference the payer types in, and whether it is the RF form.
+
+    A foreign bank does not know the Finnish national reference, so any currency but euro gets RF.
+    """
+    if prefer_rf or invoice.currency != "EUR":
+        return invoice.reference_rf, True
+    return invoice.reference, False
+
+
+def payment_means_code(invoice: InvoiceData) -> str:
+    """UNCL 4461: 58 SEPA credit transfer (euro only), else 30 credit transfer."""
+    return "58" if invoice.currency == "EUR" else "30"
+
+
+TYPE_TEXTS = {
+    "fi": {"invoice": "LASKU", "credit_note": "HYVITYSLASKU", "proforma": "PROFORMALASKU"},
+    "sv": {"invoice": "FAKTURA", "credit_note": "KREDITFAKTURA", "proforma": "PROFORMAFAKTURA"},
+    "en": {"invoice": "INVOICE", "credit_note": "CREDIT NOTE", "proforma": "PRO FORMA INVOICE"},
+}
+
+_TERMS = {"fi": "{days} pv netto", "sv": "{days} dagar netto", "en": "{days} days net"}
+_CREDIT_TERMS = {
+    "fi": "Hyvitys laskusta {number}",
+    "sv": "Kredit av faktura {number}",
+    "en": "Credit of invoice {number}",
+}
+
+
+def payment_terms_text(invoice: InvoiceData) -> str:
+    lang = language(invoice)
+    if invoice.kind == "credit_note" and invoice.credited_invoice_number:
+        return _CREDIT_TERMS[lang].format(number=invoice.credited_invoice_number)
+    return _TERMS[lang].format(days=invoice.payment_terms_days)
+
+
+# VAT exemption reasons (BT-120/121). The VATEX codes are the CEF list's; exempt sales (E) get no code
+# because the article of the VAT Directive depends on what was sold, which the invoice data does not say.
+VATEX_CODES = {"AE": "VATEX-EU-AE", "K": "VATEX-EU-IC", "G": "VATEX-EU-G"}
+EXEMPTION_TEXTS = {
+    "fi": {
+        "E": "Veroton myynti",
+        "AE": "Käännetty verovelvollisuus",
+        "K": "Veroton yhteisömyynti",
+        "G": "Veroton vienti EU:n ulkopuolelle",
+    },
+    "sv": {
+        "E": "Skattefri försäljning",
+        "AE": "Omvänd skattskyldighet",
+        "K": "Skattefri gemenskapsintern försäljning",
+        "G": "Skattefri export utanför EU",
+    },
+    "en": {
+        "E": "Exempt from VAT",
+        "AE": "Reverse charge",
+        "K": "Intra-community supply",
+        "G": "Export outside the EU",
+    },
+}
+
+
+def exemption(invoice: InvoiceData, category: str) -> tuple[str | None, str | None]:
+    """(VATEX code, reason text) for a VAT category; (None, None) for S and Z, which must not carry one."""
+    text = EXEMPTION_TEXTS[language(invoice)].get(category)
+    return VATEX_CODES.get(category), text
+
+
+# Units as shops and tills write them, to UN/ECE Recommendation 20 codes (BT-130 must be one).
+_UNIT_CODES = {
+    "C62": ("kpl", "pcs", "pc", "st", "stk", "piece", "pieces", "ea", "each", "unit", "units", "kappale"),
+    "H87": (),
+    "HUR": ("h", "t", "hour", "hours", "tunti", "tuntia", "tim", "timme", "timmar"),
+    "MIN": ("min", "minute", "minutes", "minuutti"),
+    "DAY": ("d", "pv", "vrk", "day", "days", "päivä", "dag", "dagar"),
+    "WEE": ("vk", "viikko", "week", "weeks", "vecka"),
+    "MON": ("kk", "month", "months", "kuukausi", "mån", "månad"),
+    "ANN": ("vuosi", "year", "years", "år"),
+    "KGM": ("kg",),
+    "GRM": ("g",),
+    "TNE": ("tn", "tonne", "tonni"),
+    "LTR": ("l", "ltr", "litra", "liter", "litre"),
+    "MTR": ("m", "metri", "meter", "metre"),
+    "KMT": ("km",),
+    "MTK": ("m2", "m²"),
+    "MTQ": ("m3", "m³"),
+    "PK": ("pkt", "pack", "paketti", "paket", "package"),
+    "SET": ("set", "sarja", "setti"),
+    "KWH": ("kwh",),
+}
+_UNIT_LOOKUP = {alias: code for code, aliases in _UNIT_CODES.items() for alias in (code.lower(), *aliases)}
+
+
+def unit_code(unit: str | None) -> str:
+    """The UN/ECE Rec 20 code of a unit; C62 ("one") when the unit is unknown or missing."""
+    if not unit:
+        return "C62"
+    return _UNIT_LOOKUP.get(unit.strip().lower().rstrip("."), "C62")

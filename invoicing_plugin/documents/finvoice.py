@@ -1,0 +1,296 @@
+"""Finvoice 3.0 (Finance Finland) e-invoice XML, and the SOAP ebXML frame banks and operators route it by.
+
+Element order, lengths and formats follow Finvoice3.0.xsd (schemas/finvoice/); the rest follows the
+implementation guidelines: ISO-8859-15, no namespace, comma decimals, dates as CCYYMMDD.
+
+Credit notes carry NEGATIVE amounts and quantities with positive unit prices, as InvoiceData has them:
+Finvoice has no separate credit-note document, so the sign is what tells a receiving system to book a
+credit (the XSD's amount pattern allows the minus sign). InvoiceTypeCode INV02 / UN 381 and the
+credited invoice's number and date say the rest.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from lxml import etree
+
+from invoicing_plugin.domain.barcode import virtual_barcode
+from invoicing_plugin.domain.invoice_data import InvoiceData, LineData, Party
+
+from .einvoice import (
+    TYPE_TEXTS,
+    EInvoiceError,
+    chunks,
+    clean,
+    decimals,
+    element,
+    exemption,
+    is_payable,
+    language,
+    money,
+    optional,
+    payment_means_code,
+    payment_reference,
+    payment_terms_text,
+    plain,
+    unit_code,
+)
+from .finvoice_soap import ENCODING, finvoice_soap_frame
+
+__all__ = ["finvoice_xml", "finvoice_soap_frame", "TYPE_CODES"]
+
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+_DECLARATION = f'<?xml version="1.0" encoding="{ENCODING}"?>\n'.encode("ascii")
+_STYLESHEET = b'<?xml-stylesheet type="text/xsl" href="Finvoice.xsl"?>\n'
+
+# Finance Finland's invoice type codes and UNTDID 1001 codes (380 invoice, 381 credit, 325 pro forma).
+TYPE_CODES = {"invoice": ("INV01", "380"), "credit_note": ("INV02", "381"), "proforma": ("INV06", "325")}
+
+
+def finvoice_xml(
+    invoice: InvoiceData, *, message_id: str, timestamp: datetime, prefer_rf: bool = False
+) -> bytes:
+    """The Finvoice 3.0 document of a finalised invoice, credit note or pro forma, as ISO-8859-15 bytes.
+
+    `message_id` and `timestamp` identify this transmission (MessageTransmissionDetails). The payment
+    reference is the national one for euro invoices unless `prefer_rf`; other currencies always get RF.
+    """
+    if invoice.kind not in TYPE_CODES:
+        raise EInvoiceError(f"Finvoice has no document type for a {invoice.kind!r}")
+    if not 2 <= len(message_id) <= 48:
+        raise EInvoiceError("a Finvoice message identifier has 2 to 48 characters")
+    if not clean(invoice.seller.iban):
+        raise EInvoiceError("Finvoice needs the seller's bank account (IBAN) for its payment details")
+    reference, is_rf = payment_reference(invoice, prefer_rf)
+    attributes = {"Version": "3.0", f"{{{XSI}}}noNamespaceSchemaLocation": "Finvoice3.0.xsd"}
+    root = etree.Element("Finvoice", attributes, nsmap={"xsi": XSI})
+    _transmission(root, invoice, message_id, timestamp)
+    _seller(root, invoice)
+    element(root, "InvoiceRecipientLanguageCode", language(invoice))
+    _buyer(root, invoice)
+    _date(element(root, "DeliveryDetails"), "DeliveryDate", invoice.tax_date)
+    _details(root, invoice)
+    if barcode := _barcode(invoice, reference):
+        element(root, "VirtualBankBarcode", barcode)
+    for line in invoice.lines:
+        _row(root, invoice, line)
+    _epi(root, invoice, reference, is_rf)
+    return _DECLARATION + _STYLESHEET + etree.tostring(root, encoding=ENCODING, xml_declaration=False,
+                                                       pretty_print=True)
+
+
+def comma(text: str) -> str:
+    return text.replace(".", ",")
+
+
+def _amount(parent: etree._Element, tag: str, value: Decimal, currency: str) -> etree._Element:
+    return element(parent, tag, comma(money(value, currency)), AmountCurrencyIdentifier=currency)
+
+
+def _date(parent: etree._Element, tag: str, day: date) -> etree._Element:
+    return element(parent, tag, day.strftime("%Y%m%d"), Format="CCYYMMDD")
+
+
+def _percent(value: Decimal) -> str:
+    return comma(decimals(value, 0, 3))
+
+
+def _transmission(root: etree._Element, invoice: InvoiceData, message_id: str, timestamp: datetime) -> None:
+    """Who sends to whom, by e-invoice address and operator; left out when either end has no address,
+    since the XSD makes all four mandatory (the invoice then travels as PDF or via the operator's own API)."""
+    seller, buyer = invoice.seller, invoice.buyer
+    ends = [clean(seller.einvoice_address), clean(seller.einvoice_operator),
+            clean(buyer.einvoice_address), clean(buyer.einvoice_operator)]
+    if not all(ends):
+        return
+    details = element(root, "MessageTransmissionDetails")
+    sender = element(details, "MessageSenderDetails")
+    element(sender, "FromIdentifier", ends[0], SchemeID=_address_scheme(ends[0]))
+    element(sender, "FromIntermediator", ends[1])
+    receiver = element(details, "MessageReceiverDetails")
+    element(receiver, "ToIdentifier", ends[2], SchemeID=_address_scheme(ends[2]))
+    element(receiver, "ToIntermediator", ends[3])
+    message = element(details, "MessageDetails")
+    element(message, "MessageIdentifier", message_id)
+    element(message, "MessageTimeStamp", timestamp.isoformat(timespec="seconds"))
+
+
+def _address_scheme(address: str) -> str | None:
+    # ISO 6523 ICD 0037 marks an OVT code; IBAN and operator-specific addresses carry no scheme.
+    return "0037" if address.startswith("0037") else None
+
+
+def _names(parent: etree._Element, tag: str, party: Party) -> None:
+    name = clean(party.name) or ""
+    if len(name) < 2:
+        raise EInvoiceError(f"Finvoice needs a name of at least 2 characters, got {party.name!r}")
+    pieces = chunks(name, 70)
+    if len(pieces[-1]) < 2:  # the XSD's minimum length of 2 also holds for a second line
+        pieces = chunks(name, 69)
+    for piece in pieces:
+        element(parent, tag, piece)
+
+
+def _address(parent: etree._Element, prefix: str, party: Party) -> None:
+    street, town, postcode = clean(party.street), clean(party.city), clean(party.postcode)
+    if not all(value and len(value) >= 2 for value in (street, town, postcode)):
+        return
+    address = element(parent, f"{prefix}PostalAddressDetails")
+    for piece in chunks(street, 35, limit=3):
+        element(address, f"{prefix}StreetName", piece)
+    element(address, f"{prefix}TownName", town[:35])
+    element(address, f"{prefix}PostCodeIdentifier", postcode[:35])
+    optional(address, "CountryCode", party.country)
+
+
+def _seller(root: etree._Element, invoice: InvoiceData) -> None:
+    seller = invoice.seller
+    party = element(root, "SellerPartyDetails")
+    optional(party, "SellerPartyIdentifier", seller.business_id)
+    _names(party, "SellerOrganisationName", seller)
+    optional(party, "SellerOrganisationTaxCode", seller.vat_id)
+    _address(party, "Seller", seller)
+    optional(root, "SellerOrganisationUnitNumber", seller.einvoice_address)
+    if clean(seller.phone) or clean(seller.email):
+        communication = element(root, "SellerCommunicationDetails")
+        optional(communication, "SellerPhoneNumberIdentifier", (clean(seller.phone) or "")[:35])
+        optional(communication, "SellerEmailaddressIdentifier", (clean(seller.email) or "")[:70])
+    information = element(root, "SellerInformationDetails")
+    optional(information, "SellerHomeTownName", (clean(seller.city) or "")[:35])
+    if clean(seller.bic):
+        account = element(information, "SellerAccountDetails")
+        element(account, "SellerAccountID", clean(seller.iban), IdentificationSchemeName="IBAN")
+        element(account, "SellerBic", clean(seller.bic), IdentificationSchemeName="BIC")
+
+
+def _buyer(root: etree._Element, invoice: InvoiceData) -> None:
+    buyer, contact = invoice.buyer, invoice.contact
+    party = element(root, "BuyerPartyDetails")
+    if buyer.type != "person":  # a consumer's identifier would be a personal identity code: never sent
+        optional(party, "BuyerPartyIdentifier", buyer.business_id)
+    _names(party, "BuyerOrganisationName", buyer)
+    optional(party, "BuyerOrganisationTaxCode", buyer.vat_id)
+    _address(party, "Buyer", buyer)
+    optional(root, "BuyerOrganisationUnitNumber", buyer.einvoice_address)
+    optional(root, "BuyerContactPersonName", (clean(contact.name) or "")[:70] if contact else None)
+    phone = clean(contact.phone if contact else None) or clean(buyer.phone)
+    email = clean(contact.email if contact else None) or clean(buyer.email)
+    if phone or email:
+        communication = element(root, "BuyerCommunicationDetails")
+        optional(communication, "BuyerPhoneNumberIdentifier", (phone or "")[:35])
+        optional(communication, "BuyerEmailaddressIdentifier", (email or "")[:70])
+
+
+def _details(root: etree._Element, invoice: InvoiceData) -> None:
+    currency = invoice.currency
+    details = element(root, "InvoiceDetails")
+    code, un_code = TYPE_CODES[invoice.kind]
+    element(details, "InvoiceTypeCode", code, CodeListAgencyIdentifier="SPY")
+    element(details, "InvoiceTypeCodeUN", un_code)
+    element(details, "InvoiceTypeText", TYPE_TEXTS[language(invoice)][invoice.kind])
+    element(details, "OriginCode", "Original")
+    element(details, "InvoiceNumber", invoice.number)
+    _date(details, "InvoiceDate", invoice.invoice_date)
+    if invoice.kind == "credit_note" and invoice.credited_invoice_number:
+        # Both the classic elements and 3.0's OriginalInvoiceReference (EN 16931 BG-3): receivers read either.
+        element(details, "OriginalInvoiceNumber", invoice.credited_invoice_number)
+        if invoice.credited_invoice_date:
+            _date(details, "OriginalInvoiceDate", invoice.credited_invoice_date)
+        original = element(details, "OriginalInvoiceReference")
+        element(original, "InvoiceNumber", invoice.credited_invoice_number)
+        if invoice.credited_invoice_date:
+            _date(original, "InvoiceDate", invoice.credited_invoice_date)
+    optional(details, "OrderIdentifier", (clean(invoice.order_reference) or "")[:70])
+    optional(details, "BuyerReferenceIdentifier", (clean(invoice.buyer_reference) or "")[:70])
+    _amount(details, "RowsTotalVatExcludedAmount", invoice.total_net, currency)
+    _amount(details, "InvoiceTotalVatExcludedAmount", invoice.total_net, currency)
+    _amount(details, "InvoiceTotalVatAmount", invoice.total_vat, currency)
+    _amount(details, "InvoiceTotalVatIncludedAmount", invoice.total_gross, currency)
+    if invoice.tax_date != invoice.invoice_date:
+        _date(element(details, "VatPoint"), "VatPointDate", invoice.tax_date)
+    for group in invoice.vat_breakdown:
+        vat = element(details, "VatSpecificationDetails")
+        _amount(vat, "VatBaseAmount", group.taxable_amount, currency)
+        element(vat, "VatRatePercent", _percent(group.rate))
+        element(vat, "VatCode", group.category)
+        _amount(vat, "VatRateAmount", group.vat_amount, currency)
+        code, reason = exemption(invoice, group.category)
+        optional(vat, "VatFreeText", reason)
+        optional(vat, "VatExemptionReasonCode", code)
+    for piece in chunks(invoice.notes, 512):
+        element(details, "InvoiceFreeText", piece)
+    terms = element(details, "PaymentTermsDetails")
+    element(terms, "PaymentTermsFreeText", payment_terms_text(invoice)[:70])
+    _date(terms, "InvoiceDueDate", invoice.due_date)
+
+
+def _barcode(invoice: InvoiceData, reference: str) -> str | None:
+    """The bank barcode: only for a payable euro invoice to a Finnish account (the barcode's own limits)."""
+    iban = (clean(invoice.seller.iban) or "").replace(" ", "").upper()
+    if not (is_payable(invoice) and invoice.currency == "EUR" and iban.startswith("FI")):
+        return None
+    return virtual_barcode(iban, invoice.total_gross, reference, invoice.due_date)
+
+
+def _row(root: etree._Element, invoice: InvoiceData, line: LineData) -> None:
+    currency = invoice.currency
+    row = element(root, "InvoiceRow")
+    optional(row, "ArticleIdentifier", (clean(line.sku) or "")[:70])
+    description = clean(line.description) or ""
+    optional(row, "ArticleName", description[:100])
+    if len(description) > 100:
+        element(row, "ArticleDescription", description[:512])
+    unit_text = (clean(line.unit) or "")[:14] or None
+    element(row, "InvoicedQuantity", comma(plain(line.quantity)), QuantityUnitCode=unit_text,
+            QuantityUnitCodeUN=unit_code(line.unit))
+    # UnitPriceAmount is VAT-exclusive in Finvoice; a gross-priced line also shows the price the till showed.
+    unit_net = line.unit_price
+    if invoice.prices_include_vat:
+        unit_net = line.unit_price * 100 / (100 + line.vat_rate)
+    element(row, "UnitPriceAmount", comma(decimals(unit_net, 2, 5)), AmountCurrencyIdentifier=currency)
+    if invoice.prices_include_vat:
+        element(row, "UnitPriceVatIncludedAmount", comma(decimals(line.unit_price, 2, 5)),
+                AmountCurrencyIdentifier=currency)
+    element(row, "RowPositionIdentifier", str(line.position))
+    if 0 < line.discount_percent < 1000:
+        element(row, "RowDiscountPercent", _percent(line.discount_percent))
+    element(row, "RowVatRatePercent", _percent(line.vat_rate))
+    element(row, "RowVatCode", line.vat_category)
+    _amount(row, "RowVatAmount", line.vat_amount, currency)
+    _amount(row, "RowVatExcludedAmount", line.net_amount, currency)
+    _amount(row, "RowAmount", line.gross_amount, currency)
+
+
+def _epi(root: etree._Element, invoice: InvoiceData, reference: str, is_rf: bool) -> None:
+    """The payment instruction (EPI): mandatory in every Finvoice, payable or not."""
+    seller = invoice.seller
+    epi = element(root, "EpiDetails")
+    identification = element(epi, "EpiIdentificationDetails")
+    _date(identification, "EpiDate", invoice.invoice_date)
+    element(identification, "EpiReference", "")
+    parties = element(epi, "EpiPartyDetails")
+    bank = element(parties, "EpiBfiPartyDetails")
+    optional(bank, "EpiBfiIdentifier", seller.bic, IdentificationSchemeName="BIC")
+    beneficiary = element(parties, "EpiBeneficiaryPartyDetails")
+    element(beneficiary, "EpiNameAddressDetails", clean(seller.name)[:35])
+    if seller.business_id and 8 <= len(clean(seller.business_id)) <= 11:
+        element(beneficiary, "EpiBei", clean(seller.business_id))
+    element(beneficiary, "EpiAccountID", clean(seller.iban).replace(" ", ""), IdentificationSchemeName="IBAN")
+    instruction = element(epi, "EpiPaymentInstructionDetails")
+    element(instruction, "EpiRemittanceInfoIdentifier", reference,
+            IdentificationSchemeName="ISO" if is_rf else "SPY")
+    element(instruction, "EpiInstructedAmount", comma(_epi_amount(invoice.total_gross)),
+            AmountCurrencyIdentifier=invoice.currency)
+    element(instruction, "EpiCharge", "SHA", ChargeOption="SHA")
+    _date(instruction, "EpiDateOptionDate", invoice.due_date)
+    element(instruction, "EpiPaymentMeansCode", payment_means_code(invoice))
+
+
+def _epi_amount(amount: Decimal) -> str:
+    """The EPI amount always has exactly two decimals (1500,00 for yen), so a 3-decimal amount cannot go."""
+    text = money(amount, "EUR")
+    if Decimal(text) != amount:
+        raise EInvoiceError(f"Finvoice's payment amount has two decimals; {amount} cannot be expressed")
+    return text

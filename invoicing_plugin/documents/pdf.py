@@ -1,0 +1,243 @@
+"""The invoice PDF: plain invoice data through Jinja2 templates and WeasyPrint, with the bank transfer form.
+
+`render_invoice_pdf(invoice, layout)` is a pure function of its arguments. A layout is a tenant's
+mapping of look and wording (see `parse_layout`). The Jinja2 environment, the text catalogs and the
+number formats are built once per process; the templates come from the installed package
+`invoicing_plugin.templates`, never from paths relative to this file.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
+
+import segno.helpers
+import weasyprint
+from jinja2 import Environment, FunctionLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from invoicing_plugin.domain.barcode import virtual_barcode
+from invoicing_plugin.domain.identifiers import KNOWN_OPERATORS, InvalidIdentifier, format_finnish_reference
+from invoicing_plugin.domain.invoice_data import InvoiceData
+
+from . import code128
+from .formats import LANGUAGES, Formats, formats_for
+from .translations import Texts, message_keys, override_problems
+
+# A generic family last, so a missing tenant font still prints; DejaVu Sans is what WeasyPrint finds on
+# a bare Debian/Ubuntu system and it has every Finnish and Swedish letter.
+FALLBACK_FONTS = '"DejaVu Sans", sans-serif'
+EPC_MAX_AMOUNT = 999999999
+_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+_FONT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _-]{0,60}")
+_DATA_URI = re.compile(r"data:image/(?:png|jpeg|gif|webp|svg\+xml)(?:;[\w=.+-]+)*,", re.ASCII)
+_IMAGE_SIGNATURES = {b"\x89PNG": "png", b"\xff\xd8\xff": "jpeg", b"GIF8": "gif"}
+_LAYOUT_KEYS = {"logo", "colors", "font_family", "footer_text", "texts"}
+
+
+class LayoutError(ValueError):
+    """A tenant's layout cannot be used; str(error) lists every problem."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A parsed, safe-to-print layout."""
+
+    logo: str | None = None  # a data: URI
+    primary: str = "#1f3a5f"  # titles, table heads, the grand total
+    accent: str = "#eef2f7"  # zebra rows, the footer rule
+    font_family: str = FALLBACK_FONTS  # a CSS font-family list
+    footer_text: str | Mapping[str, str] | None = None
+    texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def footer_for(self, language: str) -> str | None:
+        if isinstance(self.footer_text, Mapping):
+            return self.footer_text.get(language)
+        return self.footer_text
+
+
+def parse_layout(layout: Mapping | None) -> Layout:
+    """Check a tenant's layout mapping and make it safe to put into HTML and CSS.
+
+    Keys: `logo` (image bytes: PNG, JPEG, GIF, WebP or SVG; or a data:image URI), `colors`
+    ({"primary": "#1f3a5f", "accent": "#eef2f7"}, hex), `font_family` (a font name or a comma-separated
+    list; the fallback fonts are appended), `footer_text` (a string, or one per language),
+    `texts` ({language: {text key: text}}, see the .po catalogs for the keys).
+    """
+    if not layout:
+        return Layout()
+    problems = [f"{key}: unknown layout key" for key in layout if key not in _LAYOUT_KEYS]
+    values: dict = {}
+    if "logo" in layout:
+        values["logo"] = _logo_uri(layout["logo"], problems)
+    colours = layout.get("colors") or {}
+    for name, value in colours.items() if isinstance(colours, Mapping) else [("", None)]:
+        if name not in ("primary", "accent"):
+            problems.append(f"colors.{name}: use primary and accent" if name else "colors: must be a mapping")
+        elif not isinstance(value, str) or not _COLOUR.fullmatch(value):
+            problems.append(f"colors.{name}: must be a hex colour such as #1f3a5f")
+        else:
+            values[name] = value
+    if layout.get("font_family"):
+        names = [name.strip().strip("\"'") for name in str(layout["font_family"]).split(",")]
+        if all(_FONT_NAME.fullmatch(name) for name in names):
+            values["font_family"] = ", ".join(f'"{name}"' for name in names) + ", " + FALLBACK_FONTS
+        else:
+            problems.append("font_family: font names are letters, digits, spaces, - and _, separated by commas")
+    footer = layout.get("footer_text")
+    if footer is not None and not isinstance(footer, str) and not (
+        isinstance(footer, Mapping) and set(footer) <= set(LANGUAGES) and all(isinstance(v, str) for v in footer.values())
+    ):
+        problems.append("footer_text: must be a string or a mapping of fi/sv/en to strings")
+    values["footer_text"] = footer
+    if "texts" in layout:
+        problems.extend(override_problems(layout["texts"]))
+        values["texts"] = layout["texts"]
+    if problems:
+        raise LayoutError("; ".join(problems))
+    return Layout(**values)
+
+
+def render_invoice_html(invoice: InvoiceData, layout: Mapping | None = None, *, language: str | None = None) -> str:
+    """The invoice as a self-contained HTML document (styles inline, images as data: URIs)."""
+    return _environment().get_template("invoice/invoice.html").render(
+        _context(invoice, parse_layout(layout), _language(invoice, language))
+    )
+
+
+def render_invoice_pdf(invoice: InvoiceData, layout: Mapping | None = None, *, language: str | None = None) -> bytes:
+    """The invoice as PDF bytes, in the invoice's language unless `language` says otherwise."""
+    html = render_invoice_html(invoice, layout, language=language)
+    # Only data: URIs: a logo or a text must never make the renderer fetch from the network or the disk.
+    fetcher = weasyprint.urls.URLFetcher(allowed_protocols={"data"})
+    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+
+
+def _language(invoice: InvoiceData, language: str | None) -> str:
+    if language is not None:
+        if language not in LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+        return language
+    # A buyer language we do not print (de, et, ...) gets English, the one every buyer abroad can read.
+    return invoice.language if invoice.language in LANGUAGES else "en"
+
+
+def _context(invoice: InvoiceData, layout: Layout, language: str) -> dict:
+    f = formats_for(language)
+    t = Texts(language, layout.texts.get(language))
+    kind = invoice.kind if invoice.kind in ("credit_note", "proforma") else "invoice"
+    currency = invoice.currency
+    return {
+        "invoice": invoice, "layout": layout, "language": language, "t": t, "f": f,
+        "title": t(f"doc_{kind}"),
+        "total_label": {"credit_note": "total_credited", "proforma": "total"}.get(kind, "total_due"),
+        "payable": kind != "credit_note",
+        "reference": format_finnish_reference(invoice.reference),
+        "reference_rf": _groups_of_four(invoice.reference_rf),
+        "iban": _groups_of_four(invoice.seller.iban or ""),
+        "discounts": any(line.discount_percent for line in invoice.lines),
+        "show_country": (invoice.seller.country or "FI") != (invoice.buyer.country or "FI"),
+        "footer": layout.footer_for(language) or _seller_line(invoice, t),
+        "font_family": Markup(layout.font_family),
+        "slip": _slip(invoice, f),
+        "money": lambda amount: f.money(amount, currency),
+        "amount": lambda amount: f.amount(amount, currency),
+        "price": lambda amount: f.price(amount, currency),
+        "number": f.number,
+        "date": f.date,
+        "country": f.country,
+        "vat_note": lambda category: t(f"vat_note_{category}") if f"vat_note_{category}" in message_keys() else category,
+        "operator_name": lambda code: f"{code} ({KNOWN_OPERATORS[code]})" if code in KNOWN_OPERATORS else code,
+    }
+
+
+@dataclass(frozen=True)
+class _Slip:
+    """What the bank transfer form prints beyond the invoice's own fields."""
+
+    barcode: Markup | None
+    virtual_barcode: str | None
+    qr: Markup | None
+
+
+def _slip(invoice: InvoiceData, f: Formats) -> _Slip | None:
+    """The bank transfer form, when there is a euro amount to pay into the seller's account.
+
+    A credit note asks for no payment, and a proforma must not be paid by scanning: it has the form's
+    details but no barcode and no QR code. The Finnish barcode needs a Finnish IBAN; the EPC QR code
+    works for any SEPA account.
+    """
+    seller = invoice.seller
+    if invoice.kind == "credit_note" or invoice.currency != "EUR" or not seller.iban or invoice.total_gross <= 0:
+        return None
+    if invoice.kind == "proforma":
+        return _Slip(None, None, None)
+    try:
+        digits = virtual_barcode(seller.iban, invoice.total_gross, invoice.reference, invoice.due_date)
+    except InvalidIdentifier:
+        digits = None
+    qr = None
+    if invoice.total_gross <= EPC_MAX_AMOUNT:
+        epc = segno.helpers.make_epc_qr(
+            name=seller.name[:70], iban=seller.iban.replace(" ", ""), amount=invoice.total_gross,
+            reference=invoice.reference_rf, bic=seller.bic or None,
+        )
+        qr = Markup(epc.svg_inline(border=4, omitsize=True, svgclass="epc-qr"))
+    return _Slip(Markup(code128.svg(digits)) if digits else None, digits, qr)
+
+
+def _seller_line(invoice: InvoiceData, t: Texts) -> str:
+    s = invoice.seller
+    parts = [s.name, s.street, " ".join(p for p in (s.postcode, s.city) if p),
+             f"{t('business_id')} {s.business_id}" if s.business_id else None, s.email, s.phone]
+    return " · ".join(p for p in parts if p)
+
+
+def _groups_of_four(value: str) -> str:
+    compact = value.replace(" ", "")
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+
+
+def _logo_uri(logo: object, problems: list[str]) -> str | None:
+    if isinstance(logo, str) and _DATA_URI.match(logo):
+        return logo
+    if isinstance(logo, bytes | bytearray):
+        head = bytes(logo[:256])
+        kind = next((k for sig, k in _IMAGE_SIGNATURES.items() if head.startswith(sig)), None)
+        if kind is None and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+            kind = "webp"
+        if kind is None and (b"<svg" in head or head.lstrip().startswith(b"<?xml")):
+            kind = "svg+xml"
+        if kind:
+            return f"data:image/{kind};base64,{base64.b64encode(logo).decode('ascii')}"
+    problems.append("logo: must be PNG, JPEG, GIF, WebP or SVG bytes, or a data:image/... URI")
+    return None
+
+
+def _css_string(text: str) -> Markup:
+    """A CSS string literal; anything but plain letters is escaped, so no text can end the <style>."""
+    escaped = "".join(c if c.isalnum() or c in " .,:;/-_" else f"\\{ord(c):x} " for c in str(text))
+    return Markup(f'"{escaped}"')
+
+
+def _load_template(name: str) -> tuple[str, None, Callable[[], bool]] | None:
+    try:
+        source = files("invoicing_plugin.templates").joinpath(*name.split("/")).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    return source, None, lambda: True  # installed templates do not change while the process runs
+
+
+@cache
+def _environment() -> Environment:
+    environment = Environment(
+        loader=FunctionLoader(_load_template),
+        autoescape=select_autoescape(["html"], default_for_string=True),
+        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+    environment.globals["css_string"] = _css_string
+    return environment
