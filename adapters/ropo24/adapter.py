@@ -1,0 +1,112 @@
+"""The Ropo24 collection-service channel: sends an invoice as a job, finds it again by our invoice number."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from adapters.base import AdapterError, DeliveryContext, DeliveryResult, InvoiceData
+
+from .client import DEFAULT_BASE_URL, Ropo24Client, Ropo24Config
+from .errors import DuplicateJob
+from .mapping import build_job
+
+
+class Ropo24Channel:
+    """Channel "ropo24" (adapters.base.Channel). Ropo sends, monitors, reminds and collects; we hand it jobs.
+
+    Idempotency: our invoice number is the job's billnum, which Ropo keeps unique (409 on a repeat), and the
+    delivery's idempotency key travels as the DataIdentifier header. A repeat after an unknown outcome is
+    answered by looking the job up, so the service never holds the invoice twice.
+    """
+
+    name = "ropo24"
+
+    def __init__(self, config: Ropo24Config, *, client: Ropo24Client | None = None,
+                 currency: str = "EUR") -> None:
+        self.config = config
+        self.client = client or Ropo24Client(config)
+        self.currency = currency
+
+    def deliver(self, invoice: InvoiceData, context: DeliveryContext) -> DeliveryResult:
+        job = build_job(invoice, self.currency)
+        try:
+            response = self.client.submit_jobs([job], data_identifier=context.idempotency_key)
+        except DuplicateJob as duplicate:
+            return self._already_there(invoice, context, duplicate)
+        if response.accepted < 1:
+            raise AdapterError("Ropo24 send job: the service accepted none of the jobs", retryable=False,
+                               http_status=response.http_status, response_excerpt=response.excerpt,
+                               code="not_accepted")
+        jobid = response.jobid_for(invoice.number)
+        if jobid is None:
+            jobid = self._jobid_after_success(invoice, context)
+        return DeliveryResult(
+            external_id=jobid, http_status=response.http_status, response_excerpt=response.excerpt,
+            details={"billnum": job["billnum"], "billcode": job["billcode"],
+                     "sendtype": job.get("sendtype", "")},
+        )
+
+    def lookup(self, invoice: InvoiceData, context: DeliveryContext) -> DeliveryResult | None:
+        # §2.3: GET /rest/jobs/statusupdates?billnum= returns that job's status without consuming updates.
+        try:
+            updates = self.client.status_updates(billnum=invoice.number)
+        except AdapterError as error:
+            if error.http_status == 404:  # UNCERTAIN whether an unknown billnum is 204 or 404: both mean none
+                return None
+            raise
+        for update in updates:
+            if update.billnum not in (None, invoice.number) or not update.jobid:
+                continue
+            if update.billcode and update.billcode != invoice.reference.replace(" ", ""):
+                # Same number, other reference: not our invoice (e.g. another series sharing the account).
+                continue
+            return DeliveryResult(
+                external_id=update.jobid, http_status=200,
+                details={"billnum": invoice.number, "status": update.status or "",
+                         "status_text": update.status_text or ""},
+            )
+        return None
+
+    def _already_there(self, invoice: InvoiceData, context: DeliveryContext, duplicate: DuplicateJob
+                       ) -> DeliveryResult:
+        found = self.lookup(invoice, context)
+        if found is None:
+            # A 409 for a billnum we cannot find as ours: another job holds our number. A person decides.
+            raise AdapterError(
+                f"Ropo24 send job: billnum {invoice.number} is taken by a job that is not this invoice",
+                retryable=False, http_status=duplicate.http_status,
+                response_excerpt=duplicate.response_excerpt, code="billnum_conflict",
+            )
+        return DeliveryResult(
+            external_id=found.external_id, http_status=duplicate.http_status,
+            response_excerpt=duplicate.response_excerpt, details={**found.details, "duplicate": "true"},
+        )
+
+    def _jobid_after_success(self, invoice: InvoiceData, context: DeliveryContext) -> str | None:
+        # The job is accepted; failing to learn its id must not turn that into an error (and a resend).
+        try:
+            found = self.lookup(invoice, context)
+        except AdapterError:
+            return None
+        return found.external_id if found else None
+
+
+def _number(settings: Mapping[str, object], key: str, default: float) -> float:
+    value = settings.get(key)
+    return default if value in (None, "") else float(str(value))  # seconds, not money
+
+
+def ropo24_channel(settings: Mapping[str, object]) -> Ropo24Channel:
+    """ChannelFactory: settings keys `cid`, `apicode` (required), `base_url`, `connect_timeout`,
+    `read_timeout`, `token_refresh_margin` (seconds) and `currency` (default EUR)."""
+    missing = [key for key in ("cid", "apicode") if not settings.get(key)]
+    if missing:
+        raise ValueError(f"ropo24 channel settings lack {', '.join(missing)}")
+    config = Ropo24Config(
+        cid=str(settings["cid"]), apicode=str(settings["apicode"]),
+        base_url=str(settings.get("base_url") or DEFAULT_BASE_URL),
+        connect_timeout=_number(settings, "connect_timeout", 5.0),
+        read_timeout=_number(settings, "read_timeout", 30.0),
+        token_refresh_margin=_number(settings, "token_refresh_margin", 300.0),
+    )
+    return Ropo24Channel(config, currency=str(settings.get("currency") or "EUR"))

@@ -1,0 +1,126 @@
+"""An InvoiceData as a Ropo jobtype 0 dataset (§2.2): debtor, dates, delivery route, payrows exact to a cent.
+
+Ropo recomputes an invoice's sum from its payrows (count × amount, amount = unit price without VAT), so a
+payrow carries our count and net unit price only when their product is exactly the line's net amount.
+Otherwise (gross pricing, discounts, odd quantities) it is one unit at the line's exact net amount, and the
+quantity and price the buyer saw go into its description. The payrows' net sum is then total_net exactly.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from adapters.base import AdapterError, InvoiceData, LineData, Party
+from invoicing_plugin.domain.currency import quantum
+
+# §2.2 shows three-letter country codes ("FIN"); a code missing here goes as given (UNCERTAIN if accepted).
+COUNTRY_ALPHA3 = {
+    "AT": "AUT", "AX": "ALA", "BE": "BEL", "BG": "BGR", "CH": "CHE", "CY": "CYP", "CZ": "CZE", "DE": "DEU",
+    "DK": "DNK", "EE": "EST", "EL": "GRC", "ES": "ESP", "FI": "FIN", "FR": "FRA", "GB": "GBR", "GR": "GRC",
+    "HR": "HRV", "HU": "HUN", "IE": "IRL", "IS": "ISL", "IT": "ITA", "LI": "LIE", "LT": "LTU", "LU": "LUX",
+    "LV": "LVA", "MT": "MLT", "NL": "NLD", "NO": "NOR", "PL": "POL", "PT": "PRT", "RO": "ROU", "SE": "SWE",
+    "SI": "SVN", "SK": "SVK", "US": "USA",
+}
+INCLUDING_VAT = {"fi": "sis. alv", "sv": "inkl. moms", "en": "incl. VAT"}
+
+
+def plain(number: Decimal) -> str:
+    """A Decimal without exponent or trailing zeros: 2.000 -> "2", 25.50 -> "25.5", 1E+2 -> "100"."""
+    text = format(number.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def _shown(number: Decimal, language: str) -> str:
+    # Finnish and Swedish write a decimal comma; the description is read by the debtor.
+    text = format(number, "f")
+    return text.replace(".", ",") if language in ("fi", "sv") else text
+
+
+def _pricing_note(line: LineData, invoice: InvoiceData) -> str:
+    """The line as the buyer saw it on our invoice: "6 pcs × 7,90 -10 %"."""
+    language = invoice.language if invoice.language in INCLUDING_VAT else "en"
+    unit = f" {line.unit}" if line.unit else ""
+    note = f"{_shown(line.quantity.normalize(), language)}{unit} × {_shown(line.unit_price, language)}"
+    if invoice.prices_include_vat:
+        note += f" {INCLUDING_VAT[language]}"
+    if line.discount_percent:
+        note += f" -{_shown(line.discount_percent.normalize(), language)} %"
+    return note
+
+
+def payrow(line: LineData, invoice: InvoiceData) -> dict[str, str]:
+    """One §2.2 payrow {desc, count, amount (net unit price), taxpr}; count × amount == line.net_amount."""
+    cent = quantum(invoice.currency)
+    # Counts are positive and the sign rides on the amount, so a credit note is "2 × -24.90" (UNCERTAIN).
+    count = abs(line.quantity)
+    taxpr = plain(line.vat_rate)
+    if count:
+        unit_net = line.net_amount / count
+        if unit_net == unit_net.quantize(cent) and unit_net.quantize(cent) * count == line.net_amount:
+            shown_as_ours = not invoice.prices_include_vat and not line.discount_percent
+            note = "" if shown_as_ours else f" ({_pricing_note(line, invoice)})"
+            desc = f"{line.description}{note}"
+            amount = f"{unit_net.quantize(cent)}"
+            return {"desc": desc, "count": plain(count), "amount": amount, "taxpr": taxpr}
+    return {"desc": f"{line.description} ({_pricing_note(line, invoice)})", "count": "1",
+            "amount": f"{line.net_amount}", "taxpr": taxpr}
+
+
+def delivery_route(buyer: Party, email: str | None) -> dict[str, str]:
+    """How Ropo sends the invoice: a company with an e-invoice address gets a B2B e-invoice ("evoice"),
+    otherwise a debtor with an email gets it by email; with neither, sendtype is left out and Ropo's
+    default (a paper letter, UNCERTAIN) applies. Consumer e-invoices ("b2c") need a Finvoice payment id
+    we do not have, so a person is never routed to "evoice"."""
+    if buyer.type != "person" and buyer.einvoice_address:
+        route = {"sendtype": "evoice", "evoice": buyer.einvoice_address}
+        if buyer.einvoice_operator:
+            route["evoiceint"] = buyer.einvoice_operator
+        return route
+    if email:
+        return {"sendtype": "email"}
+    return {}
+
+
+def _refuse(message: str, code: str) -> AdapterError:
+    return AdapterError(f"Ropo24: {message}", retryable=False, code=code)
+
+
+def build_job(invoice: InvoiceData, currency: str = "EUR") -> dict:
+    """The jobtype 0 dataset for one invoice or credit note; every value a string, as in Ropo's examples."""
+    if invoice.kind == "proforma":
+        raise _refuse("a proforma invoice is not a claim; it cannot go to collection", "not_collectable")
+    if invoice.currency != currency:
+        raise _refuse(f"this Ropo account bills in {currency}; the invoice is in {invoice.currency}",
+                      "currency")
+    buyer = invoice.buyer
+    missing = [name for name, value in (("street", buyer.street), ("postcode", buyer.postcode),
+                                        ("city", buyer.city)) if not value]
+    if missing:
+        # §2.2 makes the postal address mandatory even for e-invoices (it is needed for reminders).
+        raise _refuse(f"the buyer's {', '.join(missing)} is missing", "invalid_invoice")
+    if not invoice.lines:
+        raise _refuse("an invoice without lines cannot be sent", "invalid_invoice")
+
+    is_person = buyer.type == "person"
+    email = buyer.email or (invoice.contact.email if invoice.contact else None)
+    # §2.2 jobtype 0 ("invoice"), minimum dataset plus billnum/billcode/govid/email/e-invoice fields.
+    job: dict = {
+        "jobtype": "0",
+        "billnum": invoice.number,
+        "billcode": invoice.reference.replace(" ", ""),
+        "customertype": "2" if is_person else "1",
+        ("person" if is_person else "company"): buyer.name,
+    }
+    if buyer.business_id and not is_person:
+        job["govid"] = buyer.business_id
+    country = (buyer.country or "FI").upper()
+    job.update({
+        "address": buyer.street, "postcode": buyer.postcode, "city": buyer.city,
+        "country": COUNTRY_ALPHA3.get(country, country),
+        "billdate": invoice.invoice_date.isoformat(), "paydate": invoice.due_date.isoformat(),
+    })
+    if email:
+        job["email"] = email
+    job.update(delivery_route(buyer, email))
+    job["payrow"] = [payrow(line, invoice) for line in invoice.lines]
+    return job

@@ -1,0 +1,307 @@
+"""A loopback Ropo24 emulator: token auth with real HS256 JWTs, jobs, status polling, payments, test controls.
+
+Protocol under /rest (reference §2): POST /token, POST /jobs, GET /jobs?jobid=, GET /jobs/statusupdates,
+POST /jobs/payment. Test controls under /_sandbox (JSON):
+  POST /_sandbox/fail    {"mode": "500"|"429"|"timeout_after_store"|"timeout_before_store"|"down",
+                          "count": 1, "retry_after": 1, "delay": 2.0, "endpoint": "jobs"|"token"|"any"}
+  GET  /_sandbox/jobs    the jobs held, and per billnum how often it was received and accepted
+  POST /_sandbox/pay     {"billnum", "amount", "date"}: the debtor paid (part of) a job; a status update
+                         follows
+  POST /_sandbox/notify  {"url": ... | null}: where status notifications are pushed (none by default)
+  GET  /_sandbox/notifications   the pushes made and their outcome
+  POST /_sandbox/reset   forget everything
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import socket
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import requests
+from flask import Flask, Response, current_app, jsonify, request
+
+from .jwt import InvalidToken, decode_hs256, encode_hs256
+from .sandbox_store import (
+    FAULT_ENDPOINTS, FAULT_MODES, DuplicateBillnum, Fault, SandboxStore, decimal_or_none, validate_job,
+)
+
+DEMO_CID = "900001"
+DEMO_APICODE = "sandbox-demo-apicode"
+DEMO_ACCOUNTS = {DEMO_CID: DEMO_APICODE}
+TOKEN_LIFETIME = 7200  # §2.1: two hours
+
+# sign(body_bytes) -> headers to add to a pushed status notification; the webhook scheme is the lead's.
+Signer = Callable[[bytes], Mapping[str, str]]
+
+
+class _Sandbox:
+    """Per-app settings and collaborators, kept in app.extensions."""
+
+    def __init__(self, accounts: Mapping[str, str], clock: Callable[[], float], notify_url: str | None,
+                 sign: Signer | None, batch_limit: int, echo_jobids: bool) -> None:
+        self.accounts = dict(accounts)
+        self.clock = clock
+        self.key = secrets.token_bytes(32)  # fresh per app: a token from another sandbox is a forgery here
+        self.notify_url = notify_url
+        self.sign = sign
+        self.echo_jobids = echo_jobids
+        self.store = SandboxStore(batch_limit)
+
+    def today(self) -> str:
+        return datetime.fromtimestamp(self.clock(), UTC).date().isoformat()
+
+
+def _sandbox() -> _Sandbox:
+    return current_app.extensions["ropo24_sandbox"]
+
+
+def problem(status: int, title: str, detail: str, kind: str, **extra: object) -> Response:
+    """An RFC 7807 HttpApiProblem, as Ropo answers errors (§2.2)."""
+    body = {"type": f"https://sandbox.invalid/problems/{kind}", "title": title, "status": status,
+            "detail": detail, **extra}
+    return Response(json.dumps(body), status=status, mimetype="application/problem+json")
+
+
+def _authorised_cid() -> str | Response:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return problem(401, "Unauthorized", "a bearer token is required", "unauthorized")
+    sandbox = _sandbox()
+    try:
+        claims = decode_hs256(header[len("Bearer "):], sandbox.key, sandbox.clock())
+    except InvalidToken as error:
+        return problem(401, "Unauthorized", f"token refused: {error}", "unauthorized")
+    cid = claims.get("cid")
+    if cid not in sandbox.accounts:
+        return problem(401, "Unauthorized", "unknown customer", "unauthorized")
+    return cid
+
+
+def _fail(fault: Fault) -> Response | None:
+    """The failure a fault stands for, or None when it strikes after the work (timeout_after_store)."""
+    if fault.mode == "500":
+        return problem(500, "Internal Server Error", "injected by the sandbox", "server-error")
+    if fault.mode == "429":
+        response = problem(429, "Too Many Requests", "injected by the sandbox", "rate-limited")
+        response.headers["Retry-After"] = str(fault.retry_after)
+        return response
+    if fault.mode == "timeout_before_store":
+        time.sleep(fault.delay)  # the client gives up first; nothing was stored
+        return problem(503, "Service Unavailable", "injected by the sandbox", "timeout")
+    if fault.mode == "down":
+        sock = request.environ.get("werkzeug.socket")
+        if sock is not None:
+            # Close the connection without an answer; werkzeug treats the failed write as a dropped client.
+            sock.shutdown(socket.SHUT_RDWR)
+        return problem(503, "Service Unavailable", "connection dropped", "down")
+    return None
+
+
+def _after(fault: Fault | None) -> None:
+    if fault is not None and fault.mode == "timeout_after_store":
+        time.sleep(fault.delay)  # stored already; answer only after the client stopped waiting
+
+
+def _push(updates: list[dict]) -> None:
+    """Status notifications (§2.3 push) for these updates, when a notify URL is configured."""
+    sandbox = _sandbox()
+    url = sandbox.notify_url
+    if not url or not updates:
+        return
+    created = datetime.fromtimestamp(sandbox.clock(), UTC).isoformat()
+    # UNCERTAIN envelope: Ropo's exact schema was not captured; each message has an id to dedupe on.
+    body = json.dumps({"messages": [{**update, "created_at": created} for update in updates]}).encode()
+    headers = {"Content-Type": "application/json", **(sandbox.sign(body) if sandbox.sign else {})}
+    outcome: dict = {"url": url, "ids": [update["id"] for update in updates], "at": created}
+    try:
+        outcome["status"] = requests.post(url, data=body, headers=headers, timeout=5).status_code
+    except requests.RequestException as error:
+        outcome["error"] = type(error).__name__
+    with sandbox.store.lock:
+        sandbox.store.notifications.append(outcome)
+
+
+def create_sandbox_app(
+    accounts: Mapping[str, str] | None = None, *, clock: Callable[[], float] = time.time,
+    notify_url: str | None = None, sign: Signer | None = None, batch_limit: int = 1000,
+    echo_jobids: bool = True,
+) -> Flask:
+    """The emulator. `accounts` maps cid -> apicode (default DEMO_ACCOUNTS); `clock` drives token expiry;
+    `echo_jobids=False` answers POST /jobs with only {"accepted": n}, as Ropo may (UNCERTAIN)."""
+    app = Flask(__name__)
+    app.extensions["ropo24_sandbox"] = _Sandbox(accounts or DEMO_ACCOUNTS, clock, notify_url, sign,
+                                                batch_limit, echo_jobids)
+
+    @app.post("/rest/token")
+    def token():
+        fault = _sandbox().store.take_fault("token")
+        if fault and (failed := _fail(fault)):
+            return failed
+        sandbox = _sandbox()
+        body = request.get_json(silent=True) or {}
+        cid, apicode = body.get("cid"), body.get("apicode")
+        if not cid or not apicode:
+            return jsonify(errorId=1000, errorText="cid and apicode are required"), 400
+        known = sandbox.accounts.get(str(cid))
+        if known is None or not secrets.compare_digest(known.encode(), str(apicode).encode()):
+            return jsonify(errorId=1001, errorText="Invalid cid or apicode"), 400
+        now = int(sandbox.clock())
+        claims = {"cid": str(cid), "iat": now, "exp": now + TOKEN_LIFETIME, "jti": uuid.uuid4().hex}
+        response = jsonify(token=encode_hs256(claims, sandbox.key))
+        _after(fault)
+        return response, 201
+
+    @app.post("/rest/jobs")
+    def submit_jobs():
+        cid = _authorised_cid()
+        if isinstance(cid, Response):
+            return cid
+        store = _sandbox().store
+        body = request.get_json(silent=True)
+        datasets = body.get("datastream", {}).get("dataset") if isinstance(body, dict) else None
+        if not isinstance(datasets, list) or not datasets:
+            return problem(400, "Bad Request", 'body is {"datastream": {"dataset": [job, ...]}}',
+                           "bad-request")
+        store.note_received(cid, datasets)
+        fault = store.take_fault("jobs")
+        if fault and (failed := _fail(fault)):
+            return failed
+        invalid = [dict(item, name=f"dataset[{i}].{item['name']}")
+                   for i, job in enumerate(datasets) for item in validate_job(job)]
+        if invalid:
+            return problem(400, "Bad Request", "the job is not valid", "validation",
+                           **{"invalid-params": invalid})
+        try:
+            stored, updates = store.store(cid, datasets, request.headers.get("DataIdentifier"),
+                                          _sandbox().today())
+        except DuplicateBillnum as duplicate:
+            return problem(409, "Conflict", f"billnum already exists: {duplicate}", "duplicate-billnum")
+        answer: dict = {"accepted": len(stored)}
+        if _sandbox().echo_jobids:
+            answer["jobs"] = [{"jobid": job.jobid, "billnum": job.dataset.get("billnum"),
+                               "billcode": job.dataset.get("billcode")} for job in stored]
+        _push(updates)
+        _after(fault)
+        return jsonify(answer), 201
+
+    @app.get("/rest/jobs")
+    def job_info():
+        cid = _authorised_cid()
+        if isinstance(cid, Response):
+            return cid
+        jobid = request.args.get("jobid")
+        if not jobid:
+            return problem(400, "Bad Request", "jobid is required", "bad-request")
+        job = _sandbox().store.find(cid, jobid=jobid)
+        if job is None:
+            return problem(404, "Not Found", f"no job {jobid}", "not-found")
+        data = job.dataset
+        return jsonify(jobid=job.jobid, billnum=data.get("billnum"), billcode=data.get("billcode"),
+                       govid=data.get("govid"), custnum=data.get("custnum"), currentstatus=job.status[0],
+                       currentstatustext=job.status[1], currentpaydate=data.get("paydate"),
+                       nextstatus=None, nextstatustext=None, nextstatusdate=None,
+                       origjobdate=data.get("billdate"))
+
+    @app.get("/rest/jobs/statusupdates")
+    def status_updates():
+        cid = _authorised_cid()
+        if isinstance(cid, Response):
+            return cid
+        store = _sandbox().store
+        billnum, day = request.args.get("billnum"), request.args.get("date")
+        if billnum and day:
+            return problem(400, "Bad Request", "give billnum or date, not both", "bad-request")
+        if billnum:
+            updates = store.current_status(cid, billnum, _sandbox().today())
+        elif day:
+            updates = store.updates_on(cid, day)
+        else:
+            updates = store.take_updates(cid)
+        return (jsonify(updates), 200) if updates else ("", 204)
+
+    @app.post("/rest/jobs/payment")
+    def report_payment():
+        cid = _authorised_cid()
+        if isinstance(cid, Response):
+            return cid
+        body = request.get_json(silent=True) or {}
+        return _record_payment(cid, body, body.get("paydate"), body.get("type") or "directpayment")
+
+    @app.post("/_sandbox/pay")
+    def control_pay():
+        body = request.get_json(silent=True) or {}
+        return _record_payment(body.get("cid"), body, body.get("date"), "ropo")
+
+    @app.post("/_sandbox/fail")
+    def control_fail():
+        body = request.get_json(silent=True) or {}
+        mode, endpoint = str(body.get("mode")), str(body.get("endpoint", "jobs"))
+        if mode not in FAULT_MODES or endpoint not in FAULT_ENDPOINTS:
+            return problem(400, "Bad Request", f"mode is one of {FAULT_MODES}, endpoint of {FAULT_ENDPOINTS}",
+                           "bad-request")
+        try:
+            fault = Fault(mode, int(body.get("count", 1)), endpoint, int(body.get("retry_after", 1)),
+                          float(body.get("delay", 2.0)))
+        except (TypeError, ValueError):
+            fault = None
+        if fault is None or fault.remaining < 1:
+            return problem(400, "Bad Request", "count, retry_after and delay are positive numbers", "bad-request")
+        _sandbox().store.add_fault(fault)
+        return jsonify(queued=fault.remaining, mode=mode, endpoint=endpoint)
+
+    @app.get("/_sandbox/jobs")
+    def control_jobs():
+        return jsonify(_sandbox().store.snapshot())
+
+    @app.post("/_sandbox/notify")
+    def control_notify():
+        _sandbox().notify_url = (request.get_json(silent=True) or {}).get("url")
+        return jsonify(url=_sandbox().notify_url)
+
+    @app.get("/_sandbox/notifications")
+    def control_notifications():
+        with _sandbox().store.lock:
+            return jsonify(list(_sandbox().store.notifications))
+
+    @app.post("/_sandbox/reset")
+    def control_reset():
+        _sandbox().store.reset()
+        return jsonify(reset=True)
+
+    return app
+
+
+def _record_payment(cid: str | None, body: dict, paydate: object, kind: str) -> Response | tuple:
+    sandbox = _sandbox()
+    amount = decimal_or_none(body.get("amount"))
+    try:
+        day = date.fromisoformat(str(paydate))
+    except ValueError:
+        day = None
+    if amount is None or day is None:
+        return problem(400, "Bad Request", "amount (decimal string) and a YYYY-MM-DD date are required",
+                       "bad-request")
+    job = sandbox.store.find(cid, jobid=body.get("jobid"), billnum=body.get("billnum"),
+                             billcode=body.get("billcode"))
+    if job is None:
+        return problem(404, "Not Found", "no such job", "not-found")
+    update = sandbox.store.pay(job, Decimal(amount), day, kind, sandbox.today())
+    _push([update])
+    return jsonify(jobid=job.jobid, billnum=job.dataset.get("billnum"), billcode=job.dataset.get("billcode"),
+                   status=job.status[0], statustext=job.status[1], open=f"{job.gross - job.paid}"), 201
+
+
+def run_sandbox(host: str = "127.0.0.1", port: int = 8091, accounts: Mapping[str, str] | None = None) -> None:
+    """Serve the sandbox until interrupted (werkzeug, threaded); channel base_url: http://host:port/rest."""
+    from werkzeug.serving import make_server
+
+    server = make_server(host, port, create_sandbox_app(accounts), threaded=True)
+    names = ", ".join(sorted((accounts or DEMO_ACCOUNTS)))
+    print(f"Ropo24 sandbox on http://{host}:{server.port}/rest (cid {names})", flush=True)
+    server.serve_forever()

@@ -1,0 +1,232 @@
+"""The Ropo24 sandbox's memory: jobs, billnum receipts, queued faults, status updates, payments; one lock.
+
+Plain Python (no Flask) so the sandbox app stays a thin protocol layer over it. The totals model is our
+reading of Ropo (§2.2: it recomputes the sum from payrows): row net = count × amount rounded to the cent,
+VAT per rate on the rate's net sum. Status codes are the sandbox's own (UNCERTAIN: Ropo's are not public).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+INVOICING, PARTLY_PAID, PAID = (1, "Invoicing"), (6, "Partly paid"), (9, "Paid")
+FAULT_MODES = ("500", "429", "timeout_after_store", "timeout_before_store", "down")
+FAULT_ENDPOINTS = ("jobs", "token", "any")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def decimal_or_none(value: object) -> Decimal | None:
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def validate_job(job: object) -> list[dict[str, str]]:
+    """Field problems of one jobtype 0 dataset, as RFC 7807 invalid-params; [] when it is acceptable."""
+    if not isinstance(job, dict):
+        return [{"name": "dataset[]", "reason": "a job is an object"}]
+    problems = []
+    for key, value in job.items():
+        if key != "payrow" and not isinstance(value, str):
+            problems.append({"name": key, "reason": "values are strings"})
+    if job.get("jobtype") != "0":
+        problems.append({"name": "jobtype", "reason": "the sandbox emulates invoices (jobtype 0) only"})
+    holder = {"1": "company", "2": "person"}.get(job.get("customertype"))  # type: ignore[arg-type]
+    if holder is None:
+        problems.append({"name": "customertype", "reason": "1 (company) or 2 (private person)"})
+    required = ["address", "postcode", "city", "billdate", "paydate"] + ([holder] if holder else [])
+    problems += [{"name": key, "reason": "required"} for key in required if not job.get(key)]
+    for key in ("billdate", "paydate"):
+        if job.get(key) and not _DATE.match(str(job[key])):
+            problems.append({"name": key, "reason": "YYYY-MM-DD"})
+    rows = job.get("payrow")
+    if not isinstance(rows, list) or not rows:
+        return problems + [{"name": "payrow", "reason": "at least one payrow"}]
+    for index, row in enumerate(rows):
+        name = f"payrow[{index}]"
+        if not isinstance(row, dict) or not isinstance(row.get("desc"), str):
+            problems.append({"name": f"{name}.desc", "reason": "required"})
+            continue
+        for key in ("count", "amount", "taxpr"):
+            if not isinstance(row.get(key), str) or decimal_or_none(row.get(key)) is None:
+                problems.append({"name": f"{name}.{key}", "reason": "a decimal number as a string"})
+        taxpr = decimal_or_none(row.get("taxpr"))
+        if taxpr is not None and not 0 <= taxpr <= 100:
+            problems.append({"name": f"{name}.taxpr", "reason": "0 to 100"})
+    return problems
+
+
+def totals(rows: list[dict]) -> tuple[Decimal, Decimal, Decimal]:
+    """(net, vat, gross) of validated payrows, computed the way we assume Ropo does."""
+    by_rate: dict[Decimal, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        by_rate[Decimal(row["taxpr"])] += money(Decimal(row["count"]) * Decimal(row["amount"]))
+    net = sum(by_rate.values(), Decimal(0))
+    vat = sum((money(amount * rate / 100) for rate, amount in by_rate.items()), Decimal(0))
+    return money(net), money(vat), money(net + vat)
+
+
+@dataclass
+class Fault:
+    mode: str
+    remaining: int
+    endpoint: str = "jobs"
+    retry_after: int = 1
+    delay: float = 2.0
+
+
+@dataclass
+class SandboxJob:
+    jobid: int
+    cid: str
+    dataset: dict
+    data_identifier: str | None
+    net: Decimal
+    vat: Decimal
+    gross: Decimal
+    paid: Decimal = Decimal(0)
+    status: tuple[int, str] = INVOICING
+    payments: list[dict] = field(default_factory=list)
+
+    def status_record(self, when: str, event: str = "jobstatus") -> dict:
+        return {"id": str(uuid.uuid4()), "event": event, "jobid": self.jobid,
+                "billnum": self.dataset.get("billnum"), "billcode": self.dataset.get("billcode"),
+                "status": self.status[0], "statustext": self.status[1],
+                "date": when, "openamount": f"{self.gross - self.paid}"}
+
+    def as_json(self) -> dict:
+        return {"jobid": self.jobid, "cid": self.cid, "billnum": self.dataset.get("billnum"),
+                "billcode": self.dataset.get("billcode"), "data_identifier": self.data_identifier,
+                "dataset": self.dataset, "net": f"{self.net}", "vat": f"{self.vat}", "gross": f"{self.gross}",
+                "paid": f"{self.paid}", "open": f"{self.gross - self.paid}", "status": self.status[0],
+                "statustext": self.status[1], "payments": self.payments}
+
+
+class DuplicateBillnum(Exception):
+    pass
+
+
+class SandboxStore:
+    def __init__(self, batch_limit: int = 1000) -> None:
+        self.batch_limit = batch_limit
+        self.lock = threading.RLock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.jobs: dict[int, SandboxJob] = {}
+            self.by_billnum: dict[tuple[str, str], int] = {}
+            self.received: Counter[tuple[str, str]] = Counter()
+            self.faults: list[Fault] = []
+            self.updates: dict[str, list[dict]] = defaultdict(list)
+            self.fetched: dict[str, int] = defaultdict(int)  # per cid: how many updates were polled already
+            self.notifications: list[dict] = []
+            self.next_jobid = 1000001
+
+    def add_fault(self, fault: Fault) -> None:
+        with self.lock:
+            self.faults.append(fault)
+
+    def take_fault(self, endpoint: str) -> Fault | None:
+        """The next queued fault that applies to this endpoint, counted down by one."""
+        with self.lock:
+            for fault in self.faults:
+                if fault.endpoint in (endpoint, "any"):
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self.faults.remove(fault)
+                    return fault
+            return None
+
+    def note_received(self, cid: str, datasets: list) -> None:
+        with self.lock:
+            for job in datasets:
+                if isinstance(job, dict) and job.get("billnum"):
+                    self.received[(cid, str(job["billnum"]))] += 1
+
+    def store(self, cid: str, datasets: list[dict], data_identifier: str | None, today: str
+              ) -> tuple[list[SandboxJob], list[dict]]:
+        """All jobs of one request or none (a duplicate billnum refuses the whole request); returns the jobs
+        and the status updates their arrival made."""
+        with self.lock:
+            billnums = [job.get("billnum") for job in datasets if job.get("billnum")]
+            taken = [b for b in billnums if (cid, b) in self.by_billnum]
+            if taken or len(set(billnums)) != len(billnums):
+                raise DuplicateBillnum(", ".join(taken) or "repeated within the request")
+            stored, updates = [], []
+            for job in datasets:
+                net, vat, gross = totals(job["payrow"])
+                record = SandboxJob(self.next_jobid, cid, job, data_identifier, net, vat, gross)
+                self.next_jobid += 1
+                self.jobs[record.jobid] = record
+                if job.get("billnum"):
+                    self.by_billnum[(cid, job["billnum"])] = record.jobid
+                updates.append(record.status_record(today, "jobstatus"))
+                stored.append(record)
+            self.updates[cid].extend(updates)
+            return stored, updates
+
+    def find(self, cid: str | None, *, jobid: object = None, billnum: object = None,
+             billcode: object = None) -> SandboxJob | None:
+        with self.lock:
+            for job in self.jobs.values():
+                if cid is not None and job.cid != cid:
+                    continue
+                if (jobid is not None and str(job.jobid) == str(jobid)) or \
+                        (billnum is not None and job.dataset.get("billnum") == str(billnum)) or \
+                        (billcode is not None and job.dataset.get("billcode") == str(billcode)):
+                    return job
+            return None
+
+    def current_status(self, cid: str, billnum: str, today: str) -> list[dict]:
+        """The job's status now, as one update that is not marked fetched; [] for an unknown billnum."""
+        with self.lock:
+            job = self.find(cid, billnum=billnum)
+            return [job.status_record(today)] if job else []
+
+    def take_updates(self, cid: str) -> list[dict]:
+        """Not-yet-fetched updates, at most batch_limit; each is handed out once."""
+        with self.lock:
+            start = self.fetched[cid]
+            batch = self.updates[cid][start:start + self.batch_limit]
+            self.fetched[cid] = start + len(batch)
+            return batch
+
+    def updates_on(self, cid: str, day: str) -> list[dict]:
+        with self.lock:
+            return [update for update in self.updates[cid] if update["date"] == day]
+
+    def pay(self, job: SandboxJob, amount: Decimal, paydate: date, kind: str, today: str) -> dict:
+        """Record a payment on a job (`today`: when the change happened); returns the status update made."""
+        with self.lock:
+            job.paid += amount
+            job.status = PAID if job.paid >= job.gross else PARTLY_PAID
+            job.payments.append({"amount": f"{amount}", "paydate": paydate.isoformat(), "type": kind})
+            update = job.status_record(today, "payment")
+            update.update({"paidamount": f"{amount}", "paydate": paydate.isoformat(), "paymenttype": kind})
+            self.updates[job.cid].append(update)
+            return update
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            billnums = {}
+            for (cid, billnum), count in self.received.items():
+                accepted = 1 if (cid, billnum) in self.by_billnum else 0
+                billnums[billnum] = {"received": count, "accepted": accepted, "cid": cid}
+            return {"jobs": [job.as_json() for job in self.jobs.values()], "billnums": billnums,
+                    "pending_faults": len(self.faults)}
