@@ -1,0 +1,111 @@
+"""The Netvisor delivery channel: creates our invoice in Netvisor once, and finds it again by our number."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+import requests
+
+from adapters.base import AdapterError, DeliveryContext, DeliveryResult, InvoiceData
+
+from .client import NetvisorClient, SalesInvoiceSummary
+from .config import NetvisorConfig
+from .invoice_xml import netvisor_invoice_number, sales_invoice_xml
+
+
+class NetvisorChannel:
+    """Channel protocol (adapters/base.py) for Netvisor.
+
+    Netvisor has no idempotency key. Our invoice number is the key instead: Netvisor refuses a second
+    invoice with the same SalesInvoiceNumber (DUPLICATE_DATA), and then the channel looks the number up
+    and reports the invoice Netvisor already holds as delivered. The worker's lookup before a re-send
+    after an unknown outcome (reliability §3) uses the same search.
+    """
+
+    name = "netvisor"
+
+    def __init__(
+        self, config: NetvisorConfig, *, session: requests.Session | None = None,
+        clock: Callable[[], datetime] | None = None, new_transaction_id: Callable[[], str] | None = None,
+    ) -> None:
+        self.config = config
+        self.client = NetvisorClient(config, session=session, clock=clock,
+                                     new_transaction_id=new_transaction_id)
+
+    def deliver(self, invoice: InvoiceData, context: DeliveryContext) -> DeliveryResult:
+        if invoice.kind == "proforma":
+            # A proforma is an offer, not a sale: booking it would put revenue in the ledger.
+            raise AdapterError("a proforma invoice is not booked in Netvisor", retryable=False)
+        try:
+            body = sales_invoice_xml(invoice, self.config)
+        except ValueError as error:  # e.g. a VAT category without a Netvisor VAT code
+            raise AdapterError(str(error), retryable=False) from None
+        try:
+            inserted = self.client.add_sales_invoice(body)
+        except AdapterError as error:
+            if error.code != "DUPLICATE_DATA":
+                raise
+            held = self.find(invoice)
+            if held is None:  # the duplicate is of something we cannot see as our invoice
+                raise
+            return self._result(held, outcome="already held")
+        return DeliveryResult(
+            external_id=inserted.netvisor_key, http_status=inserted.http_status,
+            response_excerpt=inserted.response_excerpt,
+            details={"netvisor_key": inserted.netvisor_key,
+                     "invoice_number": str(netvisor_invoice_number(invoice)), "outcome": "created"},
+        )
+
+    def lookup(self, invoice: InvoiceData, context: DeliveryContext) -> DeliveryResult | None:
+        held = self.find(invoice)
+        return None if held is None else self._result(held, outcome="found")
+
+    def find(self, invoice: InvoiceData) -> SalesInvoiceSummary | None:
+        """Our invoice as Netvisor holds it, searched by number (§1.5 salesinvoicelist.nv?invoicenumber=).
+
+        A row with our number but another reference number is someone else's invoice (typed in by hand,
+        or from another of our series): that is a conflict a person must resolve, never a delivery.
+        """
+        number = netvisor_invoice_number(invoice)
+        rows = [row for row in self.client.list_sales_invoices(invoice_number=str(number))
+                if _same_number(row.invoice_number, number)]
+        if not rows:
+            return None
+        ours = [row for row in rows if not row.reference_number
+                or _digits(row.reference_number) == _digits(invoice.reference)]
+        if ours:
+            return min(ours, key=lambda row: _sort_key(row.netvisor_key))
+        raise AdapterError(
+            f"Netvisor already holds invoice number {number} with reference {rows[0].reference_number}, "
+            f"not ours ({invoice.reference}); resolve it in Netvisor before retrying",
+            retryable=False, code="DUPLICATE_DATA",
+        )
+
+    @staticmethod
+    def _result(held: SalesInvoiceSummary, *, outcome: str) -> DeliveryResult:
+        return DeliveryResult(
+            external_id=held.netvisor_key, http_status=200,
+            response_excerpt=(f"NetvisorKey {held.netvisor_key}, invoice {held.invoice_number}, "
+                              f"status {held.status}"),
+            details={"netvisor_key": held.netvisor_key, "invoice_number": held.invoice_number,
+                     "status": held.status, "outcome": outcome},
+        )
+
+
+def netvisor_channel(settings: Mapping[str, object]) -> NetvisorChannel:
+    """The channel factory (entry point group `invoicing_plugin.channels`) from one tenant's settings."""
+    return NetvisorChannel(NetvisorConfig.from_settings(settings))
+
+
+def _digits(value: str) -> str:
+    """A reference number compared as Netvisor may print it: spaces and leading zeros dropped."""
+    return "".join(ch for ch in value if ch.isdigit()).lstrip("0")
+
+
+def _same_number(held: str, ours: int) -> bool:
+    return held.strip().isdigit() and int(held.strip()) == ours
+
+
+def _sort_key(netvisor_key: str) -> tuple[int, str]:
+    return (int(netvisor_key), "") if netvisor_key.isdigit() else (0, netvisor_key)

@@ -1,0 +1,226 @@
+"""The sandbox's Netvisor resources: reading an imported invoice (§1.4), writing the read replies (§1.5)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET  # noqa: S405 - parsing goes through wire.parse_xml
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from . import wire
+from .sandbox_store import SandboxStore, StoredInvoice, StoredLine
+from .wire import element
+
+# HTTP statuses the sandbox uses for FAILED answers when a client asks for real status codes (§1.2).
+# Netvisor's own table was not available: UNCERTAIN, and our client decides by the code, not by these.
+_FAILED_STATUS = {
+    "AUTHENTICATION_FAILED": 401, "SERVICE_ACCESS_ERROR": 403, "REQUEST_NOT_UNIQUE": 409,
+    "DUPLICATE_DATA": 409, "INVALID_DATA": 400, "INVALID_DATA_SIZE": 400, "PERIOD_LOCK": 400,
+    "TECHNICAL_ERROR": 500, "SYSTEM_MAINTANANCE": 503,
+}
+
+
+def failed_status(code: str) -> int:
+    return _FAILED_STATUS.get(code, 400)
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code} :: {message}")
+        self.code = code
+        self.message = message
+
+
+Handler = Callable[[SandboxStore, str, Mapping[str, str], bytes, str], list[ET.Element]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    handle: Handler
+
+
+def add_sales_invoice(store: SandboxStore, organisation: str, args: Mapping[str, str], body: bytes,
+                      base_url: str) -> list[ET.Element]:
+    """POST salesinvoice.nv?method=add: store it, answer Replies/InsertedDataIdentifier (§1.4)."""
+    if args.get("method", "").lower() != "add":
+        raise ProtocolError("INVALID_DATA", "Sandbox supports method=add only")
+    invoice = read_invoice(body, organisation)
+    if invoice.number is None and invoice.status != "invoicedraft":
+        invoice.number = store.next_number(organisation)  # Netvisor numbers an invoice sent without one
+    stored = store.add_invoice(invoice)
+    if stored is None:
+        raise ProtocolError("DUPLICATE_DATA", f"Laskunumero {invoice.number} on jo käytössä")
+    replies = ET.Element("Replies")
+    element(replies, "InsertedDataIdentifier", stored.netvisor_key)
+    return [replies]
+
+
+def read_invoice(body: bytes, organisation: str) -> StoredInvoice:
+    """The invoice of a salesinvoice.nv body, names read case-insensitively; INVALID_DATA for what
+    Netvisor's docs call required (§1.4)."""
+    try:
+        sales = wire.child(wire.parse_xml(body), "SalesInvoice")
+    except ET.ParseError as error:
+        raise ProtocolError("INVALID_DATA", f"XML ei ole kelvollinen: {error}") from None
+    if sales is None:
+        raise ProtocolError("INVALID_DATA", "SalesInvoice puuttuu")
+
+    def required(*path: str) -> str:
+        value = wire.text(sales, *path)
+        if not value:
+            raise ProtocolError("INVALID_DATA", f"{'/'.join(path)} puuttuu")
+        return value
+
+    try:
+        number_text = wire.text(sales, "SalesInvoiceNumber")
+        lines = [_read_line(line) for line in wire.children(wire.child(sales, "InvoiceLines"), "InvoiceLine")]
+        invoice = StoredInvoice(
+            netvisor_key=0, organisation_id=organisation, number=int(number_text) if number_text else None,
+            invoice_date=wire.parse_date(required("SalesInvoiceDate")),
+            due_date=wire.parse_date(wire.text(sales, "SalesInvoiceDueDate")),
+            delivery_date=wire.parse_date(wire.text(sales, "SalesInvoiceDeliveryDate")),
+            reference=wire.text(sales, "SalesInvoiceReferenceNumber"),
+            amount=wire.parse_amount(required("SalesInvoiceAmount")),
+            currency=wire.attribute(wire.child(sales, "SalesInvoiceAmount"), "iso4217currencycode") or "EUR",
+            status=required("SalesInvoiceStatus").lower(),
+            customer={name: wire.text(sales, f"InvoicingCustomer{tag}") for name, tag in (
+                ("identifier", "Identifier"), ("name", "Name"), ("address", "AddressLine"),
+                ("postcode", "PostNumber"), ("town", "Town"), ("country", "CountryCode"))},
+            your_reference=wire.text(sales, "SalesInvoiceYourReference"),
+            our_reference=wire.text(sales, "SalesInvoiceOurReference"),
+            free_text_before_lines=wire.text(sales, "SalesInvoiceFreeTextBeforeLines"),
+            free_text_after_lines=wire.text(sales, "SalesInvoiceFreeTextAfterLines"),
+            payment_term_net_days=int(days) if (days := wire.text(sales, "PaymentTermNetDays")) else None,
+            lines=lines, xml=body.decode("utf-8", "replace"),
+        )
+    except ValueError as error:
+        raise ProtocolError("INVALID_DATA", f"Virheellinen arvo: {error}") from None
+    if not (invoice.customer["identifier"] or invoice.customer["name"]):
+        raise ProtocolError("INVALID_DATA", "Asiakas puuttuu")
+    if invoice.payment_term_net_days is None and invoice.due_date is None:
+        raise ProtocolError("INVALID_DATA", "Maksuehto tai eräpäivä puuttuu")
+    if not lines:
+        raise ProtocolError("INVALID_DATA", "Laskulla ei ole rivejä")
+    return invoice
+
+
+def _read_line(line: ET.Element) -> StoredLine:
+    product = wire.child(line, "SalesInvoiceProductLine")
+    price, vat = wire.child(product, "ProductUnitPrice"), wire.child(product, "ProductVatPercentage")
+    for name, value in (("ProductName", wire.text(product, "ProductName")),
+                        ("ProductUnitPrice", wire.text(price)), ("ProductVatPercentage", wire.text(vat)),
+                        ("vatcode", wire.attribute(vat, "vatcode")),
+                        ("Quantity", wire.text(product, "SalesInvoiceProductLineQuantity"))):
+        if not value:
+            raise ProtocolError("INVALID_DATA", f"Rivin {name} puuttuu")
+    return StoredLine(
+        product_code=wire.text(product, "ProductIdentifier"), name=wire.text(product, "ProductName") or "",
+        unit_price=wire.parse_amount(wire.text(price)),
+        price_type=(wire.attribute(price, "type") or "net").lower(),
+        vat_percent=wire.parse_amount(wire.text(vat)), vat_code=wire.attribute(vat, "vatcode") or "",
+        quantity=wire.parse_amount(wire.text(product, "SalesInvoiceProductLineQuantity")),
+        discount_percent=wire.parse_amount(wire.text(product, "SalesInvoiceProductLineDiscountPercentage"))
+        or Decimal("0"),
+    )
+
+
+def list_sales_invoices(store: SandboxStore, organisation: str, args: Mapping[str, str], body: bytes,
+                        base_url: str) -> list[ET.Element]:
+    """GET salesinvoicelist.nv (§1.5) with invoicenumber / invoicesabovenetvisorkey / invoicestatus."""
+    above, number = _int_arg(args, "invoicesabovenetvisorkey"), _int_arg(args, "invoicenumber")
+    status = args.get("invoicestatus", "").lower()
+    listing = ET.Element("SalesInvoiceList")
+    with store.lock:
+        for invoice in sorted(store.invoices, key=lambda i: i.netvisor_key):
+            if (invoice.organisation_id != organisation
+                    or (above is not None and invoice.netvisor_key <= above)
+                    or (number is not None and invoice.number != number)
+                    or (status and invoice.status != status)):
+                continue
+            row = ET.SubElement(listing, "SalesInvoice")
+            element(row, "NetvisorKey", invoice.netvisor_key)
+            element(row, "InvoiceNumber", invoice.number)
+            element(row, "Invoicedate", invoice.invoice_date, format="ansi")
+            element(row, "InvoiceStatus", invoice.status)
+            element(row, "CustomerCode", invoice.customer["identifier"])
+            element(row, "CustomerName", invoice.customer["name"])
+            element(row, "ReferenceNumber", invoice.reference)
+            element(row, "InvoiceSum", invoice.amount)
+            element(row, "OpenSum", invoice.open_sum)
+            element(row, "Uri", f"{base_url}/getsalesinvoice.nv?netvisorkey={invoice.netvisor_key}")
+    return [listing]
+
+
+def get_sales_invoice(store: SandboxStore, organisation: str, args: Mapping[str, str], body: bytes,
+                      base_url: str) -> list[ET.Element]:
+    """GET getsalesinvoice.nv?netvisorkey=...; an unknown key is OK with an empty <SalesInvoice /> (§1.3)."""
+    key = _int_arg(args, "netvisorkey")
+    sales = ET.Element("SalesInvoice")
+    with store.lock:
+        invoice = next((i for i in store.invoices
+                        if i.netvisor_key == key and i.organisation_id == organisation), None)
+        if invoice is None:
+            return [sales]
+        element(sales, "SalesInvoiceNetvisorKey", invoice.netvisor_key)
+        element(sales, "SalesInvoiceNumber", invoice.number)
+        element(sales, "SalesInvoiceDate", invoice.invoice_date, format="ansi")
+        element(sales, "SalesInvoiceDueDate", invoice.due_date, format="ansi")
+        element(sales, "SalesInvoiceReferencenumber", invoice.reference)  # sic: lowercase n in responses
+        element(sales, "SalesInvoiceAmount", invoice.amount, iso4217currencycode=invoice.currency,
+                currencyrate="1")
+        element(sales, "InvoiceStatus", invoice.status.capitalize())
+        element(sales, "SalesInvoiceYourReference", invoice.your_reference)
+        element(sales, "SalesInvoiceOurReference", invoice.our_reference)
+        element(sales, "InvoicingCustomerName", invoice.customer["name"])
+        lines = ET.SubElement(sales, "InvoiceLines")
+        for line in invoice.lines:
+            product = ET.SubElement(ET.SubElement(lines, "InvoiceLine"), "SalesInvoiceProductLine")
+            element(product, "ProductIdentifier", line.product_code)
+            element(product, "ProductName", line.name)
+            element(product, "ProductUnitPrice", line.unit_price, type=line.price_type)
+            element(product, "ProductVatPercentage", line.vat_percent, vatcode=line.vat_code)
+            element(product, "SalesInvoiceProductLineQuantity", line.quantity)
+            element(product, "SalesInvoiceProductLineSum", line.line_sum)
+            element(product, "SalesInvoiceProductLineVatSum", line.vat_sum)
+    return [sales]
+
+
+def list_sales_payments(store: SandboxStore, organisation: str, args: Mapping[str, str], body: bytes,
+                        base_url: str) -> list[ET.Element]:
+    """GET salespaymentlist.nv (§1.5): Date as D.M.YYYY, Sum with a comma."""
+    above, number = _int_arg(args, "abovenetvisorkey"), _int_arg(args, "invoicenumber")
+    listing = ET.Element("SalesPaymentList")
+    with store.lock:
+        for payment in sorted(store.payments, key=lambda p: p.netvisor_key):
+            if (payment.organisation_id != organisation
+                    or (above is not None and payment.netvisor_key <= above)
+                    or (number is not None and payment.invoice_number != number)):
+                continue
+            row = ET.SubElement(listing, "SalesPayment")
+            element(row, "NetvisorKey", payment.netvisor_key)
+            element(row, "Name", payment.payer_name)
+            element(row, "Date", wire.finnish_date(payment.date))
+            element(row, "Sum", payment.amount)
+            element(row, "ReferenceNumber", payment.reference)
+            element(row, "InvoiceNumber", payment.invoice_number)
+            element(row, "BankStatus", "OK")
+    return [listing]
+
+
+def _int_arg(args: Mapping[str, str], name: str) -> int | None:
+    value = next((v for k, v in args.items() if k.lower() == name), "")
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ProtocolError("INVALID_DATA", f"{name} ei ole numero") from None
+
+
+PROTOCOL_ROUTES: dict[str, Route] = {
+    "salesinvoice.nv": Route("POST", add_sales_invoice),
+    "salesinvoicelist.nv": Route("GET", list_sales_invoices),
+    "getsalesinvoice.nv": Route("GET", get_sales_invoice),
+    "salespaymentlist.nv": Route("GET", list_sales_payments),
+}

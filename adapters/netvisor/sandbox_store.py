@@ -1,0 +1,209 @@
+"""What the Netvisor sandbox holds (accounts, invoices, payments, faults, counters), behind one lock."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+FAULT_KINDS = ("500", "429", "failed", "timeout_after_store", "timeout_before_store", "down")
+# Longer than the client's default read timeout (30 s), so a "timeout" fault is one for a default client.
+DEFAULT_FAULT_DELAY = 35.0
+
+
+@dataclass(frozen=True)
+class SandboxAccount:
+    """An API user (customer id + key) of a software partner (partner id + key)."""
+
+    customer_id: str
+    customer_key: str
+    partner_id: str
+    partner_key: str
+    organisation_id: str | None = None  # the company it may use; None: any
+
+
+@dataclass
+class StoredLine:
+    product_code: str | None
+    name: str
+    unit_price: Decimal
+    price_type: str  # net or gross
+    vat_percent: Decimal
+    vat_code: str
+    quantity: Decimal
+    discount_percent: Decimal
+
+    @property
+    def line_sum(self) -> Decimal:
+        """Quantity × price less discount, rounded to cents as Netvisor does on import (§1.4); net or gross
+        as the unit price was given."""
+        amount = self.quantity * self.unit_price * (1 - self.discount_percent / 100)
+        return amount.quantize(CENT, ROUND_HALF_UP)
+
+    @property
+    def vat_sum(self) -> Decimal:
+        rate = self.vat_percent
+        share = rate / 100 if self.price_type == "net" else rate / (100 + rate)
+        return (self.line_sum * share).quantize(CENT, ROUND_HALF_UP)
+
+
+@dataclass
+class StoredInvoice:
+    netvisor_key: int
+    organisation_id: str
+    number: int | None  # None for an "invoicedraft", which Netvisor does not number
+    invoice_date: date
+    due_date: date | None
+    delivery_date: date | None
+    reference: str | None
+    amount: Decimal
+    currency: str
+    status: str
+    customer: dict[str, str | None]
+    your_reference: str | None
+    our_reference: str | None
+    free_text_before_lines: str | None
+    free_text_after_lines: str | None
+    payment_term_net_days: int | None
+    lines: list[StoredLine]
+    xml: str
+    paid: Decimal = Decimal("0.00")
+
+    @property
+    def open_sum(self) -> Decimal:
+        return self.amount - self.paid
+
+    def as_json(self, received: int, accepted: int) -> dict[str, object]:
+        data = asdict(self)
+        data["lines"] = [{**asdict(line), "line_sum": line.line_sum, "vat_sum": line.vat_sum}
+                         for line in self.lines]
+        data.update(open_sum=self.open_sum, received=received, accepted=accepted,
+                    lines_total=sum((line.line_sum for line in self.lines), Decimal("0.00")))
+        return _jsonable(data)
+
+
+@dataclass
+class StoredPayment:
+    netvisor_key: int
+    organisation_id: str
+    invoice_number: int | None
+    reference: str | None
+    payer_name: str | None
+    amount: Decimal
+    date: date
+
+
+@dataclass
+class Fault:
+    kind: str
+    remaining: int
+    retry_after: int = 30
+    delay: float = DEFAULT_FAULT_DELAY
+    code: str = "TECHNICAL_ERROR"
+
+
+@dataclass
+class SandboxStore:
+    accounts: dict[str, SandboxAccount]  # by customer id
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    invoices: list[StoredInvoice] = field(default_factory=list)
+    payments: list[StoredPayment] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    seen_transactions: set[tuple[str, str]] = field(default_factory=set)
+    received: Counter = field(default_factory=Counter)  # (organisation, number) -> adds that carried it
+    requests: Counter = field(default_factory=Counter)  # "total", a resource name, or an outcome
+    next_invoice_key: int = 1001
+    next_payment_key: int = 5001
+
+    @classmethod
+    def with_accounts(cls, accounts: list[SandboxAccount]) -> SandboxStore:
+        return cls(accounts={account.customer_id: account for account in accounts})
+
+    def take_fault(self) -> Fault | None:
+        """The fault that applies to this request, if any, counting it down."""
+        with self.lock:
+            if not self.faults:
+                return None
+            fault = self.faults[0]
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                self.faults.pop(0)
+            self.requests["faults_served"] += 1
+            return fault
+
+    def first_use_of(self, customer_id: str, transaction_id: str) -> bool:
+        with self.lock:
+            key = (customer_id, transaction_id)
+            if key in self.seen_transactions:
+                return False
+            self.seen_transactions.add(key)
+            return True
+
+    def find(self, organisation_id: str | None, number: int) -> list[StoredInvoice]:
+        with self.lock:
+            return [i for i in self.invoices if i.number == number
+                    and (organisation_id is None or i.organisation_id == organisation_id)]
+
+    def add_invoice(self, invoice: StoredInvoice) -> StoredInvoice | None:
+        """Store it with a fresh NetvisorKey; None when its number is already taken in that company."""
+        with self.lock:
+            if invoice.number is not None:
+                self.received[(invoice.organisation_id, invoice.number)] += 1
+                if self.find(invoice.organisation_id, invoice.number):
+                    return None
+            invoice.netvisor_key = self.next_invoice_key
+            self.next_invoice_key += 1
+            self.invoices.append(invoice)
+            return invoice
+
+    def next_number(self, organisation_id: str) -> int:
+        with self.lock:
+            taken = [i.number for i in self.invoices if i.organisation_id == organisation_id and i.number]
+            return max(taken, default=0) + 1
+
+    def add_payment(self, invoice: StoredInvoice, amount: Decimal, paid_on: date) -> StoredPayment:
+        with self.lock:
+            payment = StoredPayment(self.next_payment_key, invoice.organisation_id, invoice.number,
+                                    invoice.reference, invoice.customer.get("name"), amount, paid_on)
+            self.next_payment_key += 1
+            self.payments.append(payment)
+            invoice.paid += amount
+            if invoice.open_sum <= 0:
+                invoice.status = "paid"
+            return payment
+
+    def snapshot(self, organisation_id: str | None = None) -> dict[str, object]:
+        with self.lock:
+            invoices = [i for i in self.invoices if organisation_id in (None, i.organisation_id)]
+            accepted = Counter((i.organisation_id, i.number) for i in self.invoices)
+            return {
+                "invoices": [i.as_json(self.received[(i.organisation_id, i.number)],
+                                       accepted[(i.organisation_id, i.number)]) for i in invoices],
+                "payments": [_jsonable(asdict(p)) for p in self.payments
+                             if organisation_id in (None, p.organisation_id)],
+                "requests": dict(self.requests),
+                "faults": [asdict(f) for f in self.faults],
+            }
+
+    def reset(self) -> None:
+        with self.lock:
+            self.invoices.clear()
+            self.payments.clear()
+            self.faults.clear()
+            self.seen_transactions.clear()
+            self.received.clear()
+            self.requests.clear()
+
+
+def _jsonable(value: object) -> object:
+    """Decimals as strings ("244.00") and dates as ISO strings, as our own API writes money and dates."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal | date):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    return value
