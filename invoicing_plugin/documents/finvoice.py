@@ -157,11 +157,13 @@ def _seller(root: etree._Element, invoice: InvoiceData) -> None:
         communication = element(root, "SellerCommunicationDetails")
         optional(communication, "SellerPhoneNumberIdentifier", (clean(seller.phone) or "")[:35])
         optional(communication, "SellerEmailaddressIdentifier", (clean(seller.email) or "")[:70])
+    if not (clean(seller.city) or clean(seller.bic)):
+        return
     information = element(root, "SellerInformationDetails")
     optional(information, "SellerHomeTownName", (clean(seller.city) or "")[:35])
-    if clean(seller.bic):
+    if clean(seller.bic):  # the XSD wants the account and the BIC together
         account = element(information, "SellerAccountDetails")
-        element(account, "SellerAccountID", clean(seller.iban), IdentificationSchemeName="IBAN")
+        element(account, "SellerAccountID", _iban(seller), IdentificationSchemeName="IBAN")
         element(account, "SellerBic", clean(seller.bic), IdentificationSchemeName="BIC")
 
 
@@ -226,9 +228,13 @@ def _details(root: etree._Element, invoice: InvoiceData) -> None:
     _date(terms, "InvoiceDueDate", invoice.due_date)
 
 
+def _iban(seller: Party) -> str:
+    return (clean(seller.iban) or "").replace(" ", "").upper()  # printed groups are not an NMTOKEN
+
+
 def _barcode(invoice: InvoiceData, reference: str) -> str | None:
     """The bank barcode: only for a payable euro invoice to a Finnish account (the barcode's own limits)."""
-    iban = (clean(invoice.seller.iban) or "").replace(" ", "").upper()
+    iban = _iban(invoice.seller)
     if not (is_payable(invoice) and invoice.currency == "EUR" and iban.startswith("FI")):
         return None
     return virtual_barcode(iban, invoice.total_gross, reference, invoice.due_date)
@@ -277,7 +283,7 @@ def _epi(root: etree._Element, invoice: InvoiceData, reference: str, is_rf: bool
     element(beneficiary, "EpiNameAddressDetails", clean(seller.name)[:35])
     if seller.business_id and 8 <= len(clean(seller.business_id)) <= 11:
         element(beneficiary, "EpiBei", clean(seller.business_id))
-    element(beneficiary, "EpiAccountID", clean(seller.iban).replace(" ", ""), IdentificationSchemeName="IBAN")
+    element(beneficiary, "EpiAccountID", _iban(seller), IdentificationSchemeName="IBAN")
     instruction = element(epi, "EpiPaymentInstructionDetails")
     element(instruction, "EpiRemittanceInfoIdentifier", reference,
             IdentificationSchemeName="ISO" if is_rf else "SPY")

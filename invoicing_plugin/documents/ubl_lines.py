@@ -3,23 +3,24 @@
 PEPPOL-EN16931-R120: line net amount = quantity x net price (+ line charges - line allowances), within
 0.02. Our line net is rounded once from quantity x price x (1 - discount), and for gross-priced lines it
 is the gross amount less its share of the group's VAT, so the price the shop sent does not always
-satisfy the rule. Each line therefore gets a net unit price of its own: the shortest decimal (2 places
-and up) for which quantity x price, rounded to the cent, equals the line net exactly (also for yen,
-where R120's 0.02 is finer than the currency). The price the shop meant is tried first, so 24.90 stays
-24.90; line net / quantity after. PriceAmount has no decimal limit in EN 16931 (BR-DEC limits amounts
-only), so an exact price always exists.
+satisfy the rule. Each line therefore gets a net unit price of its own: the shortest decimal (from the
+currency's decimals up) for which quantity x price, rounded to the cent, equals the line net exactly
+(also for yen, where R120's 0.02 is finer than the currency). The price the shop meant is tried first,
+so 24.90 stays 24.90; line net / quantity after. PriceAmount has no decimal limit in EN 16931 (BR-DEC
+limits amounts only), so an exact price always exists.
 
 A discount is shown as a price-level allowance (BT-147 item price discount, BT-148 gross price):
 gross price - discount = net price exactly (PEPPOL-EN16931-R046). Line-level allowances would need a
 2-decimal amount and could miss R120 for quantities like 1.5 x 333 JPY, so they are not used.
 """
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
 from lxml import etree
 
-from invoicing_plugin.domain.currency import quantum
+from invoicing_plugin.domain.currency import minor_units, quantum
 from invoicing_plugin.domain.invoice_data import InvoiceData, LineData
 
 from .einvoice import clean, decimals, money, plain, unit_code
@@ -31,16 +32,16 @@ _MAX_PLACES = 20
 
 
 def net_unit_price(quantity: Decimal, amount: Decimal, preferred: Decimal, currency: str) -> Decimal:
-    """The shortest non-negative price p (2+ places) with quantity x p == amount to the cent (or minor unit).
+    """The shortest non-negative price p with quantity x p == amount to the cent (or finer minor unit).
 
     `quantity` and `amount` must not have opposite signs; `preferred` is tried before amount / quantity.
     """
     if quantity == 0:
-        return abs(preferred).quantize(CENT, rounding=ROUND_HALF_UP)
+        return abs(preferred).quantize(quantum(currency), rounding=ROUND_HALF_UP)
     # R120's tolerance is 0.02 whatever the currency, so a yen line must also come out to the cent.
     precision = min(quantum(currency), CENT)
     for candidate in (abs(preferred), amount / quantity):
-        for places in range(2, _MAX_PLACES + 1):
+        for places in range(minor_units(currency), _MAX_PLACES + 1):
             price = candidate.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
             if price >= 0 and (quantity * price).quantize(precision, rounding=ROUND_HALF_UP) == amount:
                 return abs(price)  # 0 / -3 is -0, which would print as -0.00
@@ -64,7 +65,7 @@ def line_figures(
     preferred = list_price * (HUNDRED - line.discount_percent) / HUNDRED
     price = net_unit_price(quantity, amount, preferred, invoice.currency)
     if invoice.prices_include_vat:  # a VAT-exclusive list price has no exact decimal: as precise as the price
-        places = max(2, -price.as_tuple().exponent)
+        places = max(minor_units(invoice.currency), -price.as_tuple().exponent)
         list_price = list_price.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     return quantity, amount, price, list_price
 
@@ -91,6 +92,7 @@ def add_line(root: etree._Element, invoice: InvoiceData, line: LineData, credit:
     if line.discount_percent > 0 and gross > price:
         allowance = cac(price_block, "AllowanceCharge")
         cbc(allowance, "ChargeIndicator", "false")
-        cbc(allowance, "Amount", decimals(gross - price, 2, _MAX_PLACES), currencyID=currency)
-        cbc(allowance, "BaseAmount", decimals(gross, 2, _MAX_PLACES), currencyID=currency)
+        places = minor_units(currency)
+        cbc(allowance, "Amount", decimals(gross - price, places, _MAX_PLACES), currencyID=currency)
+        cbc(allowance, "BaseAmount", decimals(gross, places, _MAX_PLACES), currencyID=currency)
     return block
