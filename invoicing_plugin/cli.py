@@ -200,6 +200,63 @@ def number_series(tenant_ref: str, name: str, **values) -> None:
     click.echo(_run(_app(), work))
 
 
+@main.command("set-channel")
+@click.option("--tenant", "tenant_ref", required=True)
+@click.option("--channel", "name", required=True, help="netvisor, ropo24, or a channel another package adds.")
+@click.option("--setting", "assignments", multiple=True, metavar="KEY=VALUE", help="A channel setting (repeat).")
+@click.option("--default/--not-default", default=True, help="Send every invoice through it unless the order says.")
+@click.option("--disable", is_flag=True)
+def set_channel(tenant_ref: str, name: str, assignments: tuple[str, ...], default: bool, disable: bool) -> None:
+    """Enable or change a delivery channel of a tenant (settings are checked by the channel itself)."""
+    settings: dict[str, str] = {}
+    for assignment in assignments:
+        key, sep, value = assignment.partition("=")
+        if not sep:
+            _fail(f"--setting takes KEY=VALUE, got {assignment!r}")
+        settings[key] = value
+
+    def work(session):
+        tenant = tenants.find_tenant(session, tenant_ref)
+        tenants.save_channel(session, cli_actor(tenant.id), tenant, name, enabled=not disable, default=default,
+                             settings=settings)
+
+    _run(_app(), work)
+    click.echo(f"channel {name}: {'disabled' if disable else 'enabled'}{', default' if default else ''}")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+def worker(once: bool) -> None:
+    """Deliver finalised invoices through their channels (the outbox); run as many as you like."""
+    import logging
+
+    from .worker import Worker, WorkerSettings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = _app()
+    state = plugin_state(app)
+    runner = Worker(state.session_factory, WorkerSettings.from_settings(state.settings))
+    if once:
+        while runner.run_once():
+            pass
+    else:
+        runner.run()
+
+
+@main.command()
+@click.argument("service", type=click.Choice(["netvisor", "ropo24"]))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, type=int)
+def sandbox(service: str, host: str, port: int) -> None:
+    """Run a service's sandbox on loopback: it speaks the protocol, checks auth and holds what it gets."""
+    if service == "netvisor":
+        from adapters.netvisor.sandbox import run_sandbox
+    else:
+        from adapters.ropo24.sandbox import run_sandbox
+    click.echo(f"{service} sandbox on http://{host}:{port} (Ctrl-C stops it)")
+    run_sandbox(host=host, port=port)
+
+
 @main.command("purge-idempotency-keys")
 def purge_idempotency_keys() -> None:
     """Delete stored Idempotency-Key responses older than the retention period."""

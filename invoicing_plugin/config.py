@@ -26,6 +26,16 @@ class Settings:
     db_pool_size: int = 5
     # INVOICING_API_PREFIX: where the API is mounted.
     api_prefix: str = "/api/v1"
+    # The outbox worker: deliveries claimed per round, how long a claim lasts before another worker may
+    # take the delivery over (longer than any one call to a service), and the idle poll interval.
+    worker_batch_size: int = 10
+    worker_lease_seconds: float = 300.0
+    worker_poll_seconds: float = 1.0
+    # Retryable failures back off exponentially with jitter from the base up to the cap; after this many
+    # attempts the delivery is dead (visible in the back office, retried by hand).
+    delivery_max_attempts: int = 12
+    delivery_backoff_base_seconds: float = 5.0
+    delivery_backoff_cap_seconds: float = 3600.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -50,7 +60,7 @@ def load_settings(
         for source in (*[s for s in sources if s], environ):
             if key in source and source[key] not in (None, ""):
                 raw = source[key]
-                values[spec.name] = int(raw) if spec.type == "int" else str(raw)
+                values[spec.name] = {"int": int, "float": float}.get(spec.type, str)(raw)
                 break
     values.setdefault("database_url", default_database_url(instance_path))
     return Settings(**values)

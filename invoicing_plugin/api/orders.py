@@ -7,6 +7,7 @@ import uuid
 from flask import url_for
 from flask.views import MethodView
 
+from .. import channels
 from ..plugin import current_session, plugin_state
 from ..services import intake, invoices, queries, tenants
 from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses
@@ -73,7 +74,9 @@ class OrderById(MethodView):
 def order_rules(session, tenant) -> OrderRules:
     rules = tenants.tenant_rules(session, tenant)
     return OrderRules(
-        vat_table=rules.vat_table, series_names=rules.series_names, today=invoices.tenant_today(tenant),
+        vat_table=rules.vat_table, series_names=rules.series_names,
+        channel_names=frozenset(channels.enabled_channels(tenant.channels or {})),
+        today=invoices.tenant_today(tenant),
         default_currency=tenant.currency, max_lines=plugin_state().settings.max_lines,
     )
 

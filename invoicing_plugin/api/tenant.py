@@ -8,6 +8,7 @@ import uuid
 from flask import Response
 from flask.views import MethodView
 
+from .. import channels
 from ..db import Tenant
 from ..domain.errors import ValidationFailed
 from ..domain.vat import VatRate, format_rate
@@ -19,6 +20,7 @@ from .presenters import iso
 from .responses import json_response
 from .schemas.tenants import (
     ApiKeyCreateSchema,
+    ChannelSchema,
     ApiKeyListSchema,
     ApiKeySchema,
     NumberSeriesSchema,
@@ -39,6 +41,7 @@ def tenant_view(session, tenant: Tenant) -> dict:
         {"rate": format_rate(rate.rate), "valid_from": iso(rate.valid_from), "valid_to": iso(rate.valid_to)}
         for rate in tenants.vat_table(session, tenant).rates
     ]
+    view["channels"] = channels.redacted(tenant.channels or {})
     view["number_series"] = [
         {"name": s.name, "prefix": s.prefix, "reference_prefix": s.reference_prefix, "next_number": s.next_number}
         for s in sorted(tenants.series_by_name(session, tenant.id).values(), key=lambda s: s.name)
@@ -108,6 +111,25 @@ class TenantNumberSeries(MethodView):
 
         def work(session):
             tenants.save_series(session, actor, tenant, name, **values)
+            return Outcome(200, tenant_view(session, tenant))
+
+        return run_write(work, payload)
+
+
+@blp.route("/channels/<string:name>")
+class TenantChannel(MethodView):
+    @requires("admin")
+    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": ChannelSchema}}},
+             responses=problem_responses(400, 401, 403, 422))
+    @blp.response(200, TenantSchema)
+    def put(self, name: str):
+        """Enable or change a delivery channel (netvisor, ropo24, ...); the settings are checked by the channel"""
+        payload = json_body()
+        values = load(ChannelSchema(), payload)
+        actor, tenant = current_actor(), current_tenant()
+
+        def work(session):
+            tenants.save_channel(session, actor, tenant, name, **values)
             return Outcome(200, tenant_view(session, tenant))
 
         return run_write(work, payload)

@@ -1,12 +1,14 @@
 """SQLAlchemy 2 models and the engine/session plumbing; schema changes go through Alembic."""
 
 from .base import Base
+from .deliveries import Delivery, DeliveryAttempt
 from .invoices import Invoice, InvoiceLine, InvoiceVatLine
 from .records import AuditEvent, IdempotencyRecord
 from .sales import Customer, Order, OrderLine
 from .tenants import ApiKey, NumberSeries, Tenant, VatRateRow
 
 __all__ = [
-    "ApiKey", "AuditEvent", "Base", "Customer", "IdempotencyRecord", "Invoice", "InvoiceLine",
+    "ApiKey", "AuditEvent", "Base", "Customer", "Delivery", "DeliveryAttempt", "IdempotencyRecord", "Invoice",
+    "InvoiceLine",
     "InvoiceVatLine", "NumberSeries", "Order", "OrderLine", "Tenant", "VatRateRow",
 ]

@@ -53,6 +53,8 @@ class Invoice(Base):
     contact: Mapped[dict | None] = mapped_column(JsonDocument)
     buyer_reference: Mapped[str | None] = mapped_column(String(100))
     notes: Mapped[str | None] = mapped_column(String(1000))
+    # Channels the order asked for; None: the tenant's default channels at finalisation.
+    channels: Mapped[list | None] = mapped_column(JsonDocument)
     total_net: Mapped[Decimal] = mapped_column(MONEY)
     total_vat: Mapped[Decimal] = mapped_column(MONEY)
     total_gross: Mapped[Decimal] = mapped_column(MONEY)

@@ -15,7 +15,7 @@ from ..domain.lifecycle import InvoicingMode, OrderStatus
 from ..domain.money import PricedLine
 from ..domain.orders import LineTax, order_problems
 from ..domain.vat import default_category
-from . import audit, invoices
+from . import audit, invoices, outbox
 from .actors import Actor
 from .customers import resolve_customer
 from .idempotency import canonical_digest
@@ -56,6 +56,8 @@ def submit_order(session: Session, actor: Actor, tenant: Tenant, command: dict, 
     mode = InvoicingMode((command.get("invoicing") or {}).get("mode", InvoicingMode.IMMEDIATE))
     order = _build_order(tenant, actor, command, customer, mode, fingerprint)
     invoice = None if mode is InvoicingMode.COLLECT else invoices.build_draft(tenant, [order], customer)
+    if invoice is not None:
+        invoice.channels = (command.get("invoicing") or {}).get("channels")
     drafted = invoices.state(invoice) if invoice else None
     if invoice is not None:
         order.invoice_id = invoice.id
@@ -73,6 +75,7 @@ def submit_order(session: Session, actor: Actor, tenant: Tenant, command: dict, 
         insert_new(session, invoice.vat_breakdown)
         audit.record(session, actor, "invoice.drafted", "invoice", invoice.id, after=drafted)
         if mode is InvoicingMode.IMMEDIATE:
+            outbox.enqueue_invoice(session, tenant, invoice)  # the outbox: in the same transaction
             audit.record(session, actor, "invoice.finalized", "invoice", invoice.id, before=drafted,
                          after=invoices.state(invoice))
     return IntakeResult(order, invoice, created=True)

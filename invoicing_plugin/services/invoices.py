@@ -21,7 +21,7 @@ from ..domain.lifecycle import (
 )
 from ..domain.money import PricedLine, compute_totals
 from ..domain.orders import LineTax, vat_problems
-from . import audit
+from . import audit, outbox
 from .actors import Actor
 from .numbering import IssuedNumber, take_next_number
 from .rows import insert_new
@@ -67,7 +67,7 @@ def build_draft(
         else tenant.payment_terms_days,
         language=customer.language or tenant.default_language, seller=None,
         buyer={field: getattr(customer, field) for field in BUYER_FIELDS},
-        contact=first.contact, buyer_reference=first.buyer_reference, notes=first.notes,
+        contact=first.contact, buyer_reference=first.buyer_reference, notes=first.notes, channels=None,
         total_net=totals.net, total_vat=totals.vat, total_gross=totals.gross, credited_invoice_id=None,
         created_at=now, updated_at=now, finalized_at=None, discarded_at=None,
     )
@@ -150,6 +150,7 @@ def finalize(
     for order in orders:
         check_order_transition(OrderStatus(order.status), OrderStatus.INVOICED)
         order.status = OrderStatus.INVOICED
+    outbox.enqueue_invoice(session, tenant, invoice)  # the outbox: in the same transaction
     audit.record(session, actor, "invoice.finalized", "invoice", invoice.id, before=before, after=state(invoice))
     return invoice
 

@@ -15,7 +15,14 @@ from sqlalchemy.orm import DeclarativeBase, Session
 
 
 def row(obj: DeclarativeBase) -> dict:
-    return {column.key: getattr(obj, column.key) for column in obj.__table__.columns}
+    """Column values of a new object; an unset auto-increment key is left to the database."""
+    values = {}
+    for column in obj.__table__.columns:
+        value = getattr(obj, column.key)
+        if value is None and column.primary_key:
+            continue
+        values[column.key] = value
+    return values
 
 
 def insert_new(session: Session, objects: Sequence[DeclarativeBase]) -> None:

@@ -84,6 +84,22 @@ def update_settings(session: Session, actor: Actor, tenant: Tenant, changes: dic
     return tenant
 
 
+def save_channel(session: Session, actor: Actor, tenant: Tenant, name: str, *, enabled: bool, default: bool,
+                 settings: dict) -> dict:
+    """Enable or change a delivery channel; its settings must build a working channel."""
+    from .. import channels
+
+    channels.validate_settings(name, settings)
+    before = channels.redacted(tenant.channels or {}).get(name)
+    config = {"enabled": enabled, "default": default, "settings": settings}
+    tenant.channels = {**(tenant.channels or {}), name: config}  # a new dict: JSON columns track assignment
+    tenant.settings_version = Tenant.settings_version + 1
+    session.flush()
+    audit.record(session, actor, "tenant.channel_saved", "tenant", tenant.id, before={"channel": before},
+                 after={"channel": channels.redacted({name: config})[name]})
+    return config
+
+
 # -- VAT table -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def finalise_many(database_url: str, tenant_id: str, worker: int, count: int) ->
 
 def _rules(session, tenant):
     rules = tenants.tenant_rules(session, tenant)
-    return OrderRules(rules.vat_table, rules.series_names, invoices.tenant_today(tenant), "EUR", 500)
+    return OrderRules(rules.vat_table, rules.series_names, frozenset(), invoices.tenant_today(tenant), "EUR", 500)
 
 
 @pytest.mark.slow

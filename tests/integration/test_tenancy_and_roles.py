@@ -12,16 +12,29 @@ from tests.conftest import order_payload
 
 
 @pytest.fixture
-def objects_of_a(client, shop):
-    """Tenant A's objects: a finalised invoice, a draft, an order, an API key."""
+def objects_of_a(client, shop, app):
+    """Tenant A's objects: a finalised invoice with a (dead) delivery, a draft, an order, an API key."""
+    from invoicing_plugin import channels
+    from invoicing_plugin.plugin import plugin_state
+    from invoicing_plugin.worker import Worker
+    from tests.fakes import MemoryChannel, MemoryService
+
+    service = MemoryService()
+    service.fail_next(1, retryable=False)
+    channels.register("memory", lambda settings: MemoryChannel(service, dict(settings)))
+    client.put("/api/v1/tenant/channels/memory", json={"default": True, "settings": {"password": "right"}},
+               headers=shop.auth("admin"))
     finalized = client.post("/api/v1/orders", json=order_payload("A-1"), headers=shop.auth()).json
+    Worker(plugin_state(app).session_factory).run_once()
     draft = client.post("/api/v1/orders", json=order_payload("A-2", invoicing={"mode": "queue"}),
                         headers=shop.auth()).json
     keys = client.get("/api/v1/api-keys", headers=shop.auth("admin")).json["items"]
-    return {
+    deliveries = client.get("/api/v1/deliveries", headers=shop.auth("backoffice")).json["items"]
+    yield {
         "order_id": finalized["order"]["id"], "invoice_id": finalized["invoice"]["id"],
-        "draft_id": draft["invoice"]["id"], "key_id": keys[0]["id"],
+        "draft_id": draft["invoice"]["id"], "key_id": keys[0]["id"], "delivery_id": deliveries[0]["id"],
     }
+    channels._registered.pop("memory", None)
 
 
 # Every API route that takes an object id, called by tenant B on tenant A's object. The last test
@@ -32,6 +45,8 @@ CROSS_TENANT_CALLS = [
     ("POST", "/api/v1/invoices/{draft_id}/finalize", "backoffice"),
     ("POST", "/api/v1/invoices/{draft_id}/discard", "backoffice"),
     ("DELETE", "/api/v1/api-keys/{key_id}", "admin"),
+    ("GET", "/api/v1/deliveries/{delivery_id}", "backoffice"),
+    ("POST", "/api/v1/deliveries/{delivery_id}/retry", "backoffice"),
 ]
 
 
@@ -55,6 +70,8 @@ def test_lists_and_settings_show_only_the_callers_tenant(client, shop, other_sho
     assert client.get("/api/v1/tenant", headers=other_shop.auth("admin")).json["name"] == "Toinen Kauppa Oy"
     their_keys = client.get("/api/v1/api-keys", headers=other_shop.auth("admin")).json["items"]
     assert objects_of_a["key_id"] not in {key["id"] for key in their_keys}
+    assert client.get("/api/v1/deliveries", headers=other_shop.auth("backoffice")).json["items"] == []
+    assert "memory" not in client.get("/api/v1/tenant", headers=other_shop.auth("admin")).json["channels"]
 
 
 def test_same_external_id_in_two_tenants_is_two_orders(client, shop, other_shop):

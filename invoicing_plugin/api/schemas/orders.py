@@ -42,6 +42,7 @@ class OrderRules:
 
     vat_table: VatTable
     series_names: frozenset[str]
+    channel_names: frozenset[str]
     today: date
     default_currency: str
     max_lines: int
@@ -124,6 +125,9 @@ class InvoicingSchema(Schema):
                        "collect: no invoice yet, the order waits for an invoice run"})
     payment_terms_days = fields.Integer(strict=True, validate=validate.Range(0, 365))
     series = text(40)
+    channels = fields.List(fields.String(validate=validate.Length(1, 40)), validate=validate.Length(max=10),
+                           metadata={"description": "where the invoice goes (e.g. [\"ropo24\"]); default: the "
+                                                    "merchant's default channels"})
 
 
 class OrderSchema(Schema):
@@ -175,6 +179,12 @@ class OrderSchema(Schema):
         series = (data.get("invoicing") or {}).get("series")
         if series and series not in rules.series_names:
             errors["invoicing.series"] = [f"no number series named {series!r}"]
+        unknown = [name for name in (data.get("invoicing") or {}).get("channels") or []
+                   if name not in rules.channel_names]
+        if unknown:
+            enabled = ", ".join(sorted(rules.channel_names)) or "none"
+            errors["invoicing.channels"] = [f"{name!r} is not a channel of this merchant (enabled: {enabled})"
+                                            for name in unknown]
         if errors:
             raise ValidationError(errors)
 

@@ -17,7 +17,7 @@ from ...domain.identifiers import (
     normalize_vat_id,
 )
 from ...services.actors import ROLES
-from ..fields import CountryCode, CurrencyCode, DecimalString, Identifier, choice, language, text
+from ..fields import CountryCode, CurrencyCode, DecimalString, Identifier, StrictBoolean, choice, language, text
 
 
 @cache
@@ -87,11 +87,20 @@ class NumberSeriesSchema(Schema):
     next_number = fields.Integer(strict=True, validate=validate.Range(1, 10**12))
 
 
+class ChannelSchema(Schema):
+    enabled = StrictBoolean(load_default=True)
+    default = StrictBoolean(load_default=False, metadata={
+        "description": "invoices go through this channel unless the order names its channels"})
+    settings = fields.Dict(keys=fields.String(), required=True, metadata={
+        "description": "host, credentials and options of the channel; secrets are never shown back"})
+
+
 class TenantSchema(TenantSettingsSchema):
     id = fields.UUID(dump_only=True)
     slug = fields.String(dump_only=True)
     vat_rates = fields.List(fields.Nested(VatRateSchema), dump_only=True)
     number_series = fields.List(fields.Nested(NumberSeriesSchema), dump_only=True)
+    channels = fields.Dict(keys=fields.String(), values=fields.Nested(ChannelSchema), dump_only=True)
 
 
 class ApiKeyCreateSchema(Schema):

@@ -1,0 +1,153 @@
+"""The outbox worker: claims due deliveries, calls the channel, records every attempt.
+
+Any number of workers may run, on any machines (PostgreSQL: SKIP LOCKED). No transaction is open
+while a service is called. A worker killed at any moment loses nothing: its claimed rows come due
+again when their lease ends, and every attempt after the first asks the service whether it already
+has the invoice before sending it again. SIGTERM lets the delivery in hand finish, then stops.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.base import AdapterError, DeliveryContext, DeliveryResult
+
+from . import channels
+from .db import Invoice, Order, Tenant
+from .db.engine import unit_of_work
+from .services import outbox
+from .services.invoice_data import invoice_data
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    batch_size: int = 10
+    lease: timedelta = timedelta(minutes=5)
+    poll_interval: float = 1.0
+    max_attempts: int = 12
+    backoff_base: float = 5.0
+    backoff_cap: float = 3600.0
+
+    @classmethod
+    def from_settings(cls, settings) -> WorkerSettings:
+        return cls(
+            batch_size=settings.worker_batch_size, lease=timedelta(seconds=settings.worker_lease_seconds),
+            poll_interval=settings.worker_poll_seconds, max_attempts=settings.delivery_max_attempts,
+            backoff_base=settings.delivery_backoff_base_seconds, backoff_cap=settings.delivery_backoff_cap_seconds,
+        )
+
+
+class Worker:
+    def __init__(self, session_factory: sessionmaker[Session], settings: WorkerSettings | None = None,
+                 name: str | None = None) -> None:
+        self.session_factory = session_factory
+        self.settings = settings or WorkerSettings()
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 10000}"
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        """Work until stopped (SIGTERM/SIGINT in the main thread, or `stop()`)."""
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda *_: self.stop())
+        log.info("worker %s started", self.name)
+        while not self.stopping.is_set():
+            if self.run_once() == 0:
+                self.stopping.wait(self.settings.poll_interval)
+        log.info("worker %s stopped", self.name)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run_once(self) -> int:
+        """Claim one batch and deliver it; the number of deliveries handled."""
+        session = self.session_factory()
+        try:
+            with unit_of_work(session):
+                claimed = outbox.claim_due(session, self.name, limit=self.settings.batch_size,
+                                           lease=self.settings.lease)
+        finally:
+            session.close()
+        for delivery in claimed:
+            if self.stopping.is_set():
+                break  # the rest come due again when their lease ends
+            self.deliver(delivery)
+        return len(claimed)
+
+    def deliver(self, claimed: outbox.Claimed) -> None:
+        started_at, clock = datetime.now(UTC), time.monotonic()
+        try:
+            outcome = self._attempt(claimed)
+        except Exception as error:  # noqa: BLE001 - a bug in a channel must not stop the worker
+            log.exception("delivery %s via %s failed unexpectedly", claimed.id, claimed.channel)
+            outcome = self._failure(claimed, f"unexpected error: {type(error).__name__}: {error}", True)
+        duration_ms = int((time.monotonic() - clock) * 1000)
+        session = self.session_factory()
+        try:
+            with unit_of_work(session):
+                kept = outbox.record(session, claimed, self.name, started_at, duration_ms, outcome)
+        finally:
+            session.close()
+        if not kept:
+            log.warning("delivery %s was taken over by another worker after its lease ran out", claimed.id)
+        log.info("delivery %s via %s attempt %d: %s", claimed.id, claimed.channel, claimed.attempt,
+                 outcome.attempt_outcome)
+
+    def _attempt(self, claimed: outbox.Claimed) -> outbox.Outcome:
+        invoice, tenant_channels = self._load(claimed)
+        try:
+            channel = channels.build(claimed.channel, tenant_channels)
+        except channels.ChannelUnavailable as error:
+            return self._failure(claimed, str(error), retryable=False)
+        context = DeliveryContext(delivery_id=str(claimed.id), idempotency_key=f"delivery-{claimed.id}",
+                                  attempt=claimed.attempt)
+        try:
+            if claimed.attempt > 1:
+                # An earlier attempt may have reached the service without our hearing back: ask first.
+                found = channel.lookup(invoice, context)
+                if found is not None:
+                    return self._success(found, "found")
+            return self._success(channel.deliver(invoice, context), "delivered")
+        except AdapterError as error:
+            return self._failure(claimed, error.message, error.retryable, error.http_status,
+                                 error.response_excerpt, error.retry_after)
+
+    def _load(self, claimed: outbox.Claimed):
+        session = self.session_factory()
+        try:
+            tenant = session.get(Tenant, claimed.tenant_id)
+            invoice = session.get(Invoice, claimed.invoice_id)
+            first_order = session.scalars(select(Order.external_id).where(Order.invoice_id == invoice.id)
+                                          .order_by(Order.created_at).limit(1)).first()
+            return invoice_data(invoice, order_reference=first_order), dict(tenant.channels or {})
+        finally:
+            session.close()
+
+    @staticmethod
+    def _success(result: DeliveryResult, how: str) -> outbox.Outcome:
+        return outbox.Outcome(status=outbox.DELIVERED, attempt_outcome=how, external_id=result.external_id,
+                              http_status=result.http_status, response_excerpt=result.response_excerpt)
+
+    def _failure(self, claimed: outbox.Claimed, message: str, retryable: bool, http_status: int | None = None,
+                 excerpt: str = "", retry_after: float | None = None) -> outbox.Outcome:
+        settings = self.settings
+        if retryable and claimed.budget_used < settings.max_attempts:
+            delay = outbox.backoff(claimed.budget_used, base=settings.backoff_base, cap=settings.backoff_cap,
+                                   retry_after=retry_after)
+            return outbox.Outcome(outbox.FAILED, "retry", error=message, http_status=http_status,
+                                  response_excerpt=excerpt, retry_at=datetime.now(UTC) + delay)
+        if retryable:
+            message = f"gave up after {claimed.budget_used} attempts: {message}"
+        return outbox.Outcome(outbox.DEAD, "dead", error=message, http_status=http_status, response_excerpt=excerpt)
