@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from ..db import Invoice, Order
 from ..domain.currency import minor_units, quantum
+from ..domain.money import tidy
 
 
 def money_text(amount: Decimal, currency: str) -> str:
@@ -19,9 +20,7 @@ def money_text(amount: Decimal, currency: str) -> str:
 
 def number_text(value: Decimal, min_places: int = 0) -> str:
     """'2' for 2.000000, '24.90' for a price in euros, '0.0125' when the price has more decimals."""
-    exponent = value.normalize().as_tuple().exponent
-    places = max(min_places, -exponent if isinstance(exponent, int) else 0)
-    return format(value.quantize(Decimal(1).scaleb(-places)), "f")
+    return format(tidy(value, min_places), "f")
 
 
 def iso(value: date | datetime | None) -> str | None:

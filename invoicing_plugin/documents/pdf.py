@@ -25,18 +25,18 @@ from invoicing_plugin.domain.identifiers import KNOWN_OPERATORS, InvalidIdentifi
 from invoicing_plugin.domain.invoice_data import InvoiceData
 
 from . import code128
-from .formats import LANGUAGES, Formats, formats_for
+from .formats import LANGUAGES, formats_for
 from .translations import Texts, message_keys, override_problems
 
-# A generic family last, so a missing tenant font still prints; DejaVu Sans is what WeasyPrint finds on
-# a bare Debian/Ubuntu system and it has every Finnish and Swedish letter.
+# A generic family last, so that a missing tenant font still prints; DejaVu Sans is what WeasyPrint finds
+# on a bare Debian or Ubuntu system, and it has every Finnish and Swedish letter.
 FALLBACK_FONTS = '"DejaVu Sans", sans-serif'
-EPC_MAX_AMOUNT = 999999999
+EPC_MAX_AMOUNT = 999999999  # EPC069-12: at most 999999999.99 EUR
 _COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 _FONT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _-]{0,60}")
 _DATA_URI = re.compile(r"data:image/(?:png|jpeg|gif|webp|svg\+xml)(?:;[\w=.+-]+)*,", re.ASCII)
 _IMAGE_SIGNATURES = {b"\x89PNG": "png", b"\xff\xd8\xff": "jpeg", b"GIF8": "gif"}
-_LAYOUT_KEYS = {"logo", "colors", "font_family", "footer_text", "texts"}
+_LAYOUT_KEYS = ("logo", "colors", "font_family", "footer_text", "texts")
 
 
 class LayoutError(ValueError):
@@ -45,11 +45,11 @@ class LayoutError(ValueError):
 
 @dataclass(frozen=True)
 class Layout:
-    """A parsed, safe-to-print layout."""
+    """A checked layout whose values are safe to put into HTML and CSS."""
 
     logo: str | None = None  # a data: URI
-    primary: str = "#1f3a5f"  # titles, table heads, the grand total
-    accent: str = "#eef2f7"  # zebra rows, the footer rule
+    primary: str = "#1f3a5f"  # titles, the lines' header row, the grand total
+    accent: str = "#eef2f7"  # every other line, the footer rule
     font_family: str = FALLBACK_FONTS  # a CSS font-family list
     footer_text: str | Mapping[str, str] | None = None
     texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -61,58 +61,45 @@ class Layout:
 
 
 def parse_layout(layout: Mapping | None) -> Layout:
-    """Check a tenant's layout mapping and make it safe to put into HTML and CSS.
+    """Check a tenant's layout mapping; LayoutError names every problem at once.
 
-    Keys: `logo` (image bytes: PNG, JPEG, GIF, WebP or SVG; or a data:image URI), `colors`
-    ({"primary": "#1f3a5f", "accent": "#eef2f7"}, hex), `font_family` (a font name or a comma-separated
-    list; the fallback fonts are appended), `footer_text` (a string, or one per language),
-    `texts` ({language: {text key: text}}, see the .po catalogs for the keys).
+    Keys, all optional: `logo` (PNG, JPEG, GIF, WebP or SVG bytes, or a data:image/... URI), `colors`
+    ({"primary": "#1f3a5f", "accent": "#eef2f7"}), `font_family` ("Open Sans" or a comma-separated
+    list; the fallback fonts follow it), `footer_text` (a string, or {language: string}) and `texts`
+    ({language: {text key: text}}; the keys are the msgids of the .po catalogs).
     """
     if not layout:
         return Layout()
-    problems = [f"{key}: unknown layout key" for key in layout if key not in _LAYOUT_KEYS]
-    values: dict = {}
+    problems = [f"{key}: unknown layout key; use {', '.join(_LAYOUT_KEYS)}" for key in layout
+                if key not in _LAYOUT_KEYS]
+    values: dict = {"footer_text": layout.get("footer_text"), "texts": layout.get("texts") or {}}
     if "logo" in layout:
         values["logo"] = _logo_uri(layout["logo"], problems)
-    colours = layout.get("colors") or {}
-    for name, value in colours.items() if isinstance(colours, Mapping) else [("", None)]:
-        if name not in ("primary", "accent"):
-            problems.append(f"colors.{name}: use primary and accent" if name else "colors: must be a mapping")
-        elif not isinstance(value, str) or not _COLOUR.fullmatch(value):
-            problems.append(f"colors.{name}: must be a hex colour such as #1f3a5f")
-        else:
-            values[name] = value
+    values.update(_colours(layout.get("colors") or {}, problems))
     if layout.get("font_family"):
-        names = [name.strip().strip("\"'") for name in str(layout["font_family"]).split(",")]
-        if all(_FONT_NAME.fullmatch(name) for name in names):
-            values["font_family"] = ", ".join(f'"{name}"' for name in names) + ", " + FALLBACK_FONTS
-        else:
-            problems.append("font_family: font names are letters, digits, spaces, - and _, separated by commas")
-    footer = layout.get("footer_text")
-    if footer is not None and not isinstance(footer, str) and not (
-        isinstance(footer, Mapping) and set(footer) <= set(LANGUAGES) and all(isinstance(v, str) for v in footer.values())
-    ):
+        values["font_family"] = _font_family(layout["font_family"], problems)
+    if not _is_footer(values["footer_text"]):
         problems.append("footer_text: must be a string or a mapping of fi/sv/en to strings")
-    values["footer_text"] = footer
-    if "texts" in layout:
-        problems.extend(override_problems(layout["texts"]))
-        values["texts"] = layout["texts"]
+    problems.extend(override_problems(values["texts"]))
     if problems:
         raise LayoutError("; ".join(problems))
     return Layout(**values)
 
 
-def render_invoice_html(invoice: InvoiceData, layout: Mapping | None = None, *, language: str | None = None) -> str:
-    """The invoice as a self-contained HTML document (styles inline, images as data: URIs)."""
-    return _environment().get_template("invoice/invoice.html").render(
-        _context(invoice, parse_layout(layout), _language(invoice, language))
-    )
+def render_invoice_html(
+    invoice: InvoiceData, layout: Mapping | None = None, *, language: str | None = None
+) -> str:
+    """The invoice as one self-contained HTML document (styles inline, images as data: URIs)."""
+    context = _context(invoice, parse_layout(layout), _language(invoice, language))
+    return _environment().get_template("invoice/invoice.html").render(context)
 
 
-def render_invoice_pdf(invoice: InvoiceData, layout: Mapping | None = None, *, language: str | None = None) -> bytes:
+def render_invoice_pdf(
+    invoice: InvoiceData, layout: Mapping | None = None, *, language: str | None = None
+) -> bytes:
     """The invoice as PDF bytes, in the invoice's language unless `language` says otherwise."""
     html = render_invoice_html(invoice, layout, language=language)
-    # Only data: URIs: a logo or a text must never make the renderer fetch from the network or the disk.
+    # data: URIs only: no logo or text may make the renderer read the network or the disk.
     fetcher = weasyprint.urls.URLFetcher(allowed_protocols={"data"})
     return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
 
@@ -122,7 +109,7 @@ def _language(invoice: InvoiceData, language: str | None) -> str:
         if language not in LANGUAGES:
             raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
         return language
-    # A buyer language we do not print (de, et, ...) gets English, the one every buyer abroad can read.
+    # A language we have no texts for (de, et, ...) gets English, which a buyer abroad most likely reads.
     return invoice.language if invoice.language in LANGUAGES else "en"
 
 
@@ -132,7 +119,7 @@ def _context(invoice: InvoiceData, layout: Layout, language: str) -> dict:
     kind = invoice.kind if invoice.kind in ("credit_note", "proforma") else "invoice"
     currency = invoice.currency
     return {
-        "invoice": invoice, "layout": layout, "language": language, "t": t, "f": f,
+        "invoice": invoice, "layout": layout, "language": language, "t": t,
         "title": t(f"doc_{kind}"),
         "total_label": {"credit_note": "total_credited", "proforma": "total"}.get(kind, "total_due"),
         "payable": kind != "credit_note",
@@ -143,15 +130,17 @@ def _context(invoice: InvoiceData, layout: Layout, language: str) -> dict:
         "show_country": (invoice.seller.country or "FI") != (invoice.buyer.country or "FI"),
         "footer": layout.footer_for(language) or _seller_line(invoice, t),
         "font_family": Markup(layout.font_family),
-        "slip": _slip(invoice, f),
-        "money": lambda amount: f.money(amount, currency),
-        "amount": lambda amount: f.amount(amount, currency),
-        "price": lambda amount: f.price(amount, currency),
+        "slip": _slip(invoice),
+        "money": lambda value: f.money(value, currency),
+        "amount": lambda value: f.amount(value, currency),
+        "price": lambda value: f.price(value, currency),
         "number": f.number,
         "date": f.date,
         "country": f.country,
-        "vat_note": lambda category: t(f"vat_note_{category}") if f"vat_note_{category}" in message_keys() else category,
-        "operator_name": lambda code: f"{code} ({KNOWN_OPERATORS[code]})" if code in KNOWN_OPERATORS else code,
+        "vat_note": lambda category: t(f"vat_note_{category}") if f"vat_note_{category}" in message_keys()
+        else category,
+        "operator_name": lambda code: f"{code} ({KNOWN_OPERATORS[code]})" if code in KNOWN_OPERATORS
+        else code,
     }
 
 
@@ -159,23 +148,25 @@ def _context(invoice: InvoiceData, layout: Layout, language: str) -> dict:
 class _Slip:
     """What the bank transfer form prints beyond the invoice's own fields."""
 
-    barcode: Markup | None
-    virtual_barcode: str | None
-    qr: Markup | None
+    barcode: Markup | None = None
+    virtual_barcode: str | None = None
+    qr: Markup | None = None
 
 
-def _slip(invoice: InvoiceData, f: Formats) -> _Slip | None:
-    """The bank transfer form, when there is a euro amount to pay into the seller's account.
+def _slip(invoice: InvoiceData) -> _Slip | None:
+    """The bank transfer form, when a euro amount is to be paid into the seller's account.
 
-    A credit note asks for no payment, and a proforma must not be paid by scanning: it has the form's
-    details but no barcode and no QR code. The Finnish barcode needs a Finnish IBAN; the EPC QR code
-    works for any SEPA account.
+    A credit note asks for no payment. A proforma has the form's details but no barcode and no QR
+    code, so that nobody pays it by scanning. The Finnish barcode needs a Finnish IBAN; the EPC QR
+    code works for any SEPA account.
     """
     seller = invoice.seller
-    if invoice.kind == "credit_note" or invoice.currency != "EUR" or not seller.iban or invoice.total_gross <= 0:
+    if invoice.kind == "credit_note" or invoice.currency != "EUR" or not seller.iban:
+        return None
+    if invoice.total_gross <= 0:
         return None
     if invoice.kind == "proforma":
-        return _Slip(None, None, None)
+        return _Slip()
     try:
         digits = virtual_barcode(seller.iban, invoice.total_gross, invoice.reference, invoice.due_date)
     except InvalidIdentifier:
@@ -184,13 +175,15 @@ def _slip(invoice: InvoiceData, f: Formats) -> _Slip | None:
     if invoice.total_gross <= EPC_MAX_AMOUNT:
         epc = segno.helpers.make_epc_qr(
             name=seller.name[:70], iban=seller.iban.replace(" ", ""), amount=invoice.total_gross,
-            reference=invoice.reference_rf, bic=seller.bic or None,
+            bic=seller.bic or None, reference=invoice.reference_rf or None,
+            text=None if invoice.reference_rf else invoice.number,
         )
         qr = Markup(epc.svg_inline(border=4, omitsize=True, svgclass="epc-qr"))
     return _Slip(Markup(code128.svg(digits)) if digits else None, digits, qr)
 
 
 def _seller_line(invoice: InvoiceData, t: Texts) -> str:
+    """The default footer: who the seller is and how to reach them."""
     s = invoice.seller
     parts = [s.name, s.street, " ".join(p for p in (s.postcode, s.city) if p),
              f"{t('business_id')} {s.business_id}" if s.business_id else None, s.email, s.phone]
@@ -198,8 +191,39 @@ def _seller_line(invoice: InvoiceData, t: Texts) -> str:
 
 
 def _groups_of_four(value: str) -> str:
+    """IBANs and RF references are read out in groups of four: 'FI48 1950 3000 0000 10'."""
     compact = value.replace(" ", "")
     return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+
+
+def _colours(colours: object, problems: list[str]) -> dict[str, str]:
+    if not isinstance(colours, Mapping):
+        problems.append("colors: must be a mapping with primary and accent")
+        return {}
+    checked = {}
+    for name, value in colours.items():
+        if name not in ("primary", "accent"):
+            problems.append(f"colors.{name}: unknown colour; use primary and accent")
+        elif isinstance(value, str) and _COLOUR.fullmatch(value):
+            checked[name] = value
+        else:
+            problems.append(f"colors.{name}: must be a hex colour such as #1f3a5f")
+    return checked
+
+
+def _is_footer(footer: object) -> bool:
+    if footer is None or isinstance(footer, str):
+        return True
+    return isinstance(footer, Mapping) and set(footer) <= set(LANGUAGES) and all(
+        isinstance(text, str) for text in footer.values())
+
+
+def _font_family(value: object, problems: list[str]) -> str:
+    names = [name.strip().strip("\"'") for name in str(value).split(",")]
+    if not all(_FONT_NAME.fullmatch(name) for name in names):
+        problems.append("font_family: font names are letters, digits, spaces, - and _, separated by commas")
+        return FALLBACK_FONTS
+    return ", ".join(f'"{name}"' for name in names) + ", " + FALLBACK_FONTS
 
 
 def _logo_uri(logo: object, problems: list[str]) -> str | None:
@@ -207,7 +231,7 @@ def _logo_uri(logo: object, problems: list[str]) -> str | None:
         return logo
     if isinstance(logo, bytes | bytearray):
         head = bytes(logo[:256])
-        kind = next((k for sig, k in _IMAGE_SIGNATURES.items() if head.startswith(sig)), None)
+        kind = next((k for signature, k in _IMAGE_SIGNATURES.items() if head.startswith(signature)), None)
         if kind is None and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
             kind = "webp"
         if kind is None and (b"<svg" in head or head.lstrip().startswith(b"<?xml")):
@@ -218,8 +242,8 @@ def _logo_uri(logo: object, problems: list[str]) -> str | None:
     return None
 
 
-def _css_string(text: str) -> Markup:
-    """A CSS string literal; anything but plain letters is escaped, so no text can end the <style>."""
+def _css_string(text: object) -> Markup:
+    """A CSS string literal; all but plain characters are escaped, so no text can end the <style>."""
     escaped = "".join(c if c.isalnum() or c in " .,:;/-_" else f"\\{ord(c):x} " for c in str(text))
     return Markup(f'"{escaped}"')
 

@@ -60,6 +60,13 @@ class Totals:
     gross: Decimal
 
 
+def tidy(value: Decimal, min_places: int = 0) -> Decimal:
+    """Without storage padding: Decimal('24.900000') -> 24.90 with min_places 2, 2.000000 -> 2 (exact)."""
+    exponent = value.normalize().as_tuple().exponent
+    places = max(min_places, -exponent if isinstance(exponent, int) else 0)
+    return value.quantize(Decimal(1).scaleb(-places))
+
+
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """Round half up (ties away from zero) to the currency's minor unit."""
     return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from ..db import Invoice
+from ..domain.currency import minor_units, quantum
+from ..domain.money import tidy
 from ..domain.invoice_data import Contact, InvoiceData, LineData, Party, VatGroupData
 
 _PARTY_FIELDS = frozenset(Party.__dataclass_fields__)
@@ -16,6 +18,11 @@ def invoice_data(invoice: Invoice, *, order_reference: str | None = None,
                  credited: Invoice | None = None) -> InvoiceData:
     if invoice.number is None:
         raise ValueError("only a finalised invoice has the data a channel or document needs")
+    price_places = minor_units(invoice.currency)
+
+    def money(amount):  # stored with 4 decimals; the documents want the currency's own
+        return amount.quantize(quantum(invoice.currency))
+
     return InvoiceData(
         id=str(invoice.id),
         tenant_id=str(invoice.tenant_id),
@@ -39,22 +46,24 @@ def invoice_data(invoice: Invoice, *, order_reference: str | None = None,
         notes=invoice.notes,
         lines=tuple(
             LineData(
-                position=line.position, description=line.description, quantity=line.quantity.normalize(),
-                unit=line.unit, unit_price=line.unit_price, discount_percent=line.discount_percent.normalize(),
-                vat_rate=line.vat_rate.normalize(), vat_category=line.vat_category,
-                net_amount=line.net_amount, vat_amount=line.vat_amount, gross_amount=line.gross_amount,
+                position=line.position, description=line.description, quantity=tidy(line.quantity),
+                unit=line.unit, unit_price=tidy(line.unit_price, price_places),
+                discount_percent=tidy(line.discount_percent), vat_rate=tidy(line.vat_rate),
+                vat_category=line.vat_category,
+                net_amount=money(line.net_amount), vat_amount=money(line.vat_amount),
+                gross_amount=money(line.gross_amount),
                 sku=line.sku,
             )
             for line in invoice.lines
         ),
         vat_breakdown=tuple(
-            VatGroupData(group.vat_category, group.vat_rate.normalize(), group.taxable_amount,
-                         group.vat_amount, group.gross_amount)
+            VatGroupData(group.vat_category, tidy(group.vat_rate), money(group.taxable_amount),
+                         money(group.vat_amount), money(group.gross_amount))
             for group in invoice.vat_breakdown
         ),
-        total_net=invoice.total_net,
-        total_vat=invoice.total_vat,
-        total_gross=invoice.total_gross,
+        total_net=money(invoice.total_net),
+        total_vat=money(invoice.total_vat),
+        total_gross=money(invoice.total_gross),
         credited_invoice_number=credited.number if credited else None,
         credited_invoice_date=credited.invoice_date if credited else None,
     )
