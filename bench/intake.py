@@ -143,6 +143,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (1: sync workers)")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
 
@@ -151,7 +152,8 @@ def main() -> None:
     key = set_up(url)
     env = {**os.environ, "INVOICING_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--bind", f"127.0.0.1:{args.port}",
+        [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads", str(args.threads),
+         "--bind", f"127.0.0.1:{args.port}",
          "--log-level", "warning", "bench.baseline:app"], env=env, cwd=ROOT)
     try:
         load = Load(args.port, key, args.clients)
@@ -185,7 +187,8 @@ def report(results: dict[str, list], args, url: str) -> None:
         return rate, percentile(latencies, 0.5), percentile(latencies, 0.99), sum(r[2] for r in runs)
 
     orders, baseline = summary(results["orders"]), summary(results["baseline"])
-    print(f"\nPOST /api/v1/orders (immediate, 5 lines): gunicorn {args.workers} sync workers, PostgreSQL, "
+    kind = "sync workers" if args.threads == 1 else f"workers x {args.threads} threads"
+    print(f"\nPOST /api/v1/orders (immediate, 5 lines): gunicorn {args.workers} {kind}, PostgreSQL, "
           f"{args.clients} clients, {args.rounds} x {args.seconds:.0f} s per endpoint, alternating")
     print(f"{'endpoint':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
     print(f"{'baseline (one-row insert)':<28}{baseline[0]:>10.1f}{baseline[1]:>10.1f}{baseline[2]:>10.1f}{baseline[3]:>8}")

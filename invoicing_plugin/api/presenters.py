@@ -62,7 +62,7 @@ def invoice_detail(invoice: Invoice, order_ids: list[uuid.UUID]) -> dict:
         "notes": invoice.notes,
         "vat_breakdown": [
             {
-                "vat_category": group.vat_category, "vat_rate": number_text(group.vat_rate),
+                "vat_category": group.category, "vat_rate": number_text(group.rate),
                 "taxable_amount": money_text(group.taxable_amount, currency),
                 "vat_amount": money_text(group.vat_amount, currency),
                 "gross_amount": money_text(group.gross_amount, currency),

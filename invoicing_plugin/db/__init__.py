@@ -2,7 +2,7 @@
 
 from .base import Base
 from .deliveries import Delivery, DeliveryAttempt
-from .invoices import Invoice, InvoiceLine, InvoiceVatLine
+from .invoices import Invoice, InvoiceLine
 from .records import AuditEvent, IdempotencyRecord
 from .sales import Customer, Order, OrderLine
 from .tenants import ApiKey, NumberSeries, Tenant, VatRateRow
@@ -10,5 +10,5 @@ from .tenants import ApiKey, NumberSeries, Tenant, VatRateRow
 __all__ = [
     "ApiKey", "AuditEvent", "Base", "Customer", "Delivery", "DeliveryAttempt", "IdempotencyRecord", "Invoice",
     "InvoiceLine",
-    "InvoiceVatLine", "NumberSeries", "Order", "OrderLine", "Tenant", "VatRateRow",
+    "NumberSeries", "Order", "OrderLine", "Tenant", "VatRateRow",
 ]

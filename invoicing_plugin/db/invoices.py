@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..domain.money import VatGroup, breakdown_of
 from .base import Base, tenant_fk, uuid_pk
 from .types import ExactDecimal, JsonDocument, UtcDateTime, utcnow
 
@@ -67,9 +68,11 @@ class Invoice(Base):
     lines: Mapped[list[InvoiceLine]] = relationship(
         order_by="InvoiceLine.position", cascade="all, delete-orphan", lazy="selectin"
     )
-    vat_breakdown: Mapped[list[InvoiceVatLine]] = relationship(
-        order_by="InvoiceVatLine.position", cascade="all, delete-orphan", lazy="selectin"
-    )
+
+    @property
+    def vat_breakdown(self) -> tuple[VatGroup, ...]:
+        """Per (category, rate): the sums of the lines, whose VAT is an exact allocation of the group's."""
+        return breakdown_of(self.lines)
 
 
 class InvoiceLine(Base):
@@ -89,21 +92,5 @@ class InvoiceLine(Base):
     vat_rate: Mapped[Decimal] = mapped_column(ExactDecimal(3, 6))
     vat_category: Mapped[str] = mapped_column(String(2))
     net_amount: Mapped[Decimal] = mapped_column(MONEY)
-    vat_amount: Mapped[Decimal] = mapped_column(MONEY)
-    gross_amount: Mapped[Decimal] = mapped_column(MONEY)
-
-
-class InvoiceVatLine(Base):
-    """One row of the VAT breakdown: the taxable amount and VAT of one category and rate."""
-
-    __tablename__ = "invoice_vat_lines"
-
-    id: Mapped[uuid.UUID] = uuid_pk()
-    tenant_id: Mapped[uuid.UUID] = tenant_fk()
-    invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), index=True)
-    position: Mapped[int] = mapped_column(Integer)
-    vat_category: Mapped[str] = mapped_column(String(2))
-    vat_rate: Mapped[Decimal] = mapped_column(ExactDecimal(3, 6))
-    taxable_amount: Mapped[Decimal] = mapped_column(MONEY)
     vat_amount: Mapped[Decimal] = mapped_column(MONEY)
     gross_amount: Mapped[Decimal] = mapped_column(MONEY)

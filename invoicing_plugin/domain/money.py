@@ -12,7 +12,7 @@ The rules are DESIGN §4 (the EN 16931 way):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -118,6 +118,18 @@ def compute_totals(lines: Sequence[PricedLine], currency: str, prices_include_va
         vat=sum((group.vat_amount for group in breakdown), ZERO),
         gross=sum((group.gross_amount for group in breakdown), ZERO),
     )
+
+
+def breakdown_of(lines: Iterable) -> tuple[VatGroup, ...]:
+    """The VAT breakdown of stored lines: the groups' sums (exact, since line VAT is an allocation)."""
+    groups: dict[tuple[str, Decimal], list[Decimal]] = {}
+    for line in lines:
+        sums = groups.setdefault((line.vat_category, line.vat_rate.normalize()), [ZERO, ZERO, ZERO])
+        sums[0] += line.net_amount
+        sums[1] += line.vat_amount
+        sums[2] += line.gross_amount
+    return tuple(sorted((VatGroup(category, rate, *sums) for (category, rate), sums in groups.items()),
+                        key=lambda group: (-group.rate, group.category)))
 
 
 def allocate(total: Decimal, ideal_shares: Sequence[Decimal], currency: str) -> list[Decimal]:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db import Invoice, Order, OrderLine, Tenant
+from ..db import Invoice, InvoiceLine, Order, OrderLine, Tenant
 from ..domain.errors import Conflict, ValidationFailed
 from ..domain.lifecycle import InvoicingMode, OrderStatus
 from ..domain.money import PricedLine
@@ -20,7 +20,7 @@ from .actors import Actor
 from .customers import resolve_customer
 from .idempotency import canonical_digest
 from .numbering import take_next_number
-from .rows import insert_new
+from .rows import NewRow, insert_new
 from .tenants import series_by_name, vat_table
 
 
@@ -65,14 +65,13 @@ def submit_order(session: Session, actor: Actor, tenant: Tenant, command: dict, 
             # Taken just before the rows are written: the counter row stays locked only for these inserts
             # and the commit, and a failed insert or commit gives the number back.
             invoices.apply_number(invoice, take_next_number(session, tenant.id, invoice.series), tenant)
-        insert_new(session, [invoice])  # first: the order refers to its invoice, the invoice lines to the order
-    insert_new(session, [order])
-    insert_new(session, order.lines)
+        insert_new(session, Invoice, [invoice])  # first: the order refers to it, its lines to the order
+    insert_new(session, Order, [order])
+    insert_new(session, OrderLine, order.lines)
     audit.record(session, actor, "order.received", "order", order.id,
                  after={"source": order.source, "external_id": order.external_id, "mode": mode.value})
     if invoice is not None:
-        insert_new(session, invoice.lines)
-        insert_new(session, invoice.vat_breakdown)
+        insert_new(session, InvoiceLine, invoice.lines)
         audit.record(session, actor, "invoice.drafted", "invoice", invoice.id, after=drafted)
         if mode is InvoicingMode.IMMEDIATE:
             outbox.enqueue_invoice(session, tenant, invoice)  # the outbox: in the same transaction
@@ -83,7 +82,7 @@ def submit_order(session: Session, actor: Actor, tenant: Tenant, command: dict, 
 
 def _build_order(
     tenant: Tenant, actor: Actor, command: dict, customer, mode: InvoicingMode, fingerprint: str
-) -> Order:
+) -> NewRow:
     """The new order with its lines, not stored yet; its status is where its mode takes it."""
     invoicing = command.get("invoicing") or {}
     status = {
@@ -92,7 +91,7 @@ def _build_order(
         InvoicingMode.COLLECT: OrderStatus.READY_FOR_INVOICING,
     }[mode]
     now = datetime.now(UTC)
-    order = Order(
+    order = NewRow(
         id=uuid.uuid4(), tenant_id=tenant.id, source=command["source"], external_id=command["external_id"],
         store_id=command.get("store_id"), terminal_id=command.get("terminal_id"), cashier=command.get("cashier"),
         customer_id=customer.id, contact=command.get("contact"), buyer_reference=command.get("buyer_reference"),
@@ -102,7 +101,7 @@ def _build_order(
         fingerprint=fingerprint, created_by_key_id=actor.api_key_id, created_at=now, updated_at=now,
     )
     order.lines = [
-        OrderLine(
+        NewRow(
             id=uuid.uuid4(), tenant_id=tenant.id, order_id=order.id, position=position, sku=line.get("sku"),
             description=line["description"], quantity=line["quantity"], unit=line.get("unit"),
             unit_price=line["unit_price"], discount_percent=line["discount_percent"], vat_rate=line["vat_rate"],

@@ -57,7 +57,7 @@ def invoice_data(invoice: Invoice, *, order_reference: str | None = None,
             for line in invoice.lines
         ),
         vat_breakdown=tuple(
-            VatGroupData(group.vat_category, tidy(group.vat_rate), money(group.taxable_amount),
+            VatGroupData(group.category, tidy(group.rate), money(group.taxable_amount),
                          money(group.vat_amount), money(group.gross_amount))
             for group in invoice.vat_breakdown
         ),

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db import Customer, Invoice, InvoiceLine, InvoiceVatLine, Order, Tenant
+from ..db import Customer, Invoice, InvoiceLine, Order, Tenant
 from ..domain.errors import ValidationFailed
 from ..domain.lifecycle import (
     InvoiceKind,
@@ -24,7 +24,7 @@ from ..domain.orders import LineTax, vat_problems
 from . import audit, outbox
 from .actors import Actor
 from .numbering import IssuedNumber, take_next_number
-from .rows import insert_new
+from .rows import NewRow, insert_new
 from .tenants import vat_table
 
 BUYER_FIELDS = (
@@ -44,7 +44,7 @@ def tenant_today(tenant: Tenant) -> date:
 
 def build_draft(
     tenant: Tenant, orders: list[Order], customer: Customer, kind: InvoiceKind = InvoiceKind.INVOICE
-) -> Invoice:
+) -> NewRow:
     """A draft invoice of one customer's orders, not stored yet, with its lines and VAT breakdown."""
     first = orders[0]
     order_lines = [(order, line) for order in orders for line in order.lines]
@@ -55,7 +55,7 @@ def build_draft(
         first.prices_include_vat,
     )
     now = datetime.now(UTC)
-    invoice = Invoice(
+    invoice = NewRow(
         id=uuid.uuid4(), tenant_id=tenant.id, kind=kind, status=InvoiceStatus.DRAFT,
         payment_status=PaymentStatus.UNPAID,
         source=first.source if all(o.source == first.source for o in orders) else None,
@@ -72,7 +72,7 @@ def build_draft(
         created_at=now, updated_at=now, finalized_at=None, discarded_at=None,
     )
     invoice.lines = [
-        InvoiceLine(
+        NewRow(
             id=uuid.uuid4(), tenant_id=tenant.id, invoice_id=invoice.id, position=position, order_id=order.id,
             sku=line.sku, description=line.description, quantity=line.quantity, unit=line.unit,
             unit_price=line.unit_price, discount_percent=line.discount_percent, vat_rate=line.vat_rate,
@@ -81,22 +81,14 @@ def build_draft(
         )
         for position, ((order, line), amounts) in enumerate(zip(order_lines, totals.lines, strict=True), start=1)
     ]
-    invoice.vat_breakdown = [
-        InvoiceVatLine(
-            id=uuid.uuid4(), tenant_id=tenant.id, invoice_id=invoice.id, position=position,
-            vat_category=group.category, vat_rate=group.rate, taxable_amount=group.taxable_amount,
-            vat_amount=group.vat_amount, gross_amount=group.gross_amount,
-        )
-        for position, group in enumerate(totals.vat_breakdown, start=1)
-    ]
+    invoice.vat_breakdown = totals.vat_breakdown
     return invoice
 
 
-def store_new(session: Session, invoice: Invoice) -> None:
-    """Insert a new invoice, its lines and its breakdown (its orders must be stored already)."""
-    insert_new(session, [invoice])
-    insert_new(session, invoice.lines)
-    insert_new(session, invoice.vat_breakdown)
+def store_new(session: Session, invoice: NewRow) -> None:
+    """Insert a new invoice and its lines (its orders must be stored already)."""
+    insert_new(session, Invoice, [invoice])
+    insert_new(session, InvoiceLine, invoice.lines)
 
 
 def draft_from_orders(

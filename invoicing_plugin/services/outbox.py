@@ -21,25 +21,25 @@ from ..db import Delivery, DeliveryAttempt, Invoice, Tenant
 from ..domain.errors import InvalidState, NotFound
 from . import audit
 from .actors import Actor
-from .rows import insert_new
+from .rows import NewRow, insert_new
 
 PENDING, IN_PROGRESS, DELIVERED, FAILED, DEAD = "pending", "in_progress", "delivered", "failed", "dead"
 DUE_STATUSES = (PENDING, FAILED, IN_PROGRESS)
 EXCERPT_LIMIT = 2000
 
 
-def enqueue_invoice(session: Session, tenant: Tenant, invoice: Invoice) -> list[Delivery]:
+def enqueue_invoice(session: Session, tenant: Tenant, invoice: Invoice) -> list[NewRow]:
     """One pending delivery per channel of the invoice, in the finalising transaction."""
     names = invoice.channels if invoice.channels is not None else channels.default_channels(tenant.channels or {})
     now = datetime.now(UTC)
     rows = [
-        Delivery(id=uuid.uuid4(), tenant_id=tenant.id, invoice_id=invoice.id, channel=name, payload=None,
+        NewRow(id=uuid.uuid4(), tenant_id=tenant.id, invoice_id=invoice.id, channel=name, payload=None,
                  status=PENDING, attempts=0, attempts_at_manual_retry=0, next_attempt_at=now, locked_until=None,
                  locked_by=None, last_error=None, external_id=None, created_at=now, updated_at=now,
                  delivered_at=None)
         for name in names
     ]
-    insert_new(session, rows)
+    insert_new(session, Delivery, rows)
     return rows
 
 
@@ -96,7 +96,7 @@ def record(session: Session, claimed: Claimed, worker: str, started_at: datetime
     Returns False when the lease had run out and another worker took the delivery: the attempt is
     still written to the history, but the other worker's view of the row wins.
     """
-    insert_new(session, [DeliveryAttempt(
+    insert_new(session, DeliveryAttempt, [NewRow(
         tenant_id=claimed.tenant_id, delivery_id=claimed.id, attempt=claimed.attempt, worker=worker,
         started_at=started_at, duration_ms=duration_ms, outcome=outcome.attempt_outcome,
         http_status=outcome.http_status, error=outcome.error,
