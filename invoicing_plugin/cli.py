@@ -299,3 +299,7 @@ def demo(port: int, serve: bool) -> None:
     from .demo import run_demo
 
     run_demo(_app(), port=port, keep_serving=serve)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,10 +1,13 @@
-"""The demo: a shop with keys on the configured database, the API on loopback, two orders, their invoices."""
+"""The demo: a shop on the configured database, the API and the services' sandboxes on loopback, two orders,
+their invoices, and a worker delivering them, so a newcomer sees invoices arrive without any account."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 
 import click
@@ -13,12 +16,19 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from adapters.netvisor.sandbox import demo_settings as netvisor_demo_settings
+from adapters.netvisor.sandbox import running_sandbox as netvisor_sandbox
+from adapters.ropo24.sandbox import DEMO_APICODE as ROPO24_APICODE
+from adapters.ropo24.sandbox import DEMO_CID as ROPO24_CID
+from adapters.ropo24.sandbox import create_sandbox_app as ropo24_sandbox_app
+
 from .db import Tenant
 from .db.engine import unit_of_work
 from .db.migrate import upgrade
 from .plugin import plugin_state
 from .services import tenants
 from .services.actors import cli_actor
+from .worker import Worker, WorkerSettings
 
 DEMO_SLUG = "demo-shop"
 
@@ -26,40 +36,76 @@ DEMO_SLUG = "demo-shop"
 def run_demo(app: Flask, *, port: int, keep_serving: bool) -> None:
     settings = plugin_state(app).settings
     upgrade(settings.database_url)
-    checkout_key, backoffice_key = _demo_tenant_and_keys(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # keep the demo's output readable
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    with ExitStack() as running:
+        netvisor_url, _ = running.enter_context(netvisor_sandbox())
+        ropo24_url = running.enter_context(_serve_in_thread(ropo24_sandbox_app()))
+        checkout_key, backoffice_key = _demo_tenant_and_keys(app, netvisor_url, ropo24_url)
+        base = running.enter_context(_serve_in_thread(app)) + settings.api_prefix
+        worker = Worker(plugin_state(app).session_factory, WorkerSettings(poll_interval=0.2), name="demo-worker")
+        running.callback(worker.stop)
+        threading.Thread(target=worker.run, daemon=True).start()
+        click.echo(f"API running at {base} (OpenAPI: {base}/openapi.json, docs: {base}/docs)")
+        click.echo(f"Sandboxes: Netvisor-style accounting at {netvisor_url}, Ropo24-style collection at {ropo24_url}\n")
+
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        web = _post(base, "/orders", checkout_key, _webshop_order(f"WS-{stamp}"))
+        click.echo("1. Web shop checkout, 'pay by invoice', finalised at once (goes to accounting):")
+        click.echo(render_invoice(web["invoice"]))
+
+        pos = _post(base, "/orders", checkout_key, _pos_order(f"POS-{stamp}"))
+        click.echo("2. POS sale left for the back office (a draft, no number yet; the till chose collection):")
+        click.echo(render_invoice(pos["invoice"]))
+        approved = _post(base, f"/invoices/{pos['invoice']['id']}/finalize", backoffice_key, None)
+        click.echo("3. The back office approves the POS draft:")
+        click.echo(render_invoice(approved))
+
+        click.echo("4. The worker delivers them through the outbox:")
+        for invoice in (web["invoice"], approved):
+            for delivery in _wait_delivered(base, backoffice_key, invoice["id"]):
+                click.echo(f"   invoice {invoice['number']} -> {delivery['channel']}: {delivery['status']}, "
+                           f"the service's id {delivery['external_id']}")
+        held = requests.get(f"{netvisor_url}/_sandbox/state", timeout=10).json()["invoices"]
+        jobs = requests.get(f"{ropo24_url}/_sandbox/jobs", timeout=10).json()["jobs"]
+        click.echo(f"   the accounting sandbox holds invoices {[h['number'] for h in held]} (status "
+                   f"{held[-1]['status'] if held else '-'}); the collection sandbox holds jobs "
+                   f"{[j['billnum'] for j in jobs]}\n")
+
+        if not keep_serving:
+            return
+        click.echo("The API, the sandboxes and a worker keep running; press Ctrl-C to stop. Try:\n")
+        click.echo(f"  curl -H 'Authorization: Bearer {backoffice_key}' {base}/invoices\n")
+        click.echo(f"checkout key:   {checkout_key}\nbackoffice key: {backoffice_key}")
+        try:
+            while True:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+
+
+@contextmanager
+def _serve_in_thread(wsgi_app) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
-    base = f"http://127.0.0.1:{server.port}{settings.api_prefix}"
-    click.echo(f"API running at {base} (OpenAPI: {base}/openapi.json, docs: {base}/docs)\n")
-
-    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-    web = _post(base, "/orders", checkout_key, _webshop_order(f"WS-{stamp}"))
-    click.echo("1. Web shop checkout, 'pay by invoice', finalised at once:")
-    click.echo(render_invoice(web["invoice"]))
-
-    pos = _post(base, "/orders", checkout_key, _pos_order(f"POS-{stamp}"))
-    click.echo("2. POS sale left for the back office (a draft, no number yet):")
-    click.echo(render_invoice(pos["invoice"]))
-    approved = _post(base, f"/invoices/{pos['invoice']['id']}/finalize", backoffice_key, None)
-    click.echo("3. The back office approves the POS draft:")
-    click.echo(render_invoice(approved))
-
-    if not keep_serving:
-        server.shutdown()
-        return
-    click.echo("The API keeps running; press Ctrl-C to stop. Try:\n")
-    click.echo(f"  curl -H 'Authorization: Bearer {backoffice_key}' {base}/invoices\n")
-    click.echo(f"checkout key:   {checkout_key}\nbackoffice key: {backoffice_key}")
     try:
-        while thread.is_alive():
-            time.sleep(0.5)
-    except KeyboardInterrupt:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
         server.shutdown()
 
 
-def _demo_tenant_and_keys(app: Flask) -> tuple[str, str]:
+def _wait_delivered(base: str, key: str, invoice_id: str, timeout: float = 30) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while True:
+        items = requests.get(f"{base}/deliveries", params={"invoice_id": invoice_id},
+                             headers={"Authorization": f"Bearer {key}"}, timeout=10).json()["items"]
+        if items and all(d["status"] in ("delivered", "dead") for d in items) or time.monotonic() > deadline:
+            return items
+        time.sleep(0.2)
+
+
+def _demo_tenant_and_keys(app: Flask, netvisor_url: str, ropo24_url: str) -> tuple[str, str]:
+    """The demo shop (created once), connected to this run's sandboxes, with fresh keys."""
     with app.app_context():
         session = plugin_state(app).session_factory()
         with unit_of_work(session):
@@ -72,6 +118,11 @@ def _demo_tenant_and_keys(app: Flask) -> tuple[str, str]:
                     einvoice_operator="003721291126",
                 )
             actor = cli_actor(tenant.id)
+            tenants.save_channel(session, actor, tenant, "netvisor", enabled=True, default=True,
+                                 settings=netvisor_demo_settings(netvisor_url, tenant.business_id))
+            tenants.save_channel(session, actor, tenant, "ropo24", enabled=True, default=False,
+                                 settings={"base_url": f"{ropo24_url}/rest", "cid": ROPO24_CID,
+                                           "apicode": ROPO24_APICODE})
             _, checkout = tenants.create_api_key(session, actor, tenant.id, "checkout", "demo web shop and POS")
             _, backoffice = tenants.create_api_key(session, actor, tenant.id, "backoffice", "demo back office")
         session.close()
@@ -112,7 +163,7 @@ def _pos_order(external_id: str) -> dict:
         "customer": {"type": "organisation", "name": "Rakennus Virtanen Oy", "business_id": "2077474-0",
                      "address": {"street": "Teollisuuskatu 9", "postcode": "00510", "city": "Helsinki"}},
         "buyer_reference": "Site 12", "prices_include_vat": True,
-        "invoicing": {"mode": "queue"},
+        "invoicing": {"mode": "queue", "channels": ["ropo24"]},
         "lines": [
             {"description": "Catering coffee, 40 cups", "quantity": "40", "unit": "pcs", "unit_price": "3.20",
              "vat_rate": "13.5"},

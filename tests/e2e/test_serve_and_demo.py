@@ -59,6 +59,8 @@ def test_the_demo_prints_a_web_shop_and_a_pos_invoice(tmp_path):
     assert "Invoice 1 [finalized]  to Esimerkki Oy" in output
     assert "Invoice 2 [finalized]  to Rakennus Virtanen Oy" in output
     assert "total 92.46 + VAT 17.60 = 110.06 EUR" in output
+    assert "invoice 1 -> netvisor: delivered" in output and "invoice 2 -> ropo24: delivered" in output
+    assert "the accounting sandbox holds invoices [1]" in output
     second = run(["demo", "--port", "0"], env).stdout  # a second run reuses the shop and continues the series
     assert "Invoice 3 [finalized]" in second
 
