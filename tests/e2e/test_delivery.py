@@ -160,3 +160,24 @@ def test_two_workers_deliver_each_of_many_invoices_exactly_once(client, shop, ne
     session.rollback()
     workers_used = session.scalars(select(DeliveryAttempt.worker).distinct()).all()
     assert len(workers_used) == 2, "both workers took part"
+
+
+def test_wrong_credentials_are_dead_at_once_and_a_retry_after_the_fix_delivers(client, shop, app, netvisor, session):
+    wrong = {**demo_settings(netvisor), "customer_key": "not-the-key"}
+    connect(client, shop, "netvisor", wrong)
+    client.post("/api/v1/orders", json=order_payload(), headers=shop.auth())
+    worker = Worker(plugin_state(app).session_factory, FAST)
+    worker.run_once()
+
+    backoffice = shop.auth("backoffice")
+    [dead] = client.get("/api/v1/deliveries", headers=backoffice).json["items"]
+    assert dead["status"] == "dead" and "AUTHENTICATION_FAILED" in dead["last_error"]
+    assert "not-the-key" not in client.get(f"/api/v1/deliveries/{dead['id']}", headers=backoffice).get_data(True)
+    assert worker.run_once() == 0
+
+    connect(client, shop, "netvisor", demo_settings(netvisor))  # the admin fixes the key
+    assert client.post(f"/api/v1/deliveries/{dead['id']}/retry", headers=backoffice).status_code == 200
+    worker.run_once()
+    assert client.get(f"/api/v1/deliveries/{dead['id']}", headers=backoffice).json["status"] == "delivered"
+    [held] = sandbox_state(netvisor)["invoices"]
+    assert held["accepted"] == 1
