@@ -257,6 +257,52 @@ def sandbox(service: str, host: str, port: int) -> None:
     run_sandbox(host=host, port=port)
 
 
+@main.command("sync-payments")
+@click.option("--tenant", "tenant_ref", help="Only this tenant (slug or id).")
+def sync_payments_command(tenant_ref: str | None) -> None:
+    """Poll Netvisor's payment list and Ropo24's status updates now (workers also do it on a schedule)."""
+    from webhooks.polling import sync_payments
+
+    app = _app()
+    tenant_id = _run(app, lambda session: tenants.find_tenant(session, tenant_ref).id) if tenant_ref else None
+    report = sync_payments(plugin_state(app).session_factory, tenant_id)
+    click.echo("\n".join(report.lines) or "nothing to poll")
+
+
+@main.command("set-webhook-secret")
+@click.option("--tenant", "tenant_ref", required=True)
+@click.option("--provider", required=True, help="ropo24 or generic")
+@click.option("--secret", help="The provider's secret, if it gives one (default: generate one).")
+def set_webhook_secret(tenant_ref: str, provider: str, secret: str | None) -> None:
+    """Set the secret a provider signs its callbacks with (the previous one stays valid); prints it last."""
+    from .services import webhook_setup
+
+    def work(session):
+        tenant = tenants.find_tenant(session, tenant_ref)
+        return tenant.slug, webhook_setup.set_inbound_secret(session, cli_actor(tenant.id), tenant, provider, secret)
+
+    slug, value = _run(_app(), work)
+    click.echo(f"{provider} callbacks go to /webhooks/{provider}/{slug}, signed with (shown once):")
+    click.echo(value)
+
+
+@main.command("add-webhook-endpoint")
+@click.option("--tenant", "tenant_ref", required=True)
+@click.option("--url", required=True)
+@click.option("--event", "events", multiple=True, required=True, help="e.g. --event invoice.paid (repeat)")
+def add_webhook_endpoint(tenant_ref: str, url: str, events: tuple[str, ...]) -> None:
+    """Send signed notifications to a shop's URL; prints the endpoint's signing secret last."""
+    from .services import webhook_setup
+
+    def work(session):
+        tenant = tenants.find_tenant(session, tenant_ref)
+        return webhook_setup.create_endpoint(session, cli_actor(tenant.id), tenant, url, list(events))[1]
+
+    secret = _run(_app(), work)
+    click.echo(f"notifications of {', '.join(events)} go to {url}, signed with (shown once):")
+    click.echo(secret)
+
+
 @main.command("purge-idempotency-keys")
 def purge_idempotency_keys() -> None:
     """Delete stored Idempotency-Key responses older than the retention period."""

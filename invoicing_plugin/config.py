@@ -36,6 +36,9 @@ class Settings:
     delivery_max_attempts: int = 12
     delivery_backoff_base_seconds: float = 5.0
     delivery_backoff_cap_seconds: float = 3600.0
+    # INVOICING_SYNC_PAYMENTS_SECONDS: how often workers poll Netvisor/Ropo24 for payments (0: never; the
+    # `invoicing sync-payments` command polls on demand).
+    sync_payments_seconds: float = 300.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

@@ -14,6 +14,7 @@ import signal
 import socket
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -22,10 +23,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import AdapterError, DeliveryContext, DeliveryResult
 
+from webhooks.outbound import send_event
+from webhooks.polling import sync_payments
+
 from . import channels
-from .db import Invoice, Order, Tenant
+from .db import Delivery, Invoice, Order, Tenant, WebhookEndpoint
 from .db.engine import unit_of_work
-from .services import outbox
+from .services import notifications, outbox
 from .services.invoice_data import invoice_data
 
 log = logging.getLogger(__name__)
@@ -39,6 +43,7 @@ class WorkerSettings:
     max_attempts: int = 12
     backoff_base: float = 5.0
     backoff_cap: float = 3600.0
+    sync_payments_every: float = 0.0  # seconds; 0: the worker does not poll for payments
 
     @classmethod
     def from_settings(cls, settings) -> WorkerSettings:
@@ -46,6 +51,7 @@ class WorkerSettings:
             batch_size=settings.worker_batch_size, lease=timedelta(seconds=settings.worker_lease_seconds),
             poll_interval=settings.worker_poll_seconds, max_attempts=settings.delivery_max_attempts,
             backoff_base=settings.delivery_backoff_base_seconds, backoff_cap=settings.delivery_backoff_cap_seconds,
+            sync_payments_every=settings.sync_payments_seconds,
         )
 
 
@@ -56,6 +62,7 @@ class Worker:
         self.settings = settings or WorkerSettings()
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 10000}"
         self.stopping = threading.Event()
+        self._next_poll = 0.0
 
     def run(self) -> None:
         """Work until stopped (SIGTERM/SIGINT in the main thread, or `stop()`)."""
@@ -64,9 +71,20 @@ class Worker:
                 signal.signal(signum, lambda *_: self.stop())
         log.info("worker %s started", self.name)
         while not self.stopping.is_set():
+            self._poll_payments_when_due()
             if self.run_once() == 0:
                 self.stopping.wait(self.settings.poll_interval)
         log.info("worker %s stopped", self.name)
+
+    def _poll_payments_when_due(self) -> None:
+        every = self.settings.sync_payments_every
+        if every <= 0 or time.monotonic() < self._next_poll:
+            return
+        self._next_poll = time.monotonic() + min(every, 60)
+        try:
+            sync_payments(self.session_factory, every=timedelta(seconds=every))
+        except Exception:  # noqa: BLE001 - polling trouble must not stop deliveries
+            log.exception("polling for payments failed")
 
     def stop(self) -> None:
         self.stopping.set()
@@ -98,6 +116,8 @@ class Worker:
         try:
             with unit_of_work(session):
                 kept = outbox.record(session, claimed, self.name, started_at, duration_ms, outcome)
+                if kept and claimed.channel != notifications.WEBHOOK_CHANNEL and outcome.status != outbox.FAILED:
+                    self._announce(session, claimed, outcome)
         finally:
             session.close()
         if not kept:
@@ -106,6 +126,8 @@ class Worker:
                  outcome.attempt_outcome)
 
     def _attempt(self, claimed: outbox.Claimed) -> outbox.Outcome:
+        if claimed.channel == notifications.WEBHOOK_CHANNEL:
+            return self._notify_shop(claimed)
         invoice, tenant_channels = self._load(claimed)
         try:
             channel = channels.build(claimed.channel, tenant_channels)
@@ -124,6 +146,22 @@ class Worker:
             return self._failure(claimed, error.message, error.retryable, error.http_status,
                                  error.response_excerpt, error.retry_after)
 
+    def _notify_shop(self, claimed: outbox.Claimed) -> outbox.Outcome:
+        session = self.session_factory()
+        try:
+            payload = session.get(Delivery, claimed.id).payload
+            endpoint = session.get(WebhookEndpoint, uuid.UUID(payload["endpoint_id"]))
+            target = (endpoint.url, endpoint.secret) if endpoint is not None and endpoint.enabled else None
+        finally:
+            session.close()
+        if target is None:
+            return self._failure(claimed, "the webhook endpoint was removed or disabled", retryable=False)
+        try:
+            return self._success(send_event(target[0], target[1], payload["event"]), "delivered")
+        except AdapterError as error:
+            return self._failure(claimed, error.message, error.retryable, error.http_status,
+                                 error.response_excerpt, error.retry_after)
+
     def _load(self, claimed: outbox.Claimed):
         session = self.session_factory()
         try:
@@ -134,6 +172,15 @@ class Worker:
             return invoice_data(invoice, order_reference=first_order), dict(tenant.channels or {})
         finally:
             session.close()
+
+    @staticmethod
+    def _announce(session: Session, claimed: outbox.Claimed, outcome: outbox.Outcome) -> None:
+        """Tell the shop, in the same transaction as the result: invoice.delivered or invoice.delivery_failed."""
+        event = "invoice.delivered" if outcome.status == outbox.DELIVERED else "invoice.delivery_failed"
+        invoice = session.get(Invoice, claimed.invoice_id)
+        notifications.notify(session, claimed.tenant_id, event, invoice, extra={"delivery": {
+            "id": str(claimed.id), "channel": claimed.channel, "external_id": outcome.external_id,
+            "error": outcome.error}})
 
     @staticmethod
     def _success(result: DeliveryResult, how: str) -> outbox.Outcome:

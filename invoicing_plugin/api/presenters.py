@@ -43,6 +43,7 @@ def invoice_summary(invoice: Invoice) -> dict:
         "total_net": money_text(invoice.total_net, currency),
         "total_vat": money_text(invoice.total_vat, currency),
         "total_gross": money_text(invoice.total_gross, currency),
+        "paid_amount": money_text(invoice.paid_amount, currency),
         "created_at": iso(invoice.created_at), "finalized_at": iso(invoice.finalized_at),
     }
 

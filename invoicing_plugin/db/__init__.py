@@ -3,6 +3,7 @@
 from .base import Base
 from .deliveries import Delivery, DeliveryAttempt
 from .invoices import Invoice, InvoiceLine
+from .payments import InboxEvent, InvoiceEvent, Payment, SyncCursor, WebhookEndpoint
 from .records import AuditEvent, IdempotencyRecord
 from .sales import Customer, Order, OrderLine
 from .tenants import ApiKey, NumberSeries, Tenant, VatRateRow
@@ -10,5 +11,6 @@ from .tenants import ApiKey, NumberSeries, Tenant, VatRateRow
 __all__ = [
     "ApiKey", "AuditEvent", "Base", "Customer", "Delivery", "DeliveryAttempt", "IdempotencyRecord", "Invoice",
     "InvoiceLine",
-    "NumberSeries", "Order", "OrderLine", "Tenant", "VatRateRow",
+    "InboxEvent", "InvoiceEvent", "NumberSeries", "Order", "OrderLine", "Payment", "SyncCursor", "Tenant",
+    "VatRateRow", "WebhookEndpoint",
 ]

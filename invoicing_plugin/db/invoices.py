@@ -59,6 +59,8 @@ class Invoice(Base):
     total_net: Mapped[Decimal] = mapped_column(MONEY)
     total_vat: Mapped[Decimal] = mapped_column(MONEY)
     total_gross: Mapped[Decimal] = mapped_column(MONEY)
+    # The sum of this invoice's payments, kept with them in one transaction (payment_status follows it).
+    paid_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
     credited_invoice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoices.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -40,6 +40,9 @@ class Tenant(Base):
     default_series: Mapped[str] = mapped_column(String(40), default="default")
     layout: Mapped[dict] = mapped_column(JsonDocument, default=dict)
     channels: Mapped[dict] = mapped_column(JsonDocument, default=dict)
+    # Secrets that sign the callbacks each provider sends us: {"ropo24": ["whsec_...", "whsec_..."]}
+    # (two during a rotation). Never returned by the API.
+    inbound_webhooks: Mapped[dict] = mapped_column(JsonDocument, default=dict)
     # Bumped on every settings change: per-process caches of VAT tables are keyed on it.
     settings_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -15,13 +15,13 @@ from ..domain.lifecycle import InvoicingMode, OrderStatus
 from ..domain.money import PricedLine
 from ..domain.orders import LineTax, order_problems
 from ..domain.vat import default_category
-from . import audit, invoices, outbox
+from . import audit, invoices, notifications, outbox
 from .actors import Actor
 from .customers import resolve_customer
 from .idempotency import canonical_digest
 from .numbering import take_next_number
 from .rows import NewRow, insert_new
-from .tenants import series_by_name, vat_table
+from .tenants import series_by_name, tenant_rules, vat_table
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,8 @@ def submit_order(session: Session, actor: Actor, tenant: Tenant, command: dict, 
         audit.record(session, actor, "invoice.drafted", "invoice", invoice.id, after=drafted)
         if mode is InvoicingMode.IMMEDIATE:
             outbox.enqueue_invoice(session, tenant, invoice)  # the outbox: in the same transaction
+            notifications.notify(session, tenant.id, "invoice.finalized", invoice,
+                                 subscribed=tenant_rules(session, tenant).webhooks)
             audit.record(session, actor, "invoice.finalized", "invoice", invoice.id, before=drafted,
                          after=invoices.state(invoice))
     return IntakeResult(order, invoice, created=True)

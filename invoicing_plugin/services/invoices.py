@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,11 +22,11 @@ from ..domain.lifecycle import (
 )
 from ..domain.money import PricedLine, compute_totals
 from ..domain.orders import LineTax, vat_problems
-from . import audit, outbox
+from . import audit, notifications, outbox
 from .actors import Actor
 from .numbering import IssuedNumber, take_next_number
 from .rows import NewRow, insert_new
-from .tenants import vat_table
+from .tenants import tenant_rules, vat_table
 
 BUYER_FIELDS = (
     "type", "name", "business_id", "vat_id", "einvoice_address", "einvoice_operator", "email", "phone",
@@ -68,7 +69,8 @@ def build_draft(
         language=customer.language or tenant.default_language, seller=None,
         buyer={field: getattr(customer, field) for field in BUYER_FIELDS},
         contact=first.contact, buyer_reference=first.buyer_reference, notes=first.notes, channels=None,
-        total_net=totals.net, total_vat=totals.vat, total_gross=totals.gross, credited_invoice_id=None,
+        total_net=totals.net, total_vat=totals.vat, total_gross=totals.gross, paid_amount=Decimal(0),
+        credited_invoice_id=None,
         created_at=now, updated_at=now, finalized_at=None, discarded_at=None,
     )
     invoice.lines = [
@@ -143,6 +145,8 @@ def finalize(
         check_order_transition(OrderStatus(order.status), OrderStatus.INVOICED)
         order.status = OrderStatus.INVOICED
     outbox.enqueue_invoice(session, tenant, invoice)  # the outbox: in the same transaction
+    notifications.notify(session, tenant.id, "invoice.finalized", invoice,
+                         subscribed=tenant_rules(session, tenant).webhooks)
     audit.record(session, actor, "invoice.finalized", "invoice", invoice.id, before=before, after=state(invoice))
     return invoice
 

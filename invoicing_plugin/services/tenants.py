@@ -108,6 +108,8 @@ class TenantRules:
 
     vat_table: VatTable
     series_names: frozenset[str]
+    # Shop webhook endpoints and the events each wants (changing them bumps the settings version).
+    webhooks: tuple[tuple[uuid.UUID, frozenset[str]], ...] = ()
 
 
 _rules_cache: dict[tuple[uuid.UUID, int], TenantRules] = {}
@@ -121,9 +123,12 @@ def tenant_rules(session: Session, tenant: Tenant) -> TenantRules:
             select(VatRateRow).where(VatRateRow.tenant_id == tenant.id)
             .order_by(VatRateRow.rate.desc(), VatRateRow.valid_from.desc())
         ).all()
+        from .notifications import subscriptions
+
         rules = TenantRules(
             vat_table=VatTable(VatRate(r.rate.normalize(), r.valid_from, r.valid_to) for r in rows),
             series_names=frozenset(series_by_name(session, tenant.id)),
+            webhooks=subscriptions(session, tenant.id),
         )
         if len(_rules_cache) > 1000:
             _rules_cache.clear()

@@ -30,9 +30,22 @@ def objects_of_a(client, shop, app):
                         headers=shop.auth()).json
     keys = client.get("/api/v1/api-keys", headers=shop.auth("admin")).json["items"]
     deliveries = client.get("/api/v1/deliveries", headers=shop.auth("backoffice")).json["items"]
+    endpoint = client.post("/api/v1/webhook-endpoints", json={"url": "https://shop.example/hook",
+                                                              "event_types": ["invoice.paid"]},
+                           headers=shop.auth("admin")).json
+    import json as _json
+
+    from webhooks.signing import signed_headers
+
+    secret = client.post("/api/v1/tenant/inbound-webhooks/ropo24", headers=shop.auth("admin")).json["secret"]
+    body = _json.dumps({"messages": [{"id": "m-x", "event": "payment", "billnum": "999", "paidamount": "1.00",
+                                      "paydate": "2026-11-20", "date": "2026-11-20"}]}).encode()
+    client.post(f"/webhooks/ropo24/{shop.slug}", data=body, headers=signed_headers(secret, body))
+    [unmatched] = client.get("/api/v1/inbox", headers=shop.auth("backoffice")).json["items"]
     yield {
         "order_id": finalized["order"]["id"], "invoice_id": finalized["invoice"]["id"],
         "draft_id": draft["invoice"]["id"], "key_id": keys[0]["id"], "delivery_id": deliveries[0]["id"],
+        "endpoint_id": endpoint["id"], "inbox_id": unmatched["id"],
     }
     channels._registered.pop("memory", None)
 
@@ -47,6 +60,11 @@ CROSS_TENANT_CALLS = [
     ("DELETE", "/api/v1/api-keys/{key_id}", "admin"),
     ("GET", "/api/v1/deliveries/{delivery_id}", "backoffice"),
     ("POST", "/api/v1/deliveries/{delivery_id}/retry", "backoffice"),
+    ("GET", "/api/v1/invoices/{invoice_id}/payments", "backoffice"),
+    ("POST", "/api/v1/invoices/{invoice_id}/payments", "backoffice"),
+    ("GET", "/api/v1/invoices/{invoice_id}/timeline", "backoffice"),
+    ("POST", "/api/v1/inbox/{inbox_id}/reprocess", "backoffice"),
+    ("DELETE", "/api/v1/webhook-endpoints/{endpoint_id}", "admin"),
 ]
 
 
@@ -54,7 +72,8 @@ CROSS_TENANT_CALLS = [
 def test_another_tenants_object_is_not_found_and_not_touched(client, shop, other_shop, objects_of_a,
                                                              session, method, path, role):
     audit_before = session.scalar(select(func.count()).select_from(AuditEvent))
-    response = client.open(path.format(**objects_of_a), method=method, headers=other_shop.auth(role))
+    body = {"amount": "1.00"} if path.endswith("/payments") else None
+    response = client.open(path.format(**objects_of_a), method=method, headers=other_shop.auth(role), json=body)
 
     assert response.status_code == 404
     assert response.json["code"] == "not_found"
@@ -72,6 +91,8 @@ def test_lists_and_settings_show_only_the_callers_tenant(client, shop, other_sho
     assert objects_of_a["key_id"] not in {key["id"] for key in their_keys}
     assert client.get("/api/v1/deliveries", headers=other_shop.auth("backoffice")).json["items"] == []
     assert "memory" not in client.get("/api/v1/tenant", headers=other_shop.auth("admin")).json["channels"]
+    assert client.get("/api/v1/webhook-endpoints", headers=other_shop.auth("admin")).json["items"] == []
+    assert client.get("/api/v1/inbox", headers=other_shop.auth("backoffice")).json["items"] == []
 
 
 def test_same_external_id_in_two_tenants_is_two_orders(client, shop, other_shop):
@@ -150,7 +171,7 @@ def test_keys_are_stored_only_as_hashes(client, shop, session):
 def test_every_api_route_with_an_id_is_in_the_cross_tenant_matrix(app):
     covered = {(method, re.sub(r"\{\w+\}", "<id>", path)) for method, path, _ in CROSS_TENANT_CALLS}
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/v1/") or not rule.arguments - {"name"}:
+        if not rule.rule.startswith("/api/v1/") or not rule.arguments - {"name", "provider"}:
             continue
         path = re.sub(r"<[^>]+>", "<id>", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:

@@ -80,6 +80,7 @@ class InvoiceSummarySchema(Schema):
     total_net = money()
     total_vat = money()
     total_gross = money()
+    paid_amount = money(metadata={"description": "the sum of the invoice's payments"})
     created_at = fields.DateTime()
     finalized_at = fields.DateTime(allow_none=True)
 

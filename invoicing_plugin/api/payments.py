@@ -1,0 +1,133 @@
+"""Payments of an invoice, its timeline, a manual payment, and the inbox of provider events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from flask.views import MethodView
+from marshmallow import RAISE
+from sqlalchemy import select
+
+from webhooks.providers import reparse
+
+from ..db import AuditEvent, InvoiceEvent, Payment
+from ..plugin import current_session
+from ..services import inbox, invoices, payments, queries
+from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses
+from .context import current_actor, current_tenant, json_body, load, requires
+from .presenters import iso, money_text, text_id
+from .responses import json_response
+from .schemas.payments import (
+    InboxPageSchema,
+    InboxQuery,
+    ManualPaymentSchema,
+    PaymentListSchema,
+    PaymentResultSchema,
+    TimelineSchema,
+)
+from .writes import Outcome, run_write
+
+blp = api_blueprint("payments", "/invoices", "Payments and timeline of an invoice")
+inbox_blp = api_blueprint("inbox", "/inbox", "Events from providers, with those kept for review")
+
+
+def payment_view(payment: Payment) -> dict:
+    return {"id": str(payment.id), "amount": money_text(payment.amount, payment.currency),
+            "currency": payment.currency, "paid_on": iso(payment.paid_on), "source": payment.source,
+            "source_payment_id": payment.source_payment_id, "reference": payment.reference, "note": payment.note,
+            "recorded_at": iso(payment.recorded_at), "recorded_by": payment.recorded_by}
+
+
+@blp.route("/<uuid:invoice_id>/payments")
+class InvoicePayments(MethodView):
+    @requires("checkout")
+    @blp.response(200, PaymentListSchema)
+    @blp.doc(responses=problem_responses(401, 404))
+    def get(self, invoice_id: uuid.UUID):
+        """The invoice's payments, whichever service reported them, and its payment status"""
+        session = current_session()
+        invoice = queries.get_invoice(session, current_actor(), invoice_id)
+        return json_response({
+            "payment_status": invoice.payment_status, "paid_amount": money_text(invoice.paid_amount, invoice.currency),
+            "total_gross": money_text(invoice.total_gross, invoice.currency),
+            "items": [payment_view(p) for p in payments.payments_of(session, invoice)]})
+
+    @requires("backoffice")
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER],
+             requestBody={"required": True, "content": {"application/json": {"schema": ManualPaymentSchema}}},
+             responses=problem_responses(400, 401, 403, 404, 409, 422))
+    @blp.response(201, PaymentResultSchema)
+    def post(self, invoice_id: uuid.UUID):
+        """Record a payment by hand (a bank transfer seen in the bank, cash at the counter)"""
+        payload = json_body()
+        values = load(ManualPaymentSchema(), payload)
+        actor, tenant = current_actor(), current_tenant()
+
+        def work(session):
+            invoice = queries.get_invoice(session, actor, invoice_id)
+            outcome = payments.record_payment(
+                session, actor, invoice.id, amount=values["amount"],
+                paid_on=values.get("paid_on") or invoices.tenant_today(tenant), source="manual",
+                source_payment_id=values.get("payment_id") or f"manual-{uuid.uuid4()}",
+                reference=values.get("reference"), note=values.get("note"))
+            recorded = session.scalars(select(Payment).where(Payment.invoice_id == invoice.id)
+                                       .order_by(Payment.recorded_at.desc()).limit(1)).first()
+            return Outcome(201 if outcome.created else 200, {
+                "payment": payment_view(recorded) if outcome.created else None,
+                "payment_status": outcome.invoice.payment_status,
+                "paid_amount": money_text(outcome.invoice.paid_amount, outcome.invoice.currency)})
+
+        return run_write(work, payload)
+
+
+@blp.route("/<uuid:invoice_id>/timeline")
+class InvoiceTimeline(MethodView):
+    @requires("backoffice")
+    @blp.response(200, TimelineSchema)
+    @blp.doc(responses=problem_responses(401, 403, 404))
+    def get(self, invoice_id: uuid.UUID):
+        """Everything that happened to the invoice: our changes, the services' events, its payments"""
+        session = current_session()
+        invoice = queries.get_invoice(session, current_actor(), invoice_id)
+        items = [{"at": e.occurred_at, "kind": e.action, "source": e.actor, "detail": e.after}
+                 for e in session.scalars(select(AuditEvent).where(
+                     AuditEvent.tenant_id == invoice.tenant_id, AuditEvent.entity_type == "invoice",
+                     AuditEvent.entity_id == str(invoice.id)))]
+        items += [{"at": e.occurred_at, "kind": e.kind, "source": e.source, "detail": e.detail}
+                  for e in session.scalars(select(InvoiceEvent).where(InvoiceEvent.invoice_id == invoice.id))]
+        items.sort(key=lambda item: item["at"] or datetime.min.replace(tzinfo=UTC))
+        return json_response({"items": [{**item, "at": iso(item["at"])} for item in items]})
+
+
+@inbox_blp.route("")
+class Inbox(MethodView):
+    @requires("backoffice")
+    @inbox_blp.arguments(InboxQuery, location="query", unknown=RAISE, as_kwargs=True)
+    @inbox_blp.response(200, InboxPageSchema)
+    @inbox_blp.doc(responses=problem_responses(401, 403, 422))
+    def get(self, limit: int, status: str | None = None):
+        """Provider events, newest first; `status=unmatched` lists those kept for review"""
+        rows = inbox.list_inbox(current_session(), current_actor(), status=status, limit=limit)
+        return json_response({"items": [inbox_view(row) for row in rows]})
+
+
+@inbox_blp.route("/<int:event_id>/reprocess")
+class ReprocessInboxEvent(MethodView):
+    @requires("backoffice")
+    @inbox_blp.response(200, InboxPageSchema)
+    @inbox_blp.doc(responses=problem_responses(401, 403, 404, 409))
+    def post(self, event_id: int):
+        """Act on an unmatched event again, e.g. after the invoice it names was finalised"""
+        actor = current_actor()
+
+        def work(session):
+            return Outcome(200, {"items": [inbox_view(inbox.reprocess(session, actor, event_id, reparse))]})
+
+        return run_write(work)
+
+
+def inbox_view(row) -> dict:
+    return {"id": row.id, "provider": row.provider, "event_id": row.event_id, "event_type": row.event_type,
+            "received_at": iso(row.received_at), "status": row.status, "note": row.note,
+            "invoice_id": text_id(row.invoice_id), "payload": row.payload}

@@ -1,0 +1,108 @@
+"""Payments, the invoice timeline, the inbox of provider events, and webhook configuration."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marshmallow import Schema, fields, validate
+
+from ...services.notifications import EVENT_TYPES
+from ..fields import DecimalString, choice, text
+from .output import money
+
+
+class ManualPaymentSchema(Schema):
+    amount = DecimalString(places=4, minimum=Decimal("-1000000000000"), maximum=Decimal("1000000000000"),
+                           nonzero=True, required=True, metadata={"example": "56.52"})
+    paid_on = fields.Date(metadata={"description": "default: today"})
+    reference = text(35)
+    note = text(500)
+    payment_id = text(120, metadata={"description": "your id for this payment: sending it again records nothing new"})
+
+
+class PaymentSchema(Schema):
+    id = fields.UUID()
+    amount = money()
+    currency = fields.String()
+    paid_on = fields.Date()
+    source = fields.String(metadata={"example": "ropo24"})
+    source_payment_id = fields.String()
+    reference = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    recorded_at = fields.DateTime()
+    recorded_by = fields.String()
+
+
+class PaymentResultSchema(Schema):
+    payment = fields.Nested(PaymentSchema, allow_none=True)
+    payment_status = fields.String()
+    paid_amount = money()
+
+
+class PaymentListSchema(Schema):
+    payment_status = fields.String()
+    paid_amount = money()
+    total_gross = money()
+    items = fields.List(fields.Nested(PaymentSchema))
+
+
+class TimelineItemSchema(Schema):
+    at = fields.DateTime()
+    kind = fields.String(metadata={"example": "reminded"})
+    source = fields.String(metadata={"description": "a provider, or who acted (api_key:..., cli)"})
+    detail = fields.Dict(allow_none=True)
+
+
+class TimelineSchema(Schema):
+    items = fields.List(fields.Nested(TimelineItemSchema))
+
+
+class InboxEventSchema(Schema):
+    id = fields.Integer()
+    provider = fields.String()
+    event_id = fields.String()
+    event_type = fields.String()
+    received_at = fields.DateTime()
+    status = fields.String(metadata={"enum": ["processed", "ignored", "unmatched"]})
+    note = fields.String(allow_none=True)
+    invoice_id = fields.UUID(allow_none=True)
+    payload = fields.Dict()
+
+
+class InboxPageSchema(Schema):
+    items = fields.List(fields.Nested(InboxEventSchema))
+
+
+class InboxQuery(Schema):
+    status = choice(("processed", "ignored", "unmatched"))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+class WebhookEndpointCreateSchema(Schema):
+    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
+    event_types = fields.List(choice(EVENT_TYPES), required=True, validate=validate.Length(min=1))
+    description = text(200)
+
+
+class WebhookEndpointSchema(Schema):
+    id = fields.UUID()
+    url = fields.String()
+    event_types = fields.List(fields.String())
+    description = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    secret = fields.String(allow_none=True, metadata={"description": "whsec_...: shown once, in the 201 response"})
+
+
+class WebhookEndpointListSchema(Schema):
+    items = fields.List(fields.Nested(WebhookEndpointSchema))
+
+
+class InboundSecretSchema(Schema):
+    secret = fields.String(validate=validate.Length(min=24, max=200), metadata={
+        "description": "the provider's secret if it gives you one; otherwise one is generated"})
+
+
+class InboundSecretResultSchema(Schema):
+    provider = fields.String()
+    url = fields.String(metadata={"description": "where the provider sends its callbacks"})
+    secret = fields.String(metadata={"description": "shown once; the previous secret stays valid until the next"})

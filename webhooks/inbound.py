@@ -1,0 +1,69 @@
+"""Inbound callbacks: POST /webhooks/<provider>/<tenant>, signature checked on the raw body before anything else.
+
+Order of work: size limit, the tenant's secrets for this provider, the Standard Webhooks signature over
+the raw bytes (constant-time, five-minute tolerance, any of the active secrets), then parsing, then the
+inbox (a repeated event id is acknowledged and ignored) and the payments service. A refused request
+records nothing, and what is logged about it names neither a secret nor the body.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+
+from flask import Blueprint, request
+from sqlalchemy import select
+
+from invoicing_plugin.api.problems import BadRequest, Unauthorized, register_blueprint_error_handlers
+from invoicing_plugin.api.responses import json_response
+from invoicing_plugin.db import Tenant
+from invoicing_plugin.db.engine import run_in_transaction
+from invoicing_plugin.domain.errors import NotFound
+from invoicing_plugin.domain.provider_events import MalformedEvent
+from invoicing_plugin.plugin import current_session
+from invoicing_plugin.services import inbox
+
+from .providers import PROVIDERS
+from .signing import SignatureError, verify
+
+log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 256 * 1024
+
+blueprint = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+register_blueprint_error_handlers(blueprint)
+
+
+@blueprint.post("/<provider>/<tenant_ref>")
+def receive(provider: str, tenant_ref: str):
+    request.max_content_length = MAX_BODY_BYTES
+    parse = PROVIDERS.get(provider)
+    session = current_session()
+    tenant_id, slug, secrets = _endpoint(session, tenant_ref, provider)
+    if parse is None or not secrets:
+        raise NotFound("no such webhook endpoint")
+    body = request.get_data(cache=False)  # over the limit: 413 before anything is read
+    try:
+        verify(secrets, request.headers, body)
+    except SignatureError as error:
+        log.warning("refused a %s callback for tenant %s: %s", provider, slug, error.reason)
+        raise Unauthorized(f"webhook signature refused: {error.reason}") from None
+    try:
+        events = parse(json.loads(body))
+    except (ValueError, MalformedEvent) as error:
+        raise BadRequest(f"the callback cannot be read: {error}", code="malformed_callback") from None
+    receipt = run_in_transaction(session, lambda db: inbox.receive(db, tenant_id, provider, events))
+    return json_response(receipt.as_dict())
+
+
+def _endpoint(session, reference: str, provider: str) -> tuple[uuid.UUID | None, str | None, list[str]]:
+    """The tenant's id, slug and secrets for this provider (or Nones); the read ends before the work starts."""
+    try:
+        condition = Tenant.id == uuid.UUID(reference)
+    except ValueError:
+        condition = Tenant.slug == reference
+    row = session.execute(select(Tenant.id, Tenant.slug, Tenant.inbound_webhooks).where(condition)).first()
+    session.rollback()
+    if row is None:
+        return None, None, []
+    return row.id, row.slug, list((row.inbound_webhooks or {}).get(provider) or [])
