@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import click
 import requests
@@ -22,11 +22,14 @@ from adapters.ropo24.sandbox import DEMO_APICODE as ROPO24_APICODE
 from adapters.ropo24.sandbox import DEMO_CID as ROPO24_CID
 from adapters.ropo24.sandbox import create_sandbox_app as ropo24_sandbox_app
 
+from webhooks.polling import sync_payments
+from webhooks.signing import signed_headers
+
 from .db import Tenant
 from .db.engine import unit_of_work
 from .db.migrate import upgrade
 from .plugin import plugin_state
-from .services import tenants
+from .services import tenants, webhook_setup
 from .services.actors import cli_actor
 from .worker import Worker, WorkerSettings
 
@@ -39,9 +42,15 @@ def run_demo(app: Flask, *, port: int, keep_serving: bool) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # keep the demo's output readable
     with ExitStack() as running:
         netvisor_url, _ = running.enter_context(netvisor_sandbox())
-        ropo24_url = running.enter_context(_serve_in_thread(ropo24_sandbox_app()))
-        checkout_key, backoffice_key = _demo_tenant_and_keys(app, netvisor_url, ropo24_url)
-        base = running.enter_context(_serve_in_thread(app)) + settings.api_prefix
+        ropo24_app = ropo24_sandbox_app()
+        ropo24_url = running.enter_context(_serve_in_thread(ropo24_app))
+        checkout_key, backoffice_key, slug, callback_secret = _demo_tenant_and_keys(app, netvisor_url, ropo24_url)
+        api_url = running.enter_context(_serve_in_thread(app))
+        base = api_url + settings.api_prefix
+        # The collection service pushes its status notifications, signed, to this shop's callback URL.
+        ropo24_sandbox = ropo24_app.extensions["ropo24_sandbox"]
+        ropo24_sandbox.notify_url = f"{api_url}/webhooks/ropo24/{slug}"
+        ropo24_sandbox.sign = lambda body: signed_headers(callback_secret, body)
         worker = Worker(plugin_state(app).session_factory, WorkerSettings(poll_interval=0.2), name="demo-worker")
         running.callback(worker.stop)
         threading.Thread(target=worker.run, daemon=True).start()
@@ -70,6 +79,25 @@ def run_demo(app: Flask, *, port: int, keep_serving: bool) -> None:
         click.echo(f"   the accounting sandbox holds invoices {[h['number'] for h in held]} (status "
                    f"{held[-1]['status'] if held else '-'}); the collection sandbox holds jobs "
                    f"{[j['billnum'] for j in jobs]}\n")
+
+        click.echo("5. The money comes in:")
+        requests.post(f"{ropo24_url}/_sandbox/pay", json={"billnum": approved["number"],
+                                                          "amount": approved["total_gross"], "date": str(date.today())},
+                      timeout=10)
+        click.echo(f"   the collection service was paid {approved['total_gross']} for invoice {approved['number']} "
+                   "and pushed a signed callback")
+        requests.post(f"{netvisor_url}/_sandbox/payments", json={"invoice_number": web["invoice"]["number"],
+                                                                "amount": "50.00", "date": str(date.today())},
+                      timeout=10)
+        report = sync_payments(plugin_state(app).session_factory)
+        click.echo(f"   a bank payment of 50.00 for invoice {web['invoice']['number']} appeared in accounting; "
+                   f"polling found it ({'; '.join(report.lines)})")
+        for invoice in (web["invoice"], approved):
+            now = requests.get(f"{base}/invoices/{invoice['id']}", headers={"Authorization": f"Bearer {backoffice_key}"},
+                               timeout=10).json()
+            click.echo(f"   invoice {now['number']}: {now['payment_status']}, paid {now['paid_amount']} of "
+                       f"{now['total_gross']} {now['currency']}")
+        click.echo("")
 
         if not keep_serving:
             return
@@ -104,8 +132,8 @@ def _wait_delivered(base: str, key: str, invoice_id: str, timeout: float = 30) -
         time.sleep(0.2)
 
 
-def _demo_tenant_and_keys(app: Flask, netvisor_url: str, ropo24_url: str) -> tuple[str, str]:
-    """The demo shop (created once), connected to this run's sandboxes, with fresh keys."""
+def _demo_tenant_and_keys(app: Flask, netvisor_url: str, ropo24_url: str) -> tuple[str, str, str, str]:
+    """The demo shop (created once), connected to this run's sandboxes, with fresh keys and a callback secret."""
     with app.app_context():
         session = plugin_state(app).session_factory()
         with unit_of_work(session):
@@ -125,8 +153,10 @@ def _demo_tenant_and_keys(app: Flask, netvisor_url: str, ropo24_url: str) -> tup
                                            "apicode": ROPO24_APICODE})
             _, checkout = tenants.create_api_key(session, actor, tenant.id, "checkout", "demo web shop and POS")
             _, backoffice = tenants.create_api_key(session, actor, tenant.id, "backoffice", "demo back office")
+            secret = webhook_setup.set_inbound_secret(session, actor, tenant, "ropo24")
+            slug = tenant.slug
         session.close()
-    return checkout, backoffice
+    return checkout, backoffice, slug, secret
 
 
 def _post(base: str, path: str, key: str, body: dict | None) -> dict:

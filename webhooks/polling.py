@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from invoicing_plugin import channels
 from invoicing_plugin.db import Delivery, Invoice, InvoiceEvent, SyncCursor, Tenant
 from invoicing_plugin.db.engine import unit_of_work
+from invoicing_plugin.domain.currency import quantum
 from invoicing_plugin.domain.lifecycle import InvoiceStatus, PaymentStatus
 from invoicing_plugin.domain.provider_events import PAYMENT, InvoiceRef, ProviderEvent
 from invoicing_plugin.services import inbox
@@ -131,7 +132,7 @@ def _check_open_sums(session_factory, tenant_id: uuid.UUID, client, report: Sync
                 summaries = client.list_sales_invoices(invoice_number=str(invoice.sequence_number))
                 theirs = next((s.open_sum for s in summaries if s.reference_number in (invoice.reference, None)),
                               None)
-                ours = invoice.total_gross - invoice.paid_amount
+                ours = (invoice.total_gross - invoice.paid_amount).quantize(quantum(invoice.currency))
                 if theirs is not None and theirs != ours and not _noted(session, invoice, theirs):
                     inbox.record_timeline(session, tenant_id, invoice.id, "netvisor", "status",
                                           {"open_sum": str(theirs), "our_open_sum": str(ours),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -116,7 +117,9 @@ class SandboxStore:
     received: Counter = field(default_factory=Counter)  # (organisation, number) -> adds that carried it
     requests: Counter = field(default_factory=Counter)  # "total", a resource name, or an outcome
     next_invoice_key: int = 1001
-    next_payment_key: int = 5001
+    # Netvisor's keys only grow; starting from the clock keeps a new sandbox's keys above an old one's,
+    # as a polling cursor or a dedupe by key expects of the real service.
+    next_payment_key: int = field(default_factory=lambda: int(time.time()))
 
     @classmethod
     def with_accounts(cls, accounts: list[SandboxAccount]) -> SandboxStore:

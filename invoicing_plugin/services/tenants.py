@@ -9,10 +9,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from ..db import ApiKey, Invoice, NumberSeries, Tenant, VatRateRow
+from ..db import ApiKey, Invoice, NumberSeries, SyncCursor, Tenant, VatRateRow
 from ..domain.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from ..domain.vat import FINNISH_DEFAULT_RATES, VatRate, VatTable
 from . import audit
@@ -91,6 +91,9 @@ def save_channel(session: Session, actor: Actor, tenant: Tenant, name: str, *, e
 
     channels.validate_settings(name, settings)
     before = channels.redacted(tenant.channels or {}).get(name)
+    if ((tenant.channels or {}).get(name) or {}).get("settings") != settings:
+        # Polling cursors point into one account of the service: another account starts from the beginning.
+        session.execute(delete(SyncCursor).where(SyncCursor.tenant_id == tenant.id, SyncCursor.source == name))
     config = {"enabled": enabled, "default": default, "settings": settings}
     tenant.channels = {**(tenant.channels or {}), name: config}  # a new dict: JSON columns track assignment
     tenant.settings_version = Tenant.settings_version + 1

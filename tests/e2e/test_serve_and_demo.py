@@ -61,8 +61,11 @@ def test_the_demo_prints_a_web_shop_and_a_pos_invoice(tmp_path):
     assert "total 92.46 + VAT 17.60 = 110.06 EUR" in output
     assert "invoice 1 -> netvisor: delivered" in output and "invoice 2 -> ropo24: delivered" in output
     assert "the accounting sandbox holds invoices [1]" in output
+    assert "invoice 1: partially_paid, paid 50.00 of 110.06 EUR" in output
+    assert "invoice 2: paid, paid 284.00 of 284.00 EUR" in output
     second = run(["demo", "--port", "0"], env).stdout  # a second run reuses the shop and continues the series
     assert "Invoice 3 [finalized]" in second
+    assert "invoice 3: partially_paid" in second and "invoice 4: paid" in second
 
 
 def test_migrations_run_from_an_empty_postgres_or_sqlite(database_url):
