@@ -28,8 +28,11 @@ class DeliveryContext:
     delivery_id: str
     idempotency_key: str  # stable across every attempt of this delivery
     attempt: int = 1
-    # Rendered documents by kind ("pdf", "finvoice", "ubl"), made on first use and cached by the worker.
+    # Rendered documents by kind ("pdf", "finvoice", "finvoice_soap", "ubl"): made once per invoice,
+    # stored with their SHA-256, the same bytes on every attempt.
     documents: Callable[[str], bytes] | None = None
+    # The tenant's layout settings: texts per language (e.g. layout["email"]["fi"]["subject"]), colours.
+    layout: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import AdapterError, DeliveryContext, DeliveryResult
@@ -27,10 +26,10 @@ from webhooks.outbound import send_event
 from webhooks.polling import sync_payments
 
 from . import channels
-from .db import Delivery, Invoice, Order, Tenant, WebhookEndpoint
+from .db import Delivery, Invoice, Tenant, WebhookEndpoint
 from .db.engine import unit_of_work
-from .services import notifications, outbox
-from .services.invoice_data import invoice_data
+from .domain.errors import DomainError
+from .services import documents, notifications, outbox
 
 log = logging.getLogger(__name__)
 
@@ -128,13 +127,13 @@ class Worker:
     def _attempt(self, claimed: outbox.Claimed) -> outbox.Outcome:
         if claimed.channel == notifications.WEBHOOK_CHANNEL:
             return self._notify_shop(claimed)
-        invoice, tenant_channels = self._load(claimed)
+        invoice, tenant_channels, layout = self._load(claimed)
         try:
             channel = channels.build(claimed.channel, tenant_channels)
         except channels.ChannelUnavailable as error:
             return self._failure(claimed, str(error), retryable=False)
         context = DeliveryContext(delivery_id=str(claimed.id), idempotency_key=f"delivery-{claimed.id}",
-                                  attempt=claimed.attempt)
+                                  attempt=claimed.attempt, documents=self._documents(claimed, layout), layout=layout)
         try:
             if claimed.attempt > 1:
                 # An earlier attempt may have reached the service without our hearing back: ask first.
@@ -145,6 +144,25 @@ class Worker:
         except AdapterError as error:
             return self._failure(claimed, error.message, error.retryable, error.http_status,
                                  error.response_excerpt, error.retry_after)
+        except DomainError as error:  # the invoice cannot be put into the channel's document format
+            return self._failure(claimed, error.detail, retryable=False)
+
+    def _documents(self, claimed: outbox.Claimed, layout: dict):
+        """The channel's way to the invoice's stored documents: made on first use, the same bytes after."""
+        cache: dict[str, bytes] = {}
+
+        def document(kind: str) -> bytes:
+            if kind not in cache:
+                session = self.session_factory()
+                try:
+                    with unit_of_work(session):
+                        invoice = session.get(Invoice, claimed.invoice_id)
+                        cache[kind] = documents.stored_document(session, invoice, kind, layout).content
+                finally:
+                    session.close()
+            return cache[kind]
+
+        return document
 
     def _notify_shop(self, claimed: outbox.Claimed) -> outbox.Outcome:
         session = self.session_factory()
@@ -167,9 +185,7 @@ class Worker:
         try:
             tenant = session.get(Tenant, claimed.tenant_id)
             invoice = session.get(Invoice, claimed.invoice_id)
-            first_order = session.scalars(select(Order.external_id).where(Order.invoice_id == invoice.id)
-                                          .order_by(Order.created_at).limit(1)).first()
-            return invoice_data(invoice, order_reference=first_order), dict(tenant.channels or {})
+            return documents.load_invoice_data(session, invoice), dict(tenant.channels or {}), dict(tenant.layout or {})
         finally:
             session.close()
 

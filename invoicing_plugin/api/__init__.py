@@ -6,7 +6,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from ..config import Settings
-from . import deliveries, invoices, orders, payments, tenant, webhook_config
+from . import deliveries, documents, invoices, orders, payments, tenant, webhook_config
 from .problems import register_prefix_error_handlers
 
 CONFIG_PREFIX = "INVOICING_"
@@ -42,7 +42,8 @@ def register_api(app: Flask, settings: Settings) -> InvoicingApi:
         "security": [{"bearerAuth": []}],
     })
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blueprint in (orders.blp, invoices.blp, payments.blp, payments.inbox_blp, deliveries.blp, tenant.blp,
+    for blueprint in (orders.blp, invoices.blp, documents.blp, payments.blp, payments.inbox_blp, deliveries.blp,
+                      tenant.blp,
                       tenant.keys_blp, webhook_config.endpoints_blp, webhook_config.inbound_blp):
         api.register_blueprint(blueprint, url_prefix=prefix + blueprint.url_prefix)
     from webhooks.inbound import blueprint as webhooks_blueprint

@@ -19,6 +19,7 @@ from ..domain.errors import (
     ValidationFailed,
     summarize,
 )
+from ..documents.einvoice import EInvoiceError
 from ..services.idempotency import IdempotencyMismatch
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class UnsupportedMediaType(DomainError):
 
 _STATUS = (
     (IdempotencyMismatch, 422),
+    (EInvoiceError, 422),
     (ValidationFailed, 422),
     (BadRequest, 400),
     (Unauthorized, 401),

@@ -2,6 +2,7 @@
 
 from .base import Base
 from .deliveries import Delivery, DeliveryAttempt
+from .documents import InvoiceDocument
 from .invoices import Invoice, InvoiceLine
 from .payments import InboxEvent, InvoiceEvent, Payment, SyncCursor, WebhookEndpoint
 from .records import AuditEvent, IdempotencyRecord
@@ -11,6 +12,6 @@ from .tenants import ApiKey, NumberSeries, Tenant, VatRateRow
 __all__ = [
     "ApiKey", "AuditEvent", "Base", "Customer", "Delivery", "DeliveryAttempt", "IdempotencyRecord", "Invoice",
     "InvoiceLine",
-    "InboxEvent", "InvoiceEvent", "NumberSeries", "Order", "OrderLine", "Payment", "SyncCursor", "Tenant",
+    "InboxEvent", "InvoiceDocument", "InvoiceEvent", "NumberSeries", "Order", "OrderLine", "Payment", "SyncCursor", "Tenant",
     "VatRateRow", "WebhookEndpoint",
 ]

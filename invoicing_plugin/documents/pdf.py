@@ -9,6 +9,7 @@ number formats are built once per process; the templates come from the installed
 from __future__ import annotations
 
 import base64
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -99,6 +100,10 @@ def render_invoice_pdf(
 ) -> bytes:
     """The invoice as PDF bytes, in the invoice's language unless `language` says otherwise."""
     html = render_invoice_html(invoice, layout, language=language)
+    # fontTools stamps the subset fonts' `head` table with the current time unless SOURCE_DATE_EPOCH
+    # (the reproducible-builds convention) says otherwise; a finalised invoice's PDF must render to the
+    # same bytes every time, so it is pinned for the process.
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     # data: URIs only: no logo or text may make the renderer read the network or the disk.
     fetcher = weasyprint.urls.URLFetcher(allowed_protocols={"data"})
     return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()

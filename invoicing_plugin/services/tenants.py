@@ -75,6 +75,10 @@ def update_settings(session: Session, actor: Actor, tenant: Tenant, changes: dic
         raise ValidationFailed({field: ["is not a tenant setting"] for field in sorted(unknown)})
     if "default_series" in changes and not series_by_name(session, tenant.id).get(changes["default_series"]):
         raise ValidationFailed({"default_series": [f"no number series named {changes['default_series']!r}"]})
+    if "layout" in changes:
+        from .documents import check_layout
+
+        check_layout(changes["layout"])
     before = snapshot(tenant)
     for field, value in changes.items():
         setattr(tenant, field, value)

@@ -65,6 +65,9 @@ CROSS_TENANT_CALLS = [
     ("GET", "/api/v1/invoices/{invoice_id}/timeline", "backoffice"),
     ("POST", "/api/v1/inbox/{inbox_id}/reprocess", "backoffice"),
     ("DELETE", "/api/v1/webhook-endpoints/{endpoint_id}", "admin"),
+    ("GET", "/api/v1/invoices/{invoice_id}/pdf", "backoffice"),
+    ("GET", "/api/v1/invoices/{invoice_id}/finvoice", "backoffice"),
+    ("GET", "/api/v1/invoices/{invoice_id}/ubl", "backoffice"),
 ]
 
 

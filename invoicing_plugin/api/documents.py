@@ -1,0 +1,50 @@
+"""An invoice's documents: GET /invoices/{id}/pdf, /finvoice, /ubl; made once, then always the same bytes."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Response
+from flask.views import MethodView
+
+from ..db.engine import run_in_transaction
+from ..plugin import current_session
+from ..services import documents, queries
+from .blueprints import api_blueprint, problem_responses
+from .context import current_actor, current_tenant, requires
+
+blp = api_blueprint("documents", "/invoices", "Documents of a finalised invoice: PDF, Finvoice 3.0, Peppol UBL")
+
+_FILE_NAMES = {"pdf": "invoice-{number}.pdf", "finvoice": "finvoice-{number}.xml", "ubl": "ubl-{number}.xml"}
+
+
+def _document_view(kind: str):
+    def get(self, invoice_id: uuid.UUID):
+        actor, tenant = current_actor(), current_tenant()
+        layout = dict(tenant.layout or {})
+
+        def work(session):
+            invoice = queries.get_invoice(session, actor, invoice_id)
+            stored = documents.stored_document(session, invoice, kind, layout)
+            return stored.content, stored.media_type, stored.sha256, invoice.number
+
+        content, media_type, digest, number = run_in_transaction(current_session(), work)
+        return Response(content, content_type=media_type, headers={
+            "ETag": f'"{digest}"', "X-Content-SHA256": digest,
+            "Content-Disposition": f'inline; filename="{_FILE_NAMES[kind].format(number=number)}"',
+            "Cache-Control": "private, max-age=31536000, immutable",  # a finalised invoice's document never changes
+        })
+
+    get.__doc__ = {
+        "pdf": "The invoice as PDF, in the customer's language, with the bank transfer form and barcode",
+        "finvoice": "The invoice as Finvoice 3.0 XML (ISO-8859-15), valid against the official schema",
+        "ubl": "The invoice as Peppol BIS Billing 3.0 UBL (Invoice or CreditNote)",
+    }[kind]
+    return get
+
+
+for _kind, _media in (("pdf", "application/pdf"), ("finvoice", "application/xml"), ("ubl", "application/xml")):
+    view = type(f"Invoice{_kind.title()}", (MethodView,), {"get": requires("checkout")(
+        blp.doc(responses={"200": {"description": "the document", "content": {_media: {}}},
+                           **problem_responses(401, 404, 409, 422)})(_document_view(_kind)))})
+    blp.route(f"/<uuid:invoice_id>/{_kind}")(view)
