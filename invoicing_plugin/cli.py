@@ -244,15 +244,17 @@ def worker(once: bool) -> None:
 
 
 @main.command()
-@click.argument("service", type=click.Choice(["netvisor", "ropo24"]))
+@click.argument("service", type=click.Choice(["netvisor", "ropo24", "einvoice"]))
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8765, show_default=True, type=int)
 def sandbox(service: str, host: str, port: int) -> None:
     """Run a service's sandbox on loopback: it speaks the protocol, checks auth and holds what it gets."""
     if service == "netvisor":
         from adapters.netvisor.sandbox import run_sandbox
-    else:
+    elif service == "ropo24":
         from adapters.ropo24.sandbox import run_sandbox
+    else:
+        from adapters.einvoice.sandbox import run_sandbox
     click.echo(f"{service} sandbox on http://{host}:{port} (Ctrl-C stops it)")
     run_sandbox(host=host, port=port)
 

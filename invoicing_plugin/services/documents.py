@@ -57,13 +57,18 @@ def pdf_layout(layout: Mapping | None) -> dict:
 
 
 def check_layout(layout: Mapping) -> None:
-    """Refuse a layout the PDF (or the email texts) cannot use, naming every problem."""
+    """Refuse a layout the PDF or the email texts cannot use, naming every problem."""
+    from adapters.email import check_email_texts
+
     from ..documents.pdf import LayoutError, parse_layout
 
+    problems = check_email_texts(layout)
     try:
         parse_layout(pdf_layout(layout))
     except LayoutError as error:
-        raise ValidationFailed({"layout": [str(error)]}) from None
+        problems.insert(0, str(error))
+    if problems:
+        raise ValidationFailed({"layout": problems})
 
 
 def stored_document(session: Session, invoice: Invoice, kind: str, layout: Mapping | None) -> InvoiceDocument:

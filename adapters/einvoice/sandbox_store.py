@@ -1,0 +1,150 @@
+"""What the operator sandbox holds (documents, accepted idempotency keys, faults, counters), under a lock."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from .document_facts import same_address
+
+FAULT_KINDS = ("500", "429", "timeout_after_store", "timeout_before_store", "down")
+# Longer than the channel's default read timeout (30 s), so a "timeout" fault is one for a default client.
+DEFAULT_FAULT_DELAY = 35.0
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    id: str
+    number: str
+    sender: str
+    to: str
+    format: str
+    content_type: str
+    received_at: str  # ISO 8601, UTC
+    sha256: str
+    body: bytes = field(repr=False)
+    idempotency_key: str | None
+
+    def item(self) -> dict[str, str]:
+        """The document as a lookup lists it (protocol §5)."""
+        return {"id": self.id, "number": self.number, "sender": self.sender, "to": self.to,
+                "format": self.format, "received_at": self.received_at, "sha256": self.sha256}
+
+
+@dataclass
+class Fault:
+    kind: str
+    remaining: int
+    retry_after: int = 30
+    delay: float = DEFAULT_FAULT_DELAY
+
+
+class DuplicateNumber(Exception):
+    """The sender already sent a document with this invoice number (protocol §3, 409)."""
+
+    def __init__(self, held: StoredDocument) -> None:
+        super().__init__(f"{held.sender} already sent invoice {held.number}")
+        self.held = held
+
+
+class ReusedKey(Exception):
+    """The Idempotency-Key was accepted before with another document (protocol §4, 422)."""
+
+
+@dataclass
+class SandboxStore:
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    documents: list[StoredDocument] = field(default_factory=list)
+    # (api key, Idempotency-Key) -> the document accepted under it; keyed per api key as an operator's
+    # accounts are, so two customers' keys cannot collide.
+    accepted_keys: dict[tuple[str, str], StoredDocument] = field(default_factory=dict)
+    received: Counter = field(default_factory=Counter)  # (sender, number) -> sends that carried it
+    requests: Counter = field(default_factory=Counter)  # "total", a route, or an outcome
+    faults: list[Fault] = field(default_factory=list)
+
+    def count(self, *names: str) -> None:
+        with self.lock:
+            self.requests.update(names)
+
+    def take_fault(self) -> Fault | None:
+        """The fault that applies to this request, if any, counting it down."""
+        with self.lock:
+            if not self.faults:
+                return None
+            fault = self.faults[0]
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                self.faults.pop(0)
+            self.requests["faults_served"] += 1
+            return fault
+
+    def note_received(self, sender: str, number: str) -> None:
+        with self.lock:
+            self.received[(sender, number)] += 1
+
+    def accepted_under(self, api_key: str, idempotency_key: str | None, sha256: str) -> StoredDocument | None:
+        """The document accepted before under this key (protocol §4); ReusedKey when it was another one."""
+        if not idempotency_key:
+            return None
+        with self.lock:
+            held = self.accepted_keys.get((api_key, idempotency_key))
+        if held is not None and held.sha256 != sha256:
+            raise ReusedKey(f"Idempotency-Key {idempotency_key} was used for another document")
+        return held
+
+    def add(self, api_key: str, *, number: str, sender: str, to: str, document_format: str, content_type: str,
+            received_at: str, sha256: str, body: bytes, idempotency_key: str | None
+            ) -> tuple[StoredDocument, bool]:
+        """Store a document; (document, replayed). Checks and store in one locked step, so concurrent sends
+        of one invoice leave one copy whichever comes first."""
+        with self.lock:
+            replayed = self.accepted_under(api_key, idempotency_key, sha256)
+            if replayed is not None:
+                return replayed, True
+            held = next((d for d in self.documents if same_address(d.sender, sender) and d.number == number),
+                        None)
+            if held is not None:
+                raise DuplicateNumber(held)
+            stored = StoredDocument(
+                id=str(uuid.uuid4()), number=number, sender=sender, to=to, format=document_format,
+                content_type=content_type, received_at=received_at, sha256=sha256, body=body,
+                idempotency_key=idempotency_key)
+            self.documents.append(stored)
+            if idempotency_key:
+                self.accepted_keys[(api_key, idempotency_key)] = stored
+            return stored, False
+
+    def find(self, number: str | None, sender: str | None) -> list[StoredDocument]:
+        with self.lock:
+            return [d for d in self.documents
+                    if number in (None, d.number) and (sender is None or same_address(d.sender, sender))]
+
+    def document(self, document_id: str) -> StoredDocument | None:
+        with self.lock:
+            return next((d for d in self.documents if d.id == document_id), None)
+
+    def snapshot(self) -> dict[str, object]:
+        with self.lock:
+            accepted = Counter((d.sender, d.number) for d in self.documents)
+            return {
+                "documents": [
+                    {**d.item(), "content_type": d.content_type, "size": len(d.body),
+                     "idempotency_key": d.idempotency_key, "received": self.received[(d.sender, d.number)],
+                     "accepted": accepted[(d.sender, d.number)]}
+                    for d in self.documents],
+                "numbers": [{"sender": sender, "number": number, "received": count,
+                             "accepted": accepted[(sender, number)]}
+                            for (sender, number), count in sorted(self.received.items())],
+                "requests": dict(self.requests),
+                "faults": [asdict(f) for f in self.faults],
+            }
+
+    def reset(self) -> None:
+        with self.lock:
+            self.documents.clear()
+            self.accepted_keys.clear()
+            self.received.clear()
+            self.requests.clear()
+            self.faults.clear()
