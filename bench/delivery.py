@@ -32,6 +32,7 @@ from bench.intake import DEFAULT_URL, recreate_database  # noqa: E402
 def create_invoices(url: str, count: int, sandbox_url: str) -> None:
     """`count` finalised invoices, each with a pending netvisor delivery, through the intake service."""
     from adapters.netvisor.sandbox import demo_settings
+    from bench.intake import ORDER
     from invoicing_plugin import create_app
     from invoicing_plugin.api.schemas.orders import OrderRules, parse_order
     from invoicing_plugin.db.engine import unit_of_work
@@ -39,8 +40,6 @@ def create_invoices(url: str, count: int, sandbox_url: str) -> None:
     from invoicing_plugin.plugin import plugin_state
     from invoicing_plugin.services import intake, invoices, tenants
     from invoicing_plugin.services.actors import cli_actor
-
-    from bench.intake import ORDER
 
     upgrade(url)
     state = plugin_state(create_app({"INVOICING_DATABASE_URL": url}))

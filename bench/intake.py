@@ -59,14 +59,13 @@ def recreate_database(url: str) -> None:
 
 def set_up(url: str) -> str:
     """Migrate, create the baseline table and a tenant; return a checkout key."""
+    from bench.baseline import create_baseline_table
     from invoicing_plugin import create_app
     from invoicing_plugin.db.engine import unit_of_work
     from invoicing_plugin.db.migrate import upgrade
     from invoicing_plugin.plugin import plugin_state
     from invoicing_plugin.services import tenants
     from invoicing_plugin.services.actors import cli_actor
-
-    from bench.baseline import create_baseline_table
 
     upgrade(url)
     app = create_app({"INVOICING_DATABASE_URL": url})
@@ -191,8 +190,8 @@ def report(results: dict[str, list], args, url: str) -> None:
     print(f"\nPOST /api/v1/orders (immediate, 5 lines): gunicorn {args.workers} {kind}, PostgreSQL, "
           f"{args.clients} clients, {args.rounds} x {args.seconds:.0f} s per endpoint, alternating")
     print(f"{'endpoint':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
-    print(f"{'baseline (one-row insert)':<28}{baseline[0]:>10.1f}{baseline[1]:>10.1f}{baseline[2]:>10.1f}{baseline[3]:>8}")
-    print(f"{'orders':<28}{orders[0]:>10.1f}{orders[1]:>10.1f}{orders[2]:>10.1f}{orders[3]:>8}")
+    for label, (rate, p50, p99, errors) in (("baseline (one-row insert)", baseline), ("orders", orders)):
+        print(f"{label:<28}{rate:>10.1f}{p50:>10.1f}{p99:>10.1f}{errors:>8}")
     print(f"ratio orders/baseline: {orders[0] / baseline[0]:.2f}   (aim: >= 0.5; p99 aim: < 50 ms)")
     print(_gapless(url))
 

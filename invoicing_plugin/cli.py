@@ -325,7 +325,7 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
     if dev or shutil.which("gunicorn") is None and not _has_gunicorn():
         _app().run(host=host, port=port, threaded=True)
         return
-    os.execvp(sys.executable, [
+    os.execvp(sys.executable, [  # noqa: S606 - our own interpreter and arguments, no shell
         sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
         "--access-logfile", "-", "invoicing_plugin.wsgi:app",
     ])

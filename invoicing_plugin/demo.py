@@ -6,22 +6,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import UTC, date, datetime
 
 import click
 import requests
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
+from adapters.loopback import serve_in_thread
 from adapters.netvisor.sandbox import demo_settings as netvisor_demo_settings
 from adapters.netvisor.sandbox import running_sandbox as netvisor_sandbox
 from adapters.ropo24.sandbox import DEMO_APICODE as ROPO24_APICODE
 from adapters.ropo24.sandbox import DEMO_CID as ROPO24_CID
 from adapters.ropo24.sandbox import create_sandbox_app as ropo24_sandbox_app
-
 from webhooks.polling import sync_payments
 from webhooks.signing import signed_headers
 
@@ -43,9 +41,9 @@ def run_demo(app: Flask, *, port: int, keep_serving: bool) -> None:
     with ExitStack() as running:
         netvisor_url, _ = running.enter_context(netvisor_sandbox())
         ropo24_app = ropo24_sandbox_app()
-        ropo24_url = running.enter_context(_serve_in_thread(ropo24_app))
+        ropo24_url = running.enter_context(serve_in_thread(ropo24_app))
         checkout_key, backoffice_key, slug, callback_secret = _demo_tenant_and_keys(app, netvisor_url, ropo24_url)
-        api_url = running.enter_context(_serve_in_thread(app))
+        api_url = running.enter_context(serve_in_thread(app))
         base = api_url + settings.api_prefix
         # The collection service pushes its status notifications, signed, to this shop's callback URL.
         ropo24_sandbox = ropo24_app.extensions["ropo24_sandbox"]
@@ -93,8 +91,8 @@ def run_demo(app: Flask, *, port: int, keep_serving: bool) -> None:
         click.echo(f"   a bank payment of 50.00 for invoice {web['invoice']['number']} appeared in accounting; "
                    f"polling found it ({'; '.join(report.lines)})")
         for invoice in (web["invoice"], approved):
-            now = requests.get(f"{base}/invoices/{invoice['id']}", headers={"Authorization": f"Bearer {backoffice_key}"},
-                               timeout=10).json()
+            now = requests.get(f"{base}/invoices/{invoice['id']}", timeout=10,
+                               headers={"Authorization": f"Bearer {backoffice_key}"}).json()
             click.echo(f"   invoice {now['number']}: {now['payment_status']}, paid {now['paid_amount']} of "
                        f"{now['total_gross']} {now['currency']}")
         click.echo("")
@@ -109,17 +107,6 @@ def run_demo(app: Flask, *, port: int, keep_serving: bool) -> None:
                 time.sleep(0.5)
         except KeyboardInterrupt:
             pass
-
-
-@contextmanager
-def _serve_in_thread(wsgi_app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
 
 
 def _wait_delivered(base: str, key: str, invoice_id: str, timeout: float = 30) -> list[dict]:

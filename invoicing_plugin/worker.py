@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import AdapterError, DeliveryContext, DeliveryResult
-
 from webhooks.outbound import send_event
 from webhooks.polling import sync_payments
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,8 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 from sqlalchemy import create_engine, text
-from werkzeug.serving import make_server
 
+from adapters.loopback import serve_in_thread
 from invoicing_plugin import create_app
 from invoicing_plugin.db import Base
 from invoicing_plugin.db.engine import normalize_url, unit_of_work
@@ -174,12 +173,8 @@ def pos_payload(external_id: str = "POS-1", **overrides) -> dict:
 @pytest.fixture
 def live_server(app) -> Iterator[str]:
     """The app served over real HTTP on a loopback port (threaded, like a small production server)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve_in_thread(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ def invoice_data(
             LineData(position=i, description=desc, quantity=Decimal(q), unit=unit, unit_price=Decimal(p),
                      discount_percent=Decimal(d), vat_rate=Decimal(r), vat_category=c, net_amount=a.net,
                      vat_amount=a.vat, gross_amount=a.gross, sku=f"SKU-{i}")
-            for i, ((desc, q, unit, p, r, c, d), a) in enumerate(zip(lines, totals.lines), start=1)
+            for i, ((desc, q, unit, p, r, c, d), a) in enumerate(zip(lines, totals.lines, strict=True), start=1)
         ),
         vat_breakdown=tuple(VatGroupData(g.category, g.rate, g.taxable_amount, g.vat_amount, g.gross_amount)
                             for g in totals.vat_breakdown),

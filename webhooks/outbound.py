@@ -11,6 +11,7 @@ import json
 import requests
 
 from adapters.base import AdapterError, DeliveryResult
+from adapters.http import parse_retry_after
 
 from .signing import signed_headers
 
@@ -34,10 +35,6 @@ def send_event(url: str, secret: str, event: dict, *, http: requests.Session | N
         raise AdapterError("the shop's endpoint is gone (410)", retryable=False, http_status=410,
                            response_excerpt=excerpt)
     raise AdapterError(f"the shop's endpoint answered {response.status_code}", retryable=True,
-                       http_status=response.status_code, retry_after=_retry_after(response),
+                       http_status=response.status_code,
+                       retry_after=parse_retry_after(response.headers.get("Retry-After")),
                        response_excerpt=excerpt)
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    return float(value) if value.isdigit() else None

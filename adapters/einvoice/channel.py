@@ -17,8 +17,14 @@ from .config import EInvoiceConfig
 from .document_facts import DocumentFacts, UnreadableDocument, read_facts, same_address
 from .errors import DuplicateInvoice, error_for_response, excerpt, transport_error
 from .protocol import (
-    CONTENT_TYPES, FINVOICE_FORMATS, FORMAT_HEADER, IDEMPOTENCY_HEADER, INVOICES_PATH, NUMBER_HEADER,
-    REPLAYED_HEADER, SENDER_HEADER,
+    CONTENT_TYPES,
+    FINVOICE_FORMATS,
+    FORMAT_HEADER,
+    IDEMPOTENCY_HEADER,
+    INVOICES_PATH,
+    NUMBER_HEADER,
+    REPLAYED_HEADER,
+    SENDER_HEADER,
 )
 
 log = logging.getLogger(__name__)

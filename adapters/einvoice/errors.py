@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import requests
 
 from adapters.base import AdapterError
+from adapters.http import parse_retry_after
 
 EXCERPT_CHARS = 500
 SHOWN_PROBLEMS = 5  # an operator reads the first few; the excerpt keeps the rest
@@ -97,19 +96,3 @@ def transport_error(error: requests.RequestException, what: str, connect_timeout
                             retryable=True, code="connection")
     return AdapterError(f"e-invoice operator {what}: request could not be sent ({type(error).__name__})",
                         retryable=False, code="request")
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Retry-After as seconds: either delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return float(max(0, math.ceil((when - now).total_seconds())))  # whole seconds, never early

@@ -18,23 +18,35 @@ import hashlib
 import hmac
 import json
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.serving import make_server
+
+from adapters.loopback import serve_forever, serve_in_thread
 
 from .document_facts import same_address
 from .protocol import (
-    FORMAT_HEADER, FORMATS, IDEMPOTENCY_HEADER, INVOICES_PATH, NUMBER_HEADER, PROBLEM_TYPE, REPLAYED_HEADER,
+    FORMAT_HEADER,
+    FORMATS,
+    IDEMPOTENCY_HEADER,
+    INVOICES_PATH,
+    NUMBER_HEADER,
+    PROBLEM_TYPE,
+    REPLAYED_HEADER,
     SENDER_HEADER,
 )
 from .sandbox_checks import inspect
 from .sandbox_store import (
-    DEFAULT_FAULT_DELAY, FAULT_KINDS, DuplicateNumber, Fault, ReusedKey, SandboxStore, StoredDocument,
+    DEFAULT_FAULT_DELAY,
+    FAULT_KINDS,
+    DuplicateNumber,
+    Fault,
+    ReusedKey,
+    SandboxStore,
+    StoredDocument,
 )
 
 # The demo key for `invoicing demo` and local trials; it opens nothing but this sandbox.
@@ -229,17 +241,10 @@ def running_sandbox(
 ) -> Iterator[tuple[str, Flask]]:
     """Serve a sandbox in a background thread; yields its base URL and the app."""
     app = create_sandbox_app(api_keys, clock=clock)
-    server = make_server(host, port, app, threaded=True)
-    # A short poll interval so that stopping takes milliseconds, not the default half second.
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://{host}:{server.port}", app
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    with serve_in_thread(app, host, port) as url:
+        yield url, app
 
 
 def run_sandbox(host: str = "127.0.0.1", port: int = 8093, api_keys: ApiKeys = None) -> None:
     """Serve the sandbox until interrupted (for the CLI); the demo key is used unless others are given."""
-    make_server(host, port, create_sandbox_app(api_keys), threaded=True).serve_forever()
+    serve_forever(create_sandbox_app(api_keys), host, port)

@@ -7,6 +7,8 @@ import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
+from adapters.loopback import take_fault
+
 from .document_facts import same_address
 
 FAULT_KINDS = ("500", "429", "timeout_after_store", "timeout_before_store", "down")
@@ -70,15 +72,7 @@ class SandboxStore:
 
     def take_fault(self) -> Fault | None:
         """The fault that applies to this request, if any, counting it down."""
-        with self.lock:
-            if not self.faults:
-                return None
-            fault = self.faults[0]
-            fault.remaining -= 1
-            if fault.remaining <= 0:
-                self.faults.pop(0)
-            self.requests["faults_served"] += 1
-            return fault
+        return take_fault(self.faults, self.lock, self.requests)
 
     def note_received(self, sender: str, number: str) -> None:
         with self.lock:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import re
 import time
 import uuid
@@ -13,12 +12,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
 from urllib.parse import urlencode
 
 import requests
 
 from adapters.base import AdapterError
+from adapters.http import parse_retry_after
 
 from . import wire
 from .auth import auth_headers
@@ -220,19 +219,3 @@ def error_for_response(
     return AdapterError(message, retryable=retryable, http_status=http_status, code=code,
                         retry_after=parse_retry_after(retry_after, now or datetime.now(UTC)),
                         response_excerpt=excerpt)
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Retry-After as seconds: either delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return float(max(0, math.ceil((when - now).total_seconds())))  # whole seconds, never early

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hmac
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -23,7 +22,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.serving import make_server
+
+from adapters.loopback import serve_forever, serve_in_thread
 
 from . import auth, wire
 from .sandbox_protocol import PROTOCOL_ROUTES, ProtocolError, failed_status
@@ -210,17 +210,10 @@ def running_sandbox(
 ) -> Iterator[tuple[str, Flask]]:
     """Serve a sandbox in a background thread; yields its base URL and the app."""
     app = create_sandbox_app(accounts, clock=clock)
-    server = make_server(host, port, app, threaded=True)
-    # A short poll interval so that stopping takes milliseconds, not the default half second.
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://{host}:{server.port}", app
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    with serve_in_thread(app, host, port) as url:
+        yield url, app
 
 
 def run_sandbox(host: str = "127.0.0.1", port: int = 8765, accounts: Accounts = None) -> None:
     """Serve the sandbox until interrupted (for the CLI); the demo account is used unless others are given."""
-    make_server(host, port, create_sandbox_app(accounts), threaded=True).serve_forever()
+    serve_forever(create_sandbox_app(accounts), host, port)

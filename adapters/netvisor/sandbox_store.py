@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from adapters.loopback import take_fault
+
 CENT = Decimal("0.01")
 FAULT_KINDS = ("500", "429", "failed", "timeout_after_store", "timeout_before_store", "down")
 # Longer than the client's default read timeout (30 s), so a "timeout" fault is one for a default client.
@@ -127,15 +129,7 @@ class SandboxStore:
 
     def take_fault(self) -> Fault | None:
         """The fault that applies to this request, if any, counting it down."""
-        with self.lock:
-            if not self.faults:
-                return None
-            fault = self.faults[0]
-            fault.remaining -= 1
-            if fault.remaining <= 0:
-                self.faults.pop(0)
-            self.requests["faults_served"] += 1
-            return fault
+        return take_fault(self.faults, self.lock, self.requests)
 
     def first_use_of(self, customer_id: str, transaction_id: str) -> bool:
         with self.lock:

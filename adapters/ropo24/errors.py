@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import requests
 
 from adapters.base import AdapterError
+from adapters.http import parse_retry_after
 
 EXCERPT_LIMIT = 500
 _JWT_LIKE = re.compile(r"eyJ[\w-]*\.[\w-]+\.[\w-]*")
@@ -30,22 +29,6 @@ def scrub(text: str, secrets: Iterable[str | None]) -> str:
 
 def excerpt(response: requests.Response, secrets: Iterable[str | None]) -> str:
     return scrub(response.text[:EXCERPT_LIMIT], secrets)
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After as seconds: either delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _problem(response: requests.Response) -> tuple[str | None, str | None]:
@@ -83,13 +66,13 @@ def raise_for_status(response: requests.Response, what: str, secrets: Iterable[s
     if status == 429:
         raise AdapterError(
             f"Ropo24 {what}: rate limited", retryable=True, http_status=status,
-            retry_after=retry_after_seconds(response.headers.get("Retry-After")), response_excerpt=text,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")), response_excerpt=text,
             code=code or "rate_limited",
         )
     if status >= 500 or status == 408:
         raise AdapterError(
             f"Ropo24 {what}: service error {status}" + (f": {message}" if message else ""), retryable=True,
-            http_status=status, retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            http_status=status, retry_after=parse_retry_after(response.headers.get("Retry-After")),
             response_excerpt=text, code=code,
         )
     if status == 401:

@@ -26,9 +26,17 @@ from decimal import Decimal
 import requests
 from flask import Flask, Response, current_app, jsonify, request
 
+from adapters.loopback import serve_forever
+
 from .jwt import InvalidToken, decode_hs256, encode_hs256
 from .sandbox_store import (
-    FAULT_ENDPOINTS, FAULT_MODES, DuplicateBillnum, Fault, SandboxStore, decimal_or_none, validate_job,
+    FAULT_ENDPOINTS,
+    FAULT_MODES,
+    DuplicateBillnum,
+    Fault,
+    SandboxStore,
+    decimal_or_none,
+    validate_job,
 )
 
 DEMO_CID = "900001"
@@ -299,9 +307,6 @@ def _record_payment(cid: str | None, body: dict, paydate: object, kind: str) -> 
 
 def run_sandbox(host: str = "127.0.0.1", port: int = 8091, accounts: Mapping[str, str] | None = None) -> None:
     """Serve the sandbox until interrupted (werkzeug, threaded); channel base_url: http://host:port/rest."""
-    from werkzeug.serving import make_server
-
-    server = make_server(host, port, create_sandbox_app(accounts), threaded=True)
-    names = ", ".join(sorted((accounts or DEMO_ACCOUNTS)))
-    print(f"Ropo24 sandbox on http://{host}:{server.port}/rest (cid {names})", flush=True)
-    server.serve_forever()
+    names = ", ".join(sorted(accounts or DEMO_ACCOUNTS))
+    print(f"Ropo24 sandbox on http://{host}:{port}/rest (cid {names})", flush=True)
+    serve_forever(create_sandbox_app(accounts), host, port)

@@ -9,6 +9,7 @@ import uuid
 from flask import Blueprint, Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
+from ..documents.einvoice import EInvoiceError
 from ..domain.errors import (
     Conflict,
     DomainError,
@@ -19,7 +20,6 @@ from ..domain.errors import (
     ValidationFailed,
     summarize,
 )
-from ..documents.einvoice import EInvoiceError
 from ..services.idempotency import IdempotencyMismatch
 
 log = logging.getLogger(__name__)

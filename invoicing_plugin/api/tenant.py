@@ -20,9 +20,9 @@ from .presenters import iso
 from .responses import json_response
 from .schemas.tenants import (
     ApiKeyCreateSchema,
-    ChannelSchema,
     ApiKeyListSchema,
     ApiKeySchema,
+    ChannelSchema,
     NumberSeriesSchema,
     TenantSchema,
     TenantSettingsSchema,
@@ -157,7 +157,8 @@ class ApiKeys(MethodView):
         actor = current_actor()
 
         def work(session):
-            key, secret = tenants.create_api_key(session, actor, actor.tenant_id, values["role"], values.get("name", ""))
+            key, secret = tenants.create_api_key(session, actor, actor.tenant_id, values["role"],
+                                                 values.get("name", ""))
             body = _key_view(key)
             return Outcome(201, {**body, "key": secret}, replay_body=body)
 

@@ -10,8 +10,7 @@ from .sales import Customer, Order, OrderLine
 from .tenants import ApiKey, NumberSeries, Tenant, VatRateRow
 
 __all__ = [
-    "ApiKey", "AuditEvent", "Base", "Customer", "Delivery", "DeliveryAttempt", "IdempotencyRecord", "Invoice",
-    "InvoiceLine",
-    "InboxEvent", "InvoiceDocument", "InvoiceEvent", "NumberSeries", "Order", "OrderLine", "Payment", "SyncCursor", "Tenant",
-    "VatRateRow", "WebhookEndpoint",
+    "ApiKey", "AuditEvent", "Base", "Customer", "Delivery", "DeliveryAttempt", "IdempotencyRecord", "InboxEvent",
+    "Invoice", "InvoiceDocument", "InvoiceEvent", "InvoiceLine", "NumberSeries", "Order", "OrderLine", "Payment",
+    "SyncCursor", "Tenant", "VatRateRow", "WebhookEndpoint",
 ]

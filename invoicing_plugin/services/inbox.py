@@ -15,11 +15,10 @@ from datetime import UTC, datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from ..domain.provider_events import PAYMENT, TIMELINE_KINDS, InvoiceRef, ProviderEvent
-
 from ..db import InboxEvent, Invoice, InvoiceEvent
 from ..domain.errors import DomainError, InvalidState, NotFound
 from ..domain.lifecycle import InvoiceStatus
+from ..domain.provider_events import PAYMENT, TIMELINE_KINDS, InvoiceRef, ProviderEvent
 from . import payments
 from .actors import Actor
 from .idempotency import dialect_insert

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..db import Invoice
 from ..domain.currency import minor_units, quantum
-from ..domain.money import tidy
 from ..domain.invoice_data import Contact, InvoiceData, LineData, Party, VatGroupData
+from ..domain.money import tidy
 
 _PARTY_FIELDS = frozenset(Party.__dataclass_fields__)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select

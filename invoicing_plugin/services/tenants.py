@@ -252,7 +252,9 @@ def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_api_key(session: Session, actor: Actor, tenant_id: uuid.UUID, role: str, name: str = "") -> tuple[ApiKey, str]:
+def create_api_key(
+    session: Session, actor: Actor, tenant_id: uuid.UUID, role: str, name: str = ""
+) -> tuple[ApiKey, str]:
     """A new key; the secret is returned once and only its hash is kept."""
     if role not in ROLES:
         raise ValidationFailed({"role": [f"must be one of {', '.join(ROLES)}"]})

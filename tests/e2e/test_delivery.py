@@ -72,15 +72,10 @@ def test_an_order_finalised_through_the_api_arrives_in_netvisor(client, shop, ap
 
 
 def test_an_order_arrives_in_ropo24(client, shop, app):
-    from werkzeug.serving import make_server
-    import threading
-
+    from adapters.loopback import serve_in_thread
     from adapters.ropo24.sandbox import DEMO_APICODE, DEMO_CID, create_sandbox_app
 
-    server = make_server("127.0.0.1", 0, create_sandbox_app(), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.port}"
-    try:
+    with serve_in_thread(create_sandbox_app()) as base:
         connect(client, shop, "ropo24", {"base_url": f"{base}/rest", "cid": DEMO_CID, "apicode": DEMO_APICODE})
         invoice = client.post("/api/v1/orders", json=order_payload(), headers=shop.auth()).json["invoice"]
         Worker(plugin_state(app).session_factory, FAST).run_once()
@@ -90,8 +85,6 @@ def test_an_order_arrives_in_ropo24(client, shop, app):
         assert job["dataset"]["govid"] == "2617416-4" and job["dataset"]["company"] == "Esimerkki Oy"
         assert job["dataset"]["evoice"] == "003726174164" and job["dataset"]["sendtype"] == "evoice"
         assert (job["net"], job["gross"]) == (invoice["total_net"], invoice["total_gross"])
-    finally:
-        server.shutdown()
 
 
 def test_after_five_failures_the_invoice_is_delivered_exactly_once(client, shop, app, netvisor, session):

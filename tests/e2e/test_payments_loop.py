@@ -1,7 +1,6 @@
 """The loop closes over real HTTP: order -> invoice -> service -> payment -> callback or poll -> paid -> shop told."""
 
 import json
-import threading
 import time
 from collections import Counter
 
@@ -9,8 +8,8 @@ import pytest
 import requests
 from flask import Flask, request
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
+from adapters.loopback import serve_in_thread
 from adapters.netvisor.sandbox import demo_settings, running_sandbox
 from adapters.ropo24.sandbox import DEMO_APICODE, DEMO_CID, create_sandbox_app
 from invoicing_plugin.db import Payment
@@ -24,15 +23,15 @@ FAST = WorkerSettings(poll_interval=0.01, backoff_base=0.01, backoff_cap=0.05, m
 
 
 class Serving:
-    """A WSGI app on a loopback port for the length of a test."""
+    """A WSGI app on a loopback port until stopped."""
 
     def __init__(self, app) -> None:
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.port}"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self.app = app
+        self._running = serve_in_thread(app)
+        self.url = self._running.__enter__()
 
     def stop(self) -> None:
-        self.server.shutdown()
+        self._running.__exit__(None, None, None)
 
 
 class ShopEndpoint:
@@ -90,7 +89,7 @@ def test_paid_at_the_collection_service_reaches_the_invoice_and_the_shop(client,
     shop_endpoint = ShopEndpoint()
     subscribe(client, shop, shop_endpoint, ["invoice.finalized", "invoice.delivered", "invoice.paid"])
     # The collection service pushes its notifications to our webhook URL, signed with the tenant's secret.
-    sandbox = ropo24.server.app.extensions["ropo24_sandbox"]
+    sandbox = ropo24.app.extensions["ropo24_sandbox"]
     sandbox.notify_url = f"{live_server}/webhooks/ropo24/{shop.slug}"
     sandbox.sign = lambda body: signed_headers(secret, body)
 
@@ -146,7 +145,7 @@ def test_polling_ropo24_and_its_pushes_record_a_payment_once(client, shop, app, 
     client.put("/api/v1/tenant/channels/ropo24", json={"default": True, "settings": {
         "base_url": f"{ropo24.url}/rest", "cid": DEMO_CID, "apicode": DEMO_APICODE}}, headers=admin)
     secret = client.post("/api/v1/tenant/inbound-webhooks/ropo24", headers=admin).json["secret"]
-    sandbox = ropo24.server.app.extensions["ropo24_sandbox"]
+    sandbox = ropo24.app.extensions["ropo24_sandbox"]
     sandbox.notify_url, sandbox.sign = f"{live_server}/webhooks/ropo24/{shop.slug}", lambda b: signed_headers(secret, b)
     invoice = client.post("/api/v1/orders", json=order_payload(), headers=shop.auth()).json["invoice"]
     factory = plugin_state(app).session_factory

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from invoicing_plugin.db.migrate import upgrade
@@ -70,3 +71,24 @@ def test_the_demo_prints_a_web_shop_and_a_pos_invoice(tmp_path):
 
 def test_migrations_run_from_an_empty_postgres_or_sqlite(database_url):
     upgrade(database_url)  # idempotent at head
+
+
+@pytest.mark.parametrize("service, probe", [("netvisor", "/_sandbox/state"), ("ropo24", "/_sandbox/jobs"),
+                                            ("einvoice", "/_sandbox/state")])
+def test_each_sandbox_command_serves_its_service(tmp_path, service, probe):
+    port = free_port()
+    env = {**os.environ, "INVOICING_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    process = subprocess.Popen([INVOICING, "sandbox", service, "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                response = requests.get(f"http://127.0.0.1:{port}{probe}", timeout=5)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+        assert response.status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

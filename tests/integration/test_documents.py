@@ -32,8 +32,8 @@ def pdf_text(content: bytes) -> str:
     return text.replace("\xa0", " ").replace("\u202f", " ")  # Babel's no-break spaces in amounts
 
 
-@pytest.mark.parametrize("language, total, due_label", [("fi", "110,06 €", "Eräpäivä"), ("sv", "110,06 €", "Förfallodag"),
-                                                         ("en", "€110.06", "Due date")])
+@pytest.mark.parametrize("language, total, due_label", [
+    ("fi", "110,06 €", "Eräpäivä"), ("sv", "110,06 €", "Förfallodag"), ("en", "€110.06", "Due date")])
 def test_the_pdf_holds_number_reference_lines_and_totals_in_the_customers_language(
         client, shop, language, total, due_label):
     invoice = invoice_for(client, shop, language)

@@ -23,7 +23,7 @@ def finalise_many(database_url: str, tenant_id: str, worker: int, count: int) ->
         session = factory()
         payload = order_payload(f"P{worker}-{i}")
 
-        def work(db):
+        def work(db, payload=payload):
             tenant = db.get(Tenant, uuid.UUID(tenant_id))
             command = parse_order(payload, _rules(db, tenant))
             return intake.submit_order(db, cli_actor(tenant.id), tenant, command, intake.order_fingerprint(payload))

@@ -34,12 +34,15 @@ def test_amounts_quantities_and_prices_round_trip_exactly(client, shop, session,
     assert invoice.lines[0].unit_price == unit_price
 
 
-def _one_invoice(client, shop, session, _cache={}):
+_invoices: dict = {}  # one invoice per test database, reused by the examples of a hypothesis test
+
+
+def _one_invoice(client, shop, session):
     key = (str(session.get_bind().url), shop.tenant_id)
-    if key not in _cache:
-        _cache[key] = __import__("uuid").UUID(
+    if key not in _invoices:
+        _invoices[key] = __import__("uuid").UUID(
             client.post("/api/v1/orders", json=order_payload(), headers=shop.auth()).json["invoice"]["id"])
-    return _cache[key]
+    return _invoices[key]
 
 
 def test_a_float_never_reaches_a_money_column(client, shop, session):

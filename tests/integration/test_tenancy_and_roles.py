@@ -145,7 +145,8 @@ def test_a_checkout_key_reads_only_the_orders_it_sent(client, shop, app, objects
                       headers=shop.auth("backoffice")).status_code == 200
 
 
-@pytest.mark.parametrize("header", [None, "Bearer", "Basic dXNlcjpwYXNz", "Bearer ik_not-a-real-key", "Bearer " + "x" * 300])
+@pytest.mark.parametrize("header", [
+    None, "Bearer", "Basic dXNlcjpwYXNz", "Bearer ik_not-a-real-key", "Bearer " + "x" * 300])
 def test_requests_without_a_valid_key_get_401(client, header):
     headers = {"Authorization": header} if header else {}
     response = client.post("/api/v1/orders", json=order_payload(), headers=headers)

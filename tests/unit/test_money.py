@@ -49,7 +49,7 @@ def test_gross_pricing_keeps_the_till_total_to_the_cent(lines, currency):
 
     till_total = sum(line_amount(line, currency) for line in lines)
     assert totals.gross == till_total
-    for line, amounts in zip(lines, totals.lines):
+    for line, amounts in zip(lines, totals.lines, strict=True):
         assert amounts.gross == line_amount(line, currency)
 
 

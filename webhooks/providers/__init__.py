@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from invoicing_plugin.domain.provider_events import ProviderEvent
+
 from . import generic, ropo24
 
 PROVIDERS: dict[str, Callable[[object], list[ProviderEvent]]] = {

@@ -10,7 +10,14 @@
 
 from __future__ import annotations
 
-from invoicing_plugin.domain.provider_events import PAYMENT, UNKNOWN, InvoiceRef, MalformedEvent, ProviderEvent
+from invoicing_plugin.domain.provider_events import (
+    PAYMENT,
+    UNKNOWN,
+    InvoiceRef,
+    MalformedEvent,
+    ProviderEvent,
+)
+
 from .parsing import amount, day, moment, text
 
 _KINDS = {"payment.received": PAYMENT, "invoice.sent": "sent", "invoice.reminded": "reminded",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from invoicing_plugin.domain.provider_events import PAYMENT, InvoiceRef, MalformedEvent, ProviderEvent
+
 from .parsing import amount, day, moment, text
 
 # Ropo's status texts, as far as seen (reference §2.3): to our timeline kinds.

@@ -17,7 +17,16 @@ from ...domain.identifiers import (
     normalize_vat_id,
 )
 from ...services.actors import ROLES
-from ..fields import CountryCode, CurrencyCode, DecimalString, Identifier, StrictBoolean, choice, language, text
+from ..fields import (
+    CountryCode,
+    CurrencyCode,
+    DecimalString,
+    Identifier,
+    StrictBoolean,
+    choice,
+    language,
+    text,
+)
 
 
 @cache

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-21 11:26:04.918228
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import invoicing_plugin.db.types
-from sqlalchemy.dialects import postgresql
 
 # The audit trail is append-only in the database itself, not only by convention in the code.
 _PG_AUDIT_GUARD = [

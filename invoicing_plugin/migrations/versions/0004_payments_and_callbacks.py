@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import invoicing_plugin.db.types
-from sqlalchemy.dialects import postgresql
 
 revision = '0004'
 down_revision = '0003'

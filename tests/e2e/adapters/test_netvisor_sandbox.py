@@ -12,8 +12,7 @@ import pytest
 import requests
 
 from adapters.base import AdapterError, DeliveryContext
-from adapters.netvisor import NetvisorChannel, NetvisorClient, netvisor_channel
-from adapters.netvisor import auth, wire
+from adapters.netvisor import NetvisorChannel, NetvisorClient, auth, netvisor_channel, wire
 from adapters.netvisor.invoice_xml import sales_invoice_xml
 from adapters.netvisor.sandbox import DEMO_CUSTOMER_KEY, DEMO_PARTNER_KEY, demo_settings, running_sandbox
 from tests.factories import invoice_data

@@ -38,7 +38,7 @@ def client(config: NetvisorConfig = CONFIG) -> NetvisorClient:
 
 
 def test_an_invoice_is_posted_with_every_header_and_a_mac_over_the_exact_url():
-    body = "<Root><SalesInvoice><SalesInvoiceNumber>1001</SalesInvoiceNumber></SalesInvoice></Root>".encode()
+    body = b"<Root><SalesInvoice><SalesInvoiceNumber>1001</SalesInvoiceNumber></SalesInvoice></Root>"
     with responses.RequestsMock() as mock:
         mock.post(f"{HOST}/salesinvoice.nv?method=add", body=OK_INSERTED)
         inserted = client().add_sales_invoice(body)

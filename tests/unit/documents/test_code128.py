@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from invoicing_plugin.documents.code128 import (
-    PATTERNS, START_C, STOP, bar_widths, check_value, svg, symbol_values,
+    PATTERNS,
+    START_C,
+    STOP,
+    bar_widths,
+    check_value,
+    svg,
+    symbol_values,
 )
 
 BANK_BARCODE = "448195030000000100011160000000000000091901000011190128"  # the Maventa example, reference §4.6
