@@ -30,23 +30,16 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from invoicing_plugin.examples import webshop_order  # noqa: E402
+
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/invoicing_bench"
 
-ORDER = {
-    "source": "webshop", "external_id": "",
-    "customer": {"type": "organisation", "name": "Esimerkki Oy", "business_id": "2617416-4",
-                 "vat_id": "FI26174164", "einvoice_address": "003726174164", "einvoice_operator": "003721291126",
-                 "email": "laskut@esimerkki.fi", "language": "fi",
-                 "address": {"street": "Mannerheimintie 1", "postcode": "00100", "city": "Helsinki", "country": "FI"}},
-    "contact": {"name": "Matti Meikäläinen", "email": "matti@esimerkki.fi", "phone": "+358401234567"},
-    "buyer_reference": "PO-778", "currency": "EUR", "prices_include_vat": False,
-    "invoicing": {"mode": "immediate", "payment_terms_days": 14},
-    "lines": [
-        {"sku": f"SKU-{i}", "description": f"Product {i}", "quantity": str(i), "unit": "pcs",
-         "unit_price": f"{9 + i}.90", "vat_rate": rate, "discount_percent": "0"}
-        for i, rate in enumerate(["25.5", "13.5", "10", "25.5", "13.5"], start=1)
-    ],
-}
+# The contract's example with 5 lines at three VAT rates.
+ORDER = webshop_order("", lines=[
+    {"sku": f"SKU-{i}", "description": f"Product {i}", "quantity": str(i), "unit": "pcs",
+     "unit_price": f"{9 + i}.90", "vat_rate": rate, "discount_percent": "0"}
+    for i, rate in enumerate(["25.5", "13.5", "10", "25.5", "13.5"], start=1)
+])
 
 
 def recreate_database(url: str) -> None:

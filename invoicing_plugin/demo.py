@@ -26,6 +26,7 @@ from webhooks.signing import signed_headers
 from .db import Tenant
 from .db.engine import unit_of_work
 from .db.migrate import upgrade
+from .examples import COFFEE, webshop_order
 from .plugin import plugin_state
 from .services import tenants, webhook_setup
 from .services.actors import cli_actor
@@ -154,23 +155,9 @@ def _post(base: str, path: str, key: str, body: dict | None) -> dict:
 
 
 def _webshop_order(external_id: str) -> dict:
-    return {
-        "source": "webshop", "external_id": external_id,
-        "customer": {"type": "organisation", "name": "Esimerkki Oy", "business_id": "2617416-4",
-                     "vat_id": "FI26174164", "einvoice_address": "003726174164",
-                     "einvoice_operator": "003721291126", "email": "laskut@esimerkki.fi", "language": "fi",
-                     "address": {"street": "Mannerheimintie 1", "postcode": "00100", "city": "Helsinki",
-                                 "country": "FI"}},
-        "contact": {"name": "Matti Meikäläinen", "email": "matti@esimerkki.fi", "phone": "+358401234567"},
-        "buyer_reference": "PO-778", "currency": "EUR", "prices_include_vat": False,
-        "invoicing": {"mode": "immediate", "payment_terms_days": 14},
-        "lines": [
-            {"sku": "COFFEE-1", "description": "Coffee beans 1 kg", "quantity": "2", "unit": "kg",
-             "unit_price": "24.90", "vat_rate": "13.5", "discount_percent": "0"},
-            {"sku": "MUG-2", "description": "Espresso cup", "quantity": "6", "unit": "pcs",
-             "unit_price": "7.90", "vat_rate": "25.5", "discount_percent": "10"},
-        ],
-    }
+    return webshop_order(external_id, lines=[COFFEE, {
+        "sku": "MUG-2", "description": "Espresso cup", "quantity": "6", "unit": "pcs", "unit_price": "7.90",
+        "vat_rate": "25.5", "discount_percent": "10"}])
 
 
 def _pos_order(external_id: str) -> dict:

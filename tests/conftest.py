@@ -22,6 +22,7 @@ from invoicing_plugin import create_app
 from invoicing_plugin.db import Base
 from invoicing_plugin.db.engine import normalize_url, unit_of_work
 from invoicing_plugin.db.migrate import upgrade
+from invoicing_plugin.examples import webshop_order
 from invoicing_plugin.plugin import plugin_state
 from invoicing_plugin.services import tenants
 from invoicing_plugin.services.actors import cli_actor
@@ -147,19 +148,7 @@ def other_shop(app) -> Shop:
 
 def order_payload(external_id: str = "WS-10001", **overrides) -> dict:
     """The contract example of the issue, with overrides."""
-    payload = {
-        "source": "webshop", "external_id": external_id,
-        "customer": {"type": "organisation", "name": "Esimerkki Oy", "business_id": "2617416-4",
-                     "vat_id": "FI26174164", "einvoice_address": "003726174164",
-                     "einvoice_operator": "003721291126", "email": "laskut@esimerkki.fi", "language": "fi",
-                     "address": {"street": "Mannerheimintie 1", "postcode": "00100", "city": "Helsinki",
-                                 "country": "FI"}},
-        "contact": {"name": "Matti Meikäläinen", "email": "matti@esimerkki.fi", "phone": "+358401234567"},
-        "buyer_reference": "PO-778", "currency": "EUR", "prices_include_vat": False,
-        "invoicing": {"mode": "immediate", "payment_terms_days": 14},
-        "lines": [{"sku": "COFFEE-1", "description": "Coffee beans 1 kg", "quantity": "2", "unit": "kg",
-                   "unit_price": "24.90", "vat_rate": "13.5", "discount_percent": "0"}],
-    }
+    payload = webshop_order(external_id)
     payload.update(overrides)
     return payload
 
