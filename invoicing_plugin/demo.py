@@ -44,7 +44,7 @@ def run_demo(app: Flask, *, port: int, keep_serving: bool) -> None:
         ropo24_app = ropo24_sandbox_app()
         ropo24_url = running.enter_context(serve_in_thread(ropo24_app))
         checkout_key, backoffice_key, slug, callback_secret = _demo_tenant_and_keys(app, netvisor_url, ropo24_url)
-        api_url = running.enter_context(serve_in_thread(app))
+        api_url = running.enter_context(serve_in_thread(app, port=port))
         base = api_url + settings.api_prefix
         # The collection service pushes its status notifications, signed, to this shop's callback URL.
         ropo24_sandbox = ropo24_app.extensions["ropo24_sandbox"]

@@ -55,7 +55,9 @@ def test_serve_runs_the_api_under_gunicorn(tmp_path):
 
 def test_the_demo_prints_a_web_shop_and_a_pos_invoice(tmp_path):
     env = {**os.environ, "INVOICING_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"}
-    output = run(["demo", "--port", "0"], env).stdout
+    port = free_port()
+    output = run(["demo", "--port", str(port)], env).stdout
+    assert f"API running at http://127.0.0.1:{port}/api/v1" in output
     assert "Web shop checkout" in output and "POS sale" in output
     assert "Invoice 1 [finalized]  to Esimerkki Oy" in output
     assert "Invoice 2 [finalized]  to Rakennus Virtanen Oy" in output
