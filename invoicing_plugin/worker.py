@@ -28,7 +28,9 @@ from . import channels
 from .db import Delivery, Invoice, Tenant, WebhookEndpoint
 from .db.engine import unit_of_work
 from .domain.errors import DomainError
+from .domain.invoice_data import InvoiceData
 from .services import documents, notifications, outbox
+from .services.tenants import tenant_rules
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,16 @@ class WorkerSettings:
             backoff_base=settings.delivery_backoff_base_seconds, backoff_cap=settings.delivery_backoff_cap_seconds,
             sync_payments_every=settings.sync_payments_seconds,
         )
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What one delivery of an invoice needs, read before the service is called."""
+
+    invoice: InvoiceData
+    channels: dict
+    layout: dict
+    webhooks: tuple  # the tenant's shop endpoints and the events each wants (cached per settings version)
 
 
 class Worker:
@@ -104,8 +116,13 @@ class Worker:
 
     def deliver(self, claimed: outbox.Claimed) -> None:
         started_at, clock = datetime.now(UTC), time.monotonic()
+        loaded = None
         try:
-            outcome = self._attempt(claimed)
+            if claimed.channel == notifications.WEBHOOK_CHANNEL:
+                outcome = self._notify_shop(claimed)
+            else:
+                loaded = self._load(claimed)
+                outcome = self._attempt(claimed, loaded)
         except Exception as error:  # noqa: BLE001 - a bug in a channel must not stop the worker
             log.exception("delivery %s via %s failed unexpectedly", claimed.id, claimed.channel)
             outcome = self._failure(claimed, f"unexpected error: {type(error).__name__}: {error}", True)
@@ -114,8 +131,8 @@ class Worker:
         try:
             with unit_of_work(session):
                 kept = outbox.record(session, claimed, self.name, started_at, duration_ms, outcome)
-                if kept and claimed.channel != notifications.WEBHOOK_CHANNEL and outcome.status != outbox.FAILED:
-                    self._announce(session, claimed, outcome)
+                if kept and loaded is not None and outcome.status != outbox.FAILED:
+                    self._announce(session, claimed, outcome, loaded.webhooks)
         finally:
             session.close()
         if not kept:
@@ -123,12 +140,10 @@ class Worker:
         log.info("delivery %s via %s attempt %d: %s", claimed.id, claimed.channel, claimed.attempt,
                  outcome.attempt_outcome)
 
-    def _attempt(self, claimed: outbox.Claimed) -> outbox.Outcome:
-        if claimed.channel == notifications.WEBHOOK_CHANNEL:
-            return self._notify_shop(claimed)
-        invoice, tenant_channels, layout = self._load(claimed)
+    def _attempt(self, claimed: outbox.Claimed, loaded: Loaded) -> outbox.Outcome:
+        invoice, layout = loaded.invoice, loaded.layout
         try:
-            channel = channels.build(claimed.channel, tenant_channels)
+            channel = channels.build(claimed.channel, loaded.channels)
         except channels.ChannelUnavailable as error:
             return self._failure(claimed, str(error), retryable=False)
         context = DeliveryContext(delivery_id=str(claimed.id), idempotency_key=f"delivery-{claimed.id}",
@@ -179,21 +194,24 @@ class Worker:
             return self._failure(claimed, error.message, error.retryable, error.http_status,
                                  error.response_excerpt, error.retry_after)
 
-    def _load(self, claimed: outbox.Claimed):
+    def _load(self, claimed: outbox.Claimed) -> Loaded:
         session = self.session_factory()
         try:
             tenant = session.get(Tenant, claimed.tenant_id)
             invoice = session.get(Invoice, claimed.invoice_id)
-            return documents.load_invoice_data(session, invoice), dict(tenant.channels or {}), dict(tenant.layout or {})
+            return Loaded(documents.load_invoice_data(session, invoice), dict(tenant.channels or {}),
+                          dict(tenant.layout or {}), tenant_rules(session, tenant).webhooks)
         finally:
             session.close()
 
     @staticmethod
-    def _announce(session: Session, claimed: outbox.Claimed, outcome: outbox.Outcome) -> None:
+    def _announce(session: Session, claimed: outbox.Claimed, outcome: outbox.Outcome, webhooks) -> None:
         """Tell the shop, in the same transaction as the result: invoice.delivered or invoice.delivery_failed."""
         event = "invoice.delivered" if outcome.status == outbox.DELIVERED else "invoice.delivery_failed"
+        if not any(event in types for _, types in webhooks):
+            return  # nobody listens: no query, no row
         invoice = session.get(Invoice, claimed.invoice_id)
-        notifications.notify(session, claimed.tenant_id, event, invoice, extra={"delivery": {
+        notifications.notify(session, claimed.tenant_id, event, invoice, subscribed=webhooks, extra={"delivery": {
             "id": str(claimed.id), "channel": claimed.channel, "external_id": outcome.external_id,
             "error": outcome.error}})
 
