@@ -112,7 +112,7 @@ class Inbox(MethodView):
         return json_response({"items": [inbox_view(row) for row in rows]})
 
 
-@inbox_blp.route("/<int:event_id>/reprocess")
+@inbox_blp.route("/<int(max=9223372036854775807):event_id>/reprocess")  # bigger ids: 404, not an overflow
 class ReprocessInboxEvent(MethodView):
     @requires("backoffice")
     @inbox_blp.response(200, InboxPageSchema)

@@ -205,3 +205,8 @@ def test_a_draft_takes_no_payment(client, shop):
     response = client.post(f"/api/v1/invoices/{draft['id']}/payments", json={"amount": "1.00"},
                            headers=shop.auth("backoffice"))
     assert response.status_code == 409
+
+
+def test_an_inbox_id_beyond_64_bits_is_simply_not_found(client, shop):
+    response = client.post("/api/v1/inbox/159684165390619232339755008/reprocess", headers=shop.auth("backoffice"))
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
