@@ -95,19 +95,25 @@ def create_sandbox_app(api_keys: ApiKeys = None, *, clock: Callable[[], datetime
             return refused
         return found
 
+    def admit(route: str):
+        """Every protocol request: counted, then a queued fault, then the key; (key, fault) or a refusal."""
+        store.count("total", route)
+        fault = store.take_fault()
+        if fault is not None and fault.kind != "timeout_after_store":
+            return inject(fault)
+        api_key = authenticate()
+        return api_key if isinstance(api_key, Response) else (api_key, fault)
+
     def may_send_for(api_key: str, sender: str) -> bool:
         senders = accounts[api_key]
         return senders is None or any(same_address(sender, allowed) for allowed in senders)
 
     @app.post(INVOICES_PATH)
     def receive() -> Response:
-        store.count("total", "POST /invoices")
-        fault = store.take_fault()
-        if fault is not None and fault.kind != "timeout_after_store":
-            return inject(fault)
-        api_key = authenticate()
-        if isinstance(api_key, Response):
-            return api_key
+        admitted = admit("POST /invoices")
+        if isinstance(admitted, Response):
+            return admitted
+        api_key, fault = admitted
         headers = request.headers
         document_format, number = headers.get(FORMAT_HEADER, ""), headers.get(NUMBER_HEADER, "").strip()
         sender, idempotency_key = headers.get(SENDER_HEADER, "").strip(), headers.get(IDEMPOTENCY_HEADER)
@@ -162,13 +168,10 @@ def create_sandbox_app(api_keys: ApiKeys = None, *, clock: Callable[[], datetime
 
     @app.get(INVOICES_PATH)
     def look_up() -> Response:
-        store.count("total", "GET /invoices")
-        fault = store.take_fault()
-        if fault is not None and fault.kind != "timeout_after_store":
-            return inject(fault)
-        api_key = authenticate()
-        if isinstance(api_key, Response):
-            return api_key
+        admitted = admit("GET /invoices")
+        if isinstance(admitted, Response):
+            return admitted
+        api_key, fault = admitted
         found = store.find(request.args.get("number"), request.args.get("sender"))
         items = [d.item() for d in sorted(found, key=lambda d: d.received_at)
                  if may_send_for(api_key, d.sender)]

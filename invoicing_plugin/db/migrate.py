@@ -21,15 +21,3 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
-
-
-def current_revision(database_url: str) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
-    from .engine import make_engine
-
-    engine = make_engine(database_url)
-    with engine.connect() as connection:
-        revision = MigrationContext.configure(connection).get_current_revision()
-    engine.dispose()
-    return revision

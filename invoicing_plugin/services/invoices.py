@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db import Customer, Invoice, InvoiceLine, Order, Tenant
+from ..db import Customer, Invoice, Order, Tenant
 from ..domain.errors import ValidationFailed
 from ..domain.lifecycle import (
     InvoiceKind,
@@ -25,7 +25,7 @@ from ..domain.orders import LineTax, vat_problems
 from . import audit, notifications, outbox
 from .actors import Actor
 from .numbering import IssuedNumber, take_next_number
-from .rows import NewRow, insert_new
+from .rows import NewRow
 from .tenants import tenant_rules, vat_table
 
 BUYER_FIELDS = (
@@ -84,27 +84,6 @@ def build_draft(
         for position, ((order, line), amounts) in enumerate(zip(order_lines, totals.lines, strict=True), start=1)
     ]
     invoice.vat_breakdown = totals.vat_breakdown
-    return invoice
-
-
-def store_new(session: Session, invoice: NewRow) -> None:
-    """Insert a new invoice and its lines (its orders must be stored already)."""
-    insert_new(session, Invoice, [invoice])
-    insert_new(session, InvoiceLine, invoice.lines)
-
-
-def draft_from_orders(
-    session: Session, actor: Actor, tenant: Tenant, orders: list[Order], customer: Customer,
-    kind: InvoiceKind = InvoiceKind.INVOICE,
-) -> Invoice:
-    """Store a draft of stored orders (an invoice run, or orders returned to wait for invoicing)."""
-    invoice = build_draft(tenant, orders, customer, kind)
-    store_new(session, invoice)
-    for order in orders:
-        check_order_transition(OrderStatus(order.status), OrderStatus.AWAITING_APPROVAL)
-        order.status = OrderStatus.AWAITING_APPROVAL
-        order.invoice_id = invoice.id
-    audit.record(session, actor, "invoice.drafted", "invoice", invoice.id, after=state(invoice))
     return invoice
 
 
