@@ -4,20 +4,22 @@ An adapter takes plain invoice data (`InvoiceData`) and talks to one service. It
 retry: it raises `AdapterError(retryable=...)` and the worker decides (DESIGN §6). Before sending again
 after an unknown outcome, the worker calls `lookup`, so the service never gets the invoice twice.
 Channels are found by name: built-in ones and those a package registers under the entry point group
-`invoicing_plugin.channels` (a factory taking the tenant's channel settings).
+`invoicing_plugin.channels` (a factory taking the tenant's channel settings). A channel whose service
+also reports payments implements `PaymentSource` too; polling finds it by that, whatever its name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from invoicing_plugin.domain.invoice_data import Contact, InvoiceData, LineData, Party, VatGroupData
 
 __all__ = [
-    "AdapterError", "Channel", "ChannelFactory", "Contact", "DeliveryContext", "DeliveryResult", "InvoiceData",
-    "LineData", "Party", "VatGroupData",
+    "AdapterError", "Channel", "ChannelFactory", "Contact", "DeliveryContext", "DeliveryResult", "EventPage",
+    "InvoiceData", "LineData", "OpenSumSource", "Party", "PaymentSource", "VatGroupData",
 ]
 
 
@@ -71,6 +73,33 @@ class Channel(Protocol):
 
     def lookup(self, invoice: InvoiceData, context: DeliveryContext) -> DeliveryResult | None:
         """The invoice as the service already holds it (by our invoice number), or None."""
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """What one poll of a service brought: its events in the provider's own form, and where to go on."""
+
+    events: list[dict]  # each one event as the provider's reparse reads it (and the inbox stores it)
+    cursor: str | None = None  # the next poll starts here; None: the service itself remembers what it gave
+
+
+@runtime_checkable
+class PaymentSource(Protocol):
+    """A service that reports payments (and status changes) when asked: polled into the same inbox as
+    pushed callbacks, so an event seen both ways is recorded once."""
+
+    provider: str  # the inbox provider whose parser reads these events (webhooks.providers)
+
+    def fetch_events(self, cursor: str | None) -> EventPage:
+        """The events after `cursor` (an empty page when there is nothing new); AdapterError on failure."""
+
+
+@runtime_checkable
+class OpenSumSource(Protocol):
+    """A service that can say how much of one of our invoices is still open there (Netvisor's OpenSum)."""
+
+    def open_sum(self, invoice_number: str, reference: str | None) -> Decimal | None:
+        """The open amount of our invoice as the service sees it, or None when it does not hold it."""
 
 
 # A channel factory builds a channel from one tenant's settings for it (host, credentials, options).

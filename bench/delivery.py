@@ -40,6 +40,7 @@ def create_invoices(url: str, count: int, sandbox_url: str) -> None:
     from invoicing_plugin.plugin import plugin_state
     from invoicing_plugin.services import intake, invoices, tenants
     from invoicing_plugin.services.actors import cli_actor
+    from invoicing_plugin.services.commands import SubmitOrder
 
     upgrade(url)
     state = plugin_state(create_app({"INVOICING_DATABASE_URL": url}))
@@ -52,13 +53,11 @@ def create_invoices(url: str, count: int, sandbox_url: str) -> None:
     rules = tenants.tenant_rules(session, tenant)
     order_rules = OrderRules(rules.vat_table, rules.series_names, frozenset({"netvisor"}),
                              invoices.tenant_today(tenant), "EUR", 500)
-    for start in range(0, count, 500):
-        with unit_of_work(session):
-            for i in range(start, min(count, start + 500)):
-                payload = {**ORDER, "external_id": f"D-{i}"}
-                intake.submit_order(session, cli_actor(tenant.id), tenant, parse_order(payload, order_rules),
-                                    intake.order_fingerprint(payload))
     session.close()
+    for i in range(count):
+        payload = {**ORDER, "external_id": f"D-{i}"}
+        command = SubmitOrder.from_validated(parse_order(payload, order_rules), intake.order_fingerprint(payload))
+        intake.submit_order(state.database, cli_actor(tenant.id), command)
     state.engine.dispose()
 
 

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from .plugin import InvoicingPlugin, current_session, plugin_state
+from .plugin import InvoicingPlugin, current_database, current_session, plugin_state
 
-__all__ = ["InvoicingPlugin", "create_app", "current_session", "plugin_state"]
+__all__ = ["InvoicingPlugin", "create_app", "current_database", "current_session", "plugin_state"]
 
 
 def create_app(config: Mapping[str, object] | None = None) -> Flask:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .config import Settings, load_settings
 from .db.engine import make_engine, make_session_factory
+from .services.unit_of_work import Database
 
 EXTENSION_KEY = "invoicing"
 
@@ -20,6 +21,7 @@ class PluginState:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
+    database: Database  # what use cases take: each opens its own unit of work through it
 
 
 class InvoicingPlugin:
@@ -39,8 +41,10 @@ class InvoicingPlugin:
         engine = make_engine(
             settings.database_url, pool_size=settings.db_pool_size, lock_timeout_ms=settings.lock_timeout_ms
         )
-        state = PluginState(settings, engine, make_session_factory(engine))
+        session_factory = make_session_factory(engine)
+        state = PluginState(settings, engine, session_factory, Database(session_factory))
         app.extensions[EXTENSION_KEY] = state
+        load_extensions()
         app.teardown_appcontext(_close_session)
 
         from .api import register_api
@@ -51,6 +55,17 @@ class InvoicingPlugin:
 
 def plugin_state(app: Flask | None = None) -> PluginState:
     return (app or current_app).extensions[EXTENSION_KEY]
+
+
+def load_extensions() -> None:
+    """Register what installed packages add (inbound providers by entry point), once per process start."""
+    from webhooks.providers import load_providers
+
+    load_providers()
+
+
+def current_database() -> Database:
+    return plugin_state().database
 
 
 def current_session() -> Session:

@@ -25,12 +25,14 @@ from webhooks.outbound import send_event
 from webhooks.polling import sync_payments
 
 from . import channels
-from .db import Delivery, Invoice, Tenant, WebhookEndpoint
-from .db.engine import unit_of_work
+from .db import Delivery, Invoice, Tenant, WebhookEndpoint, guard
 from .domain.errors import DomainError
 from .domain.invoice_data import InvoiceData
+from .plugin import load_extensions
 from .services import documents, notifications, outbox
+from .services.actors import system_actor
 from .services.tenants import tenant_rules
+from .services.unit_of_work import Database
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,9 @@ class Worker:
     def __init__(self, session_factory: sessionmaker[Session], settings: WorkerSettings | None = None,
                  name: str | None = None) -> None:
         self.session_factory = session_factory
+        self.db = Database(session_factory)
         self.settings = settings or WorkerSettings()
+        load_extensions()
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 10000}"
         self.stopping = threading.Event()
         self._next_poll = 0.0
@@ -101,13 +105,8 @@ class Worker:
 
     def run_once(self) -> int:
         """Claim one batch and deliver it; the number of deliveries handled."""
-        session = self.session_factory()
-        try:
-            with unit_of_work(session):
-                claimed = outbox.claim_due(session, self.name, limit=self.settings.batch_size,
-                                           lease=self.settings.lease)
-        finally:
-            session.close()
+        claimed = self.db.run(lambda session: outbox.claim_due(
+            session, self.name, limit=self.settings.batch_size, lease=self.settings.lease))
         for delivery in claimed:
             if self.stopping.is_set():
                 break  # the rest come due again when their lease ends
@@ -115,7 +114,9 @@ class Worker:
         return len(claimed)
 
     def deliver(self, claimed: outbox.Claimed) -> None:
-        started_at, clock = datetime.now(UTC), time.monotonic()
+        started_at = datetime.now(UTC)
+        attempt_id = self.db.run(lambda session: outbox.start_attempt(session, claimed, self.name, started_at))
+        clock = time.monotonic()
         loaded = None
         try:
             if claimed.channel == notifications.WEBHOOK_CHANNEL:
@@ -127,14 +128,14 @@ class Worker:
             log.exception("delivery %s via %s failed unexpectedly", claimed.id, claimed.channel)
             outcome = self._failure(claimed, f"unexpected error: {type(error).__name__}: {error}", True)
         duration_ms = int((time.monotonic() - clock) * 1000)
-        session = self.session_factory()
-        try:
-            with unit_of_work(session):
-                kept = outbox.record(session, claimed, self.name, started_at, duration_ms, outcome)
-                if kept and loaded is not None and outcome.status != outbox.FAILED:
-                    self._announce(session, claimed, outcome, loaded.webhooks)
-        finally:
-            session.close()
+
+        def record(session: Session) -> bool:
+            kept = outbox.record(session, claimed, self.name, attempt_id, duration_ms, outcome)
+            if kept and loaded is not None and outcome.status != outbox.FAILED:
+                self._announce(session, claimed, outcome, loaded.webhooks)
+            return kept
+
+        kept = self.db.run(record)
         if not kept:
             log.warning("delivery %s was taken over by another worker after its lease ran out", claimed.id)
         log.info("delivery %s via %s attempt %d: %s", claimed.id, claimed.channel, claimed.attempt,
@@ -148,6 +149,7 @@ class Worker:
             return self._failure(claimed, str(error), retryable=False)
         context = DeliveryContext(delivery_id=str(claimed.id), idempotency_key=f"delivery-{claimed.id}",
                                   attempt=claimed.attempt, documents=self._documents(claimed, layout), layout=layout)
+        guard.refuse_inside_transaction(f"calling {claimed.channel}")
         try:
             if claimed.attempt > 1:
                 # An earlier attempt may have reached the service without our hearing back: ask first.
@@ -164,16 +166,12 @@ class Worker:
     def _documents(self, claimed: outbox.Claimed, layout: dict):
         """The channel's way to the invoice's stored documents: made on first use, the same bytes after."""
         cache: dict[str, bytes] = {}
+        actor = system_actor(claimed.tenant_id, f"worker:{self.name}")
 
         def document(kind: str) -> bytes:
             if kind not in cache:
-                session = self.session_factory()
-                try:
-                    with unit_of_work(session):
-                        invoice = session.get(Invoice, claimed.invoice_id)
-                        cache[kind] = documents.stored_document(session, invoice, kind, layout).content
-                finally:
-                    session.close()
+                assert claimed.invoice_id is not None
+                cache[kind] = documents.invoice_document(self.db, actor, claimed.invoice_id, kind, layout).content
             return cache[kind]
 
         return document
@@ -188,6 +186,7 @@ class Worker:
             session.close()
         if target is None:
             return self._failure(claimed, "the webhook endpoint was removed or disabled", retryable=False)
+        guard.refuse_inside_transaction("notifying the shop")
         try:
             return self._success(send_event(target[0], target[1], payload["event"]), "delivered")
         except AdapterError as error:

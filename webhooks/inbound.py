@@ -15,16 +15,15 @@ import uuid
 from flask import Blueprint, request
 from sqlalchemy import select
 
-from invoicing_plugin.api.problems import BadRequest, Unauthorized, register_blueprint_error_handlers
+from invoicing_plugin.api.problems import BadRequest, Unauthorized, problem, register_blueprint_error_handlers
 from invoicing_plugin.api.responses import json_response
 from invoicing_plugin.db import Tenant
-from invoicing_plugin.db.engine import run_in_transaction
 from invoicing_plugin.domain.errors import NotFound
 from invoicing_plugin.domain.provider_events import MalformedEvent
-from invoicing_plugin.plugin import current_session
+from invoicing_plugin.plugin import current_database, current_session
 from invoicing_plugin.services import inbox
 
-from .providers import PROVIDERS
+from .providers import pushing
 from .signing import SignatureError, verify
 
 log = logging.getLogger(__name__)
@@ -37,10 +36,10 @@ register_blueprint_error_handlers(blueprint)
 @blueprint.post("/<provider>/<tenant_ref>")
 def receive(provider: str, tenant_ref: str):
     request.max_content_length = MAX_BODY_BYTES
-    parse = PROVIDERS.get(provider)
+    found = pushing(provider)
     session = current_session()
     tenant_id, slug, secrets = _endpoint(session, tenant_ref, provider)
-    if parse is None or not secrets:
+    if found is None or found.parse is None or not secrets:
         raise NotFound("no such webhook endpoint")
     body = request.get_data(cache=False)  # over the limit: 413 before anything is read
     try:
@@ -49,10 +48,15 @@ def receive(provider: str, tenant_ref: str):
         log.warning("refused a %s callback for tenant %s: %s", provider, slug, error.reason)
         raise Unauthorized(f"webhook signature refused: {error.reason}") from None
     try:
-        events = parse(json.loads(body))
+        events = found.parse(json.loads(body))
     except (ValueError, MalformedEvent) as error:
         raise BadRequest(f"the callback cannot be read: {error}", code="malformed_callback") from None
-    receipt = run_in_transaction(session, lambda db: inbox.receive(db, tenant_id, provider, events))
+    receipt = inbox.receive_events(current_database(), tenant_id, provider, events)
+    if receipt.rejected:
+        # A 4xx: the provider must not send these again (Ropo treats 4xx as final); the events stay in
+        # the inbox as rejected, and the rest of the batch was recorded.
+        return problem(422, "callback_rejected", "Events of the callback were refused",
+                       "; ".join(f"{r['event_id']}: {r['detail']}" for r in receipt.rejected), **receipt.as_dict())
     return json_response(receipt.as_dict())
 
 

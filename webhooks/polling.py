@@ -1,8 +1,9 @@
 """Polling the services that do not push (Netvisor), or as a fallback (Ropo24), into the same inbox.
 
-Netvisor: the sales payment list above the last payment key seen (a cursor kept per tenant), page
-after page until nothing new comes; each payment is an event with its NetvisorKey as id. The invoice
-list's OpenSum is read for our still-open Netvisor invoices and a difference goes on the timeline.
+Any enabled channel that is also a `PaymentSource` (adapters/base.py) is polled, whichever package adds
+it. Netvisor: the sales payment list above the last payment key seen (a cursor kept per tenant), page
+after page until nothing new comes; each payment is an event with its NetvisorKey as id. Its OpenSum
+(an `OpenSumSource`) is read for our still-open Netvisor invoices and a difference goes on the timeline.
 Ropo24: status updates until the service answers 204 (the service remembers what it handed out);
 their ids are those of the pushed notifications, so an update seen both ways is recorded once.
 """
@@ -12,22 +13,23 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.base import OpenSumSource, PaymentSource
 from invoicing_plugin import channels
-from invoicing_plugin.db import Delivery, Invoice, InvoiceEvent, SyncCursor, Tenant
+from invoicing_plugin.db import Delivery, Invoice, InvoiceEvent, SyncCursor, Tenant, guard
 from invoicing_plugin.db.engine import unit_of_work
 from invoicing_plugin.domain.currency import quantum
 from invoicing_plugin.domain.lifecycle import InvoiceStatus, PaymentStatus
-from invoicing_plugin.domain.provider_events import PAYMENT, InvoiceRef, ProviderEvent
+from invoicing_plugin.domain.provider_events import MalformedEvent
 from invoicing_plugin.services import inbox
 from invoicing_plugin.services.idempotency import dialect_insert
+from invoicing_plugin.services.unit_of_work import Database
 
-from .providers import register_reparser, ropo24
+from .providers import reparse
 
 log = logging.getLogger(__name__)
 MAX_PAGES = 100
@@ -45,127 +47,112 @@ class SyncReport:
 
 def sync_payments(session_factory: sessionmaker[Session], tenant_id: uuid.UUID | None = None,
                   every: timedelta | None = None) -> SyncReport:
-    """Poll every tenant's services (or one tenant's). With `every`, a tenant is polled only when its turn
-    has come, however many workers call this: the turn is claimed with one conditional UPDATE."""
+    """Poll every tenant's payment sources (or one tenant's). With `every`, a tenant is polled only when its
+    turn has come, however many workers call this: the turn is claimed with one conditional UPDATE.
+
+    Nothing external runs inside a transaction: each page is fetched from the service first, then stored
+    with its cursor in one short transaction, so a slow service never holds a lock a checkout waits for.
+    """
+    db = Database(session_factory)
     report = SyncReport()
-    session = session_factory()
-    try:
-        query = select(Tenant.id, Tenant.slug, Tenant.channels)
-        if tenant_id:
-            query = query.where(Tenant.id == tenant_id)
-        tenants = session.execute(query).all()
-    finally:
-        session.close()
-    for tenant in tenants:
-        enabled = channels.enabled_channels(tenant.channels or {})
-        if every is not None and not (set(enabled) & {"netvisor", "ropo24"} and _claim_turn(
-                session_factory, tenant.id, every)):
+    query = select(Tenant.id, Tenant.slug, Tenant.channels)
+    if tenant_id:
+        query = query.where(Tenant.id == tenant_id)
+    for tenant in db.read(lambda session: session.execute(query).all()):
+        sources = _payment_sources(tenant, report)
+        if not sources or (every is not None and not _claim_turn(session_factory, tenant.id, every)):
             continue
-        for provider, sync in (("netvisor", _sync_netvisor), ("ropo24", _sync_ropo24)):
-            if provider not in enabled:
-                continue
+        for name, source in sources:
             try:
-                sync(session_factory, tenant.id, channels.build(provider, tenant.channels), report)
+                _sync_source(db, tenant.id, name, source, report)
+                if isinstance(source, OpenSumSource):
+                    _check_open_sums(db, tenant.id, name, source, report)
             except Exception as error:  # noqa: BLE001 - one tenant's broken service must not stop the others
-                report.add(f"{tenant.slug}: {provider} polling failed: {type(error).__name__}: {error}")
+                report.add(f"{tenant.slug}: {name} polling failed: {type(error).__name__}: {error}")
     return report
 
 
-def _sync_netvisor(session_factory, tenant_id: uuid.UUID, channel, report: SyncReport) -> None:
-    client = channel.client
-    for _ in range(MAX_PAGES):
-        session = session_factory()
+def _payment_sources(tenant, report: SyncReport) -> list[tuple[str, PaymentSource]]:
+    """The tenant's enabled channels that also report payments, whatever package adds them."""
+    found = []
+    for name in channels.enabled_channels(tenant.channels or {}):
         try:
-            cursor = _cursor(session, tenant_id, "netvisor", "payments_above_key")
-            session.rollback()
-            payments = [p for p in client.list_sales_payments(above_netvisor_key=cursor)
-                        if cursor is None or int(p.netvisor_key) > int(cursor)]
-            if not payments:
-                break
-            with unit_of_work(session):
-                events = [netvisor_payment_event(_payment_raw(p)) for p in payments if p.bank_status != "FAILED"]
-                receipt = inbox.receive(session, tenant_id, "netvisor", events)
-                _save_cursor(session, tenant_id, "netvisor", "payments_above_key",
-                             str(max(int(p.netvisor_key) for p in payments)))
-            report.add(f"netvisor: {receipt.received} new payments, {receipt.duplicates} seen before, "
-                       f"{receipt.unmatched} kept for review")
-        finally:
-            session.close()
-    _check_open_sums(session_factory, tenant_id, client, report)
+            channel = channels.build(name, tenant.channels)
+        except channels.ChannelUnavailable as error:
+            report.add(f"{tenant.slug}: {name} cannot be polled: {error}")
+            continue
+        if isinstance(channel, PaymentSource):
+            found.append((name, channel))
+    return found
 
 
-def _payment_raw(payment) -> dict:
-    return {"netvisor_key": payment.netvisor_key, "date": payment.date.isoformat() if payment.date else None,
-            "amount": str(payment.amount) if payment.amount is not None else None,
-            "reference": payment.reference_number, "invoice_number": payment.invoice_number,
-            "payer": payment.payer_name}
+def _sync_source(db: Database, tenant_id: uuid.UUID, name: str, source: PaymentSource, report: SyncReport) -> None:
+    """Page after page into the inbox, each page stored with its cursor in one short transaction."""
+    cursor_name = f"{source.provider}_events"
+    for _ in range(MAX_PAGES):
+        cursor = db.read(lambda session: _cursor(session, tenant_id, name, cursor_name))
+        guard.refuse_inside_transaction(f"polling {name}")
+        page = source.fetch_events(cursor)
+        if not page.events and page.cursor == cursor:
+            return
+        events, malformed = [], 0
+        for raw in page.events:
+            try:
+                events.append(reparse(source.provider, raw))
+            except MalformedEvent as error:
+                malformed += 1
+                log.warning("%s: an event could not be read and was skipped: %s", name, error)
+
+        def store(session: Session, events=events, page=page) -> inbox.Receipt:
+            receipt = inbox.receive(session, tenant_id, source.provider, events)
+            if page.cursor is not None:
+                _save_cursor(session, tenant_id, name, cursor_name, page.cursor)
+            return receipt
+
+        receipt = db.run(store)
+        report.add(f"{name}: {receipt.received} new events, {receipt.duplicates} seen before, "
+                   f"{receipt.unmatched} kept for review" + (f", {malformed} unreadable" if malformed else ""))
+        if page.cursor is None or not page.events:
+            return  # the service remembers what it handed out, or the cursor moved past an empty page
 
 
-def netvisor_payment_event(raw: dict) -> ProviderEvent:
-    """A Netvisor sales payment (reference §1.5) as a payment event; its NetvisorKey is its id."""
-    paid_on = date.fromisoformat(raw["date"]) if raw.get("date") else datetime.now(UTC).date()
-    return ProviderEvent(
-        event_id=f"payment-{raw['netvisor_key']}", kind=PAYMENT, provider_type="salespayment",
-        occurred_at=datetime.combine(paid_on, datetime.min.time(), UTC),
-        invoice=InvoiceRef(number=raw.get("invoice_number"), reference=raw.get("reference")),
-        amount=Decimal(raw["amount"]), paid_on=paid_on, payment_id=str(raw["netvisor_key"]),
-        detail={"payer": raw.get("payer")}, raw=raw,
-    )
-
-
-register_reparser("netvisor", netvisor_payment_event)
-
-
-def _check_open_sums(session_factory, tenant_id: uuid.UUID, client, report: SyncReport) -> None:
-    """Netvisor's OpenSum against ours, for the oldest open invoices we sent there: a difference is noted."""
-    session = session_factory()
-    try:
+def _check_open_sums(db: Database, tenant_id: uuid.UUID, name: str, source: OpenSumSource,
+                     report: SyncReport) -> None:
+    """The service's open sum against ours, for the oldest open invoices we sent there: a difference is noted."""
+    def open_invoices(session: Session) -> list[tuple[uuid.UUID, str, str | None, str, object]]:
         rows = session.execute(
             select(Invoice).join(Delivery, Delivery.invoice_id == Invoice.id)
             .where(Invoice.tenant_id == tenant_id, Invoice.status == InvoiceStatus.FINALIZED,
                    Invoice.payment_status.in_([PaymentStatus.UNPAID, PaymentStatus.PARTIALLY_PAID]),
-                   Delivery.channel == "netvisor", Delivery.status == "delivered")
+                   Delivery.channel == name, Delivery.status == "delivered")
             .order_by(Invoice.finalized_at).limit(OPEN_SUM_CHECKS)
         ).scalars().all()
-        with unit_of_work(session):
-            for invoice in rows:
-                summaries = client.list_sales_invoices(invoice_number=str(invoice.sequence_number))
-                theirs = next((s.open_sum for s in summaries if s.reference_number in (invoice.reference, None)),
-                              None)
-                ours = (invoice.total_gross - invoice.paid_amount).quantize(quantum(invoice.currency))
-                if theirs is not None and theirs != ours and not _noted(session, invoice, theirs):
-                    inbox.record_timeline(session, tenant_id, invoice.id, "netvisor", "status",
-                                          {"open_sum": str(theirs), "our_open_sum": str(ours),
-                                           "note": "Netvisor's open sum differs from our payments"})
-                    report.add(f"netvisor: invoice {invoice.number} open sum {theirs} there, {ours} here")
-    finally:
-        session.close()
+        return [(i.id, str(i.sequence_number), i.reference, i.number,
+                 (i.total_gross - i.paid_amount).quantize(quantum(i.currency))) for i in rows]
 
-
-def _noted(session: Session, invoice: Invoice, open_sum) -> bool:
-    details = session.scalars(select(InvoiceEvent.detail).where(
-        InvoiceEvent.invoice_id == invoice.id, InvoiceEvent.source == "netvisor", InvoiceEvent.kind == "status"))
-    return any((detail or {}).get("open_sum") == str(open_sum) for detail in details)
-
-
-def _sync_ropo24(session_factory, tenant_id: uuid.UUID, channel, report: SyncReport) -> None:
-    updates = list(channel.client.iter_status_updates())
-    if not updates:
+    differences = []
+    for invoice_id, sent_number, reference, number, ours in db.read(open_invoices):
+        theirs = source.open_sum(sent_number, reference)  # outside any transaction
+        if theirs is not None and theirs != ours:
+            differences.append((invoice_id, number, theirs, ours))
+    if not differences:
         return
-    events = [ropo24.message_event({
-        "id": u.update_id, "event": "payment" if u.paid_amount is not None else "jobstatus", "jobid": u.jobid,
-        "billnum": u.billnum, "billcode": u.billcode, "status": u.status, "statustext": u.status_text,
-        "date": u.date, "paydate": u.paydate, "openamount": str(u.open_amount) if u.open_amount is not None else None,
-        "paidamount": str(u.paid_amount) if u.paid_amount is not None else None,
-    }) for u in updates if u.update_id]
-    session = session_factory()
-    try:
-        with unit_of_work(session):
-            receipt = inbox.receive(session, tenant_id, "ropo24", events)
-    finally:
-        session.close()
-    report.add(f"ropo24: {receipt.received} new status updates, {receipt.duplicates} seen before, "
-               f"{receipt.unmatched} kept for review")
+
+    def note(session: Session) -> None:
+        for invoice_id, number, theirs, ours in differences:
+            if not _noted(session, invoice_id, name, theirs):
+                inbox.record_timeline(session, tenant_id, invoice_id, name, "status",
+                                      {"open_sum": str(theirs), "our_open_sum": str(ours),
+                                       "note": f"{name}'s open sum differs from our payments"})
+                report.add(f"{name}: invoice {number} open sum {theirs} there, {ours} here")
+
+    db.run(note)
+
+
+def _noted(session: Session, invoice_id: uuid.UUID, source: str, open_sum) -> bool:
+    details = session.scalars(select(InvoiceEvent.detail).where(
+        InvoiceEvent.invoice_id == invoice_id, InvoiceEvent.source == source, InvoiceEvent.kind == "status"))
+    return any((detail or {}).get("open_sum") == str(open_sum) for detail in details)
 
 
 def _claim_turn(session_factory, tenant_id: uuid.UUID, every: timedelta) -> bool:

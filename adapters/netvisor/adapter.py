@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from decimal import Decimal
 
 import requests
 
-from adapters.base import AdapterError, DeliveryContext, DeliveryResult, InvoiceData
+from adapters.base import AdapterError, DeliveryContext, DeliveryResult, EventPage, InvoiceData
 
 from .client import NetvisorClient, SalesInvoiceSummary
 from .config import NetvisorConfig
@@ -24,6 +25,7 @@ class NetvisorChannel:
     """
 
     name = "netvisor"
+    provider = "netvisor"  # PaymentSource: its sales payments, read by webhooks.providers.netvisor
 
     def __init__(
         self, config: NetvisorConfig, *, session: requests.Session | None = None,
@@ -81,6 +83,24 @@ class NetvisorChannel:
             f"not ours ({invoice.reference}); resolve it in Netvisor before retrying",
             retryable=False, code="DUPLICATE_DATA",
         )
+
+    def fetch_events(self, cursor: str | None) -> EventPage:
+        """Sales payments above the last NetvisorKey seen (§1.5 salespaymentlist.nv); failed bank payments
+        are left out. The cursor is the highest key of the page."""
+        payments = [p for p in self.client.list_sales_payments(above_netvisor_key=cursor)
+                    if cursor is None or int(p.netvisor_key) > int(cursor)]
+        if not payments:
+            return EventPage([], cursor)
+        events = [{"netvisor_key": p.netvisor_key, "date": p.date.isoformat() if p.date else None,
+                   "amount": str(p.amount) if p.amount is not None else None, "reference": p.reference_number,
+                   "invoice_number": p.invoice_number, "payer": p.payer_name}
+                  for p in payments if p.bank_status != "FAILED"]
+        return EventPage(events, str(max(int(p.netvisor_key) for p in payments)))
+
+    def open_sum(self, invoice_number: str, reference: str | None) -> Decimal | None:
+        """OpenSum of our invoice in Netvisor's invoice list (§1.5 salesinvoicelist.nv?invoicenumber=)."""
+        summaries = self.client.list_sales_invoices(invoice_number=invoice_number)
+        return next((s.open_sum for s in summaries if s.reference_number in (reference, None)), None)
 
     @staticmethod
     def _result(held: SalesInvoiceSummary, *, outcome: str) -> DeliveryResult:

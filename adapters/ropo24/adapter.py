@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from adapters.base import AdapterError, DeliveryContext, DeliveryResult, InvoiceData
+from adapters.base import AdapterError, DeliveryContext, DeliveryResult, EventPage, InvoiceData
 
 from .client import DEFAULT_BASE_URL, Ropo24Client, Ropo24Config
 from .errors import DuplicateJob
@@ -20,12 +20,25 @@ class Ropo24Channel:
     """
 
     name = "ropo24"
+    provider = "ropo24"  # PaymentSource: its status updates, in the form of its pushed notifications
 
     def __init__(self, config: Ropo24Config, *, client: Ropo24Client | None = None,
                  currency: str = "EUR") -> None:
         self.config = config
         self.client = client or Ropo24Client(config)
         self.currency = currency
+
+    def fetch_events(self, cursor: str | None) -> EventPage:
+        """Status updates until the service answers 204 (§2.3); Ropo remembers what it handed out, so
+        there is no cursor. Their ids are those of the pushed notifications."""
+        events = [{
+            "id": u.update_id, "event": "payment" if u.paid_amount is not None else "jobstatus", "jobid": u.jobid,
+            "billnum": u.billnum, "billcode": u.billcode, "status": u.status, "statustext": u.status_text,
+            "date": u.date, "paydate": u.paydate,
+            "openamount": str(u.open_amount) if u.open_amount is not None else None,
+            "paidamount": str(u.paid_amount) if u.paid_amount is not None else None,
+        } for u in self.client.iter_status_updates() if u.update_id]
+        return EventPage(events, None)
 
     def deliver(self, invoice: InvoiceData, context: DeliveryContext) -> DeliveryResult:
         job = build_job(invoice, self.currency)

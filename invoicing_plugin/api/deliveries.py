@@ -8,8 +8,9 @@ from flask.views import MethodView
 from marshmallow import RAISE
 
 from ..db import Delivery, DeliveryAttempt
-from ..plugin import current_session
+from ..plugin import current_database, current_session
 from ..services import outbox
+from ..services.commands import RetryDelivery as RetryDeliveryCommand
 from .blueprints import api_blueprint, problem_responses
 from .context import current_actor, requires
 from .presenters import iso, text_id
@@ -74,10 +75,10 @@ class RetryDelivery(MethodView):
         """Send a dead delivery again now (after fixing its cause), with a fresh budget of attempts"""
         actor = current_actor()
 
-        def work(session):
-            delivery = outbox.retry_by_hand(session, actor, delivery_id)
+        def present(session, delivery) -> Outcome:
             session.flush()
             return Outcome(200, {**delivery_view(delivery),
                                  "attempt_log": [attempt_view(a) for a in outbox.attempts_of(session, delivery)]})
 
-        return run_write(work)
+        return run_write(lambda reply: outbox.retry_delivery(current_database(), actor, RetryDeliveryCommand(
+            delivery_id), reply=reply), present)

@@ -7,11 +7,10 @@ import uuid
 from flask import Response
 from flask.views import MethodView
 
-from ..db.engine import run_in_transaction
-from ..plugin import current_session
-from ..services import documents, queries
+from ..plugin import current_database
+from ..services import documents
 from .blueprints import api_blueprint, problem_responses
-from .context import current_actor, current_tenant, requires
+from .context import current_actor, current_tenant, end_transaction, requires
 
 blp = api_blueprint("documents", "/invoices", "Documents of a finalised invoice: PDF, Finvoice 3.0, Peppol UBL")
 
@@ -20,18 +19,14 @@ _FILE_NAMES = {"pdf": "invoice-{number}.pdf", "finvoice": "finvoice-{number}.xml
 
 def _document_view(kind: str):
     def get(self, invoice_id: uuid.UUID):
-        actor, tenant = current_actor(), current_tenant()
-        layout = dict(tenant.layout or {})
-
-        def work(session):
-            invoice = queries.get_invoice(session, actor, invoice_id)
-            stored = documents.stored_document(session, invoice, kind, layout)
-            return stored.content, stored.media_type, stored.sha256, invoice.number
-
-        content, media_type, digest, number = run_in_transaction(current_session(), work)
-        return Response(content, content_type=media_type, headers={
+        tenant = current_tenant()
+        end_transaction()  # the key lookup's read ends here: the document may take a while to render
+        stored = documents.invoice_document(current_database(), current_actor(), invoice_id, kind,
+                                            dict(tenant.layout or {}))
+        digest = stored.sha256
+        return Response(stored.content, content_type=stored.media_type, headers={
             "ETag": f'"{digest}"', "X-Content-SHA256": digest,
-            "Content-Disposition": f'inline; filename="{_FILE_NAMES[kind].format(number=number)}"',
+            "Content-Disposition": f'inline; filename="{_FILE_NAMES[kind].format(number=stored.invoice_number)}"',
             "Cache-Control": "private, max-age=31536000, immutable",  # a finalised invoice's document never changes
         })
 

@@ -8,18 +8,18 @@ from flask import request
 from flask.views import MethodView
 from marshmallow import RAISE
 
-from ..domain.lifecycle import InvoiceStatus
-from ..plugin import current_session
-from ..services import invoices, queries
+from ..plugin import current_database, current_session
+from ..services import commands, invoices, queries
 from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses
-from .context import current_actor, current_tenant, json_body, load, requires
+from .context import current_actor, json_body, load, requires
 from .presenters import invoice_detail, invoice_summary
 from .responses import json_response
 from .schemas.output import InvoicePageSchema, InvoiceSchema
-from .schemas.queries import DiscardSchema, InvoiceListQuery
+from .schemas.queries import DiscardSchema, FinalizeSchema, InvoiceListQuery
 from .writes import Outcome, run_write
 
 DISCARD_SCHEMA = DiscardSchema()
+FINALIZE_SCHEMA = FinalizeSchema()
 
 blp = api_blueprint("invoices", "/invoices", "Invoices: drafts, finalised invoices, the back-office queue")
 
@@ -55,22 +55,25 @@ class InvoiceById(MethodView):
 class FinalizeInvoice(MethodView):
     @requires("backoffice")
     @blp.response(200, InvoiceSchema)
-    @blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER], responses=problem_responses(401, 403, 404, 409, 422))
+    @blp.doc(
+        parameters=[IDEMPOTENCY_KEY_HEADER],
+        requestBody={"required": False, "content": {"application/json": {"schema": FinalizeSchema}}},
+        responses=problem_responses(400, 401, 403, 404, 409, 415, 422),
+    )
     def post(self, invoice_id: uuid.UUID):
         """Approve a draft: it gets its number, references, invoice date and due date
 
-        Approving an invoice that is already finalised returns it unchanged (a double click never
-        takes a second number); a discarded draft cannot be approved (409).
+        `invoice_date` (optional) dates it other than today: never in the future, and in a series
+        that keeps chronological dates never before the series' latest invoice. Approving an invoice
+        that is already finalised returns it unchanged (a double click never takes a second number);
+        a discarded draft cannot be approved (409).
         """
-        actor, tenant = current_actor(), current_tenant()
-
-        def work(session):
-            invoice = queries.get_invoice(session, actor, invoice_id, for_update=True)
-            if invoice.status != InvoiceStatus.FINALIZED:
-                invoices.finalize(session, actor, tenant, invoice)
-            return Outcome(200, invoice_detail(invoice, queries.orders_of_invoice(session, invoice.id)))
-
-        return run_write(work)
+        payload = json_body() if request.get_data(cache=True) else {}
+        options = load(FINALIZE_SCHEMA, payload)
+        command = commands.FinalizeInvoice(invoice_id, invoice_date=options.get("invoice_date"))
+        actor = current_actor()
+        return run_write(lambda reply: invoices.finalize_invoice(current_database(), actor, command, reply=reply),
+                         _present_invoice, payload)
 
 
 @blp.route("/<uuid:invoice_id>/discard")
@@ -87,12 +90,11 @@ class DiscardInvoice(MethodView):
         actor = current_actor()
         payload = json_body() if request.get_data(cache=True) else {}
         options = load(DISCARD_SCHEMA, payload)
+        command = commands.DiscardInvoice(invoice_id, return_orders=options["return_orders"],
+                                          reason=options.get("reason"))
+        return run_write(lambda reply: invoices.discard_invoice(current_database(), actor, command, reply=reply),
+                         _present_invoice, payload)
 
-        def work(session):
-            invoice = queries.get_invoice(session, actor, invoice_id, for_update=True)
-            if invoice.status != InvoiceStatus.DISCARDED:
-                invoices.discard(session, actor, invoice, return_orders=options["return_orders"],
-                                 reason=options.get("reason"))
-            return Outcome(200, invoice_detail(invoice, queries.orders_of_invoice(session, invoice.id)))
 
-        return run_write(work, payload)
+def _present_invoice(_session, result: invoices.InvoiceResult) -> Outcome:
+    return Outcome(200, invoice_detail(result.invoice, list(result.order_ids)))

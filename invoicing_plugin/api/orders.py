@@ -8,8 +8,9 @@ from flask import url_for
 from flask.views import MethodView
 
 from .. import channels
-from ..plugin import current_session, plugin_state
+from ..plugin import current_database, current_session, plugin_state
 from ..services import intake, invoices, queries, tenants
+from ..services.commands import SubmitOrder
 from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses
 from .context import current_actor, current_tenant, json_body, requires
 from .presenters import invoice_detail, order_summary
@@ -42,18 +43,18 @@ class Orders(MethodView):
         """
         actor, tenant = current_actor(), current_tenant()
         payload = json_body()
-        fingerprint = intake.order_fingerprint(payload)
+        validated = parse_order(payload, order_rules(current_session(), tenant))
+        command = SubmitOrder.from_validated(validated, intake.order_fingerprint(payload))
 
-        def work(session):
-            command = parse_order(payload, order_rules(session, tenant))
-            result = intake.submit_order(session, actor, tenant, command, fingerprint)
+        def present(_session, result: intake.IntakeResult) -> Outcome:
             return Outcome(
                 status=201 if result.created else 200,
-                body=order_result(result.order, result.invoice, [result.order.id]),
+                body=order_result(result.order, result.invoice, list(result.order_ids)),
                 headers={"Location": url_for("orders.OrderById", order_id=result.order.id)},
             )
 
-        return run_write(work, payload)
+        return run_write(lambda reply: intake.submit_order(current_database(), actor, command, tenant=tenant,
+                                                           reply=reply), present, payload)
 
 
 @blp.route("/<uuid:order_id>")

@@ -9,13 +9,11 @@ from flask.views import MethodView
 from marshmallow import RAISE
 from sqlalchemy import select
 
-from webhooks.providers import reparse
-
 from ..db import AuditEvent, InvoiceEvent, Payment
-from ..plugin import current_session
-from ..services import inbox, invoices, payments, queries
+from ..plugin import current_database, current_session
+from ..services import commands, inbox, payments, queries
 from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses
-from .context import current_actor, current_tenant, json_body, load, requires
+from .context import current_actor, json_body, load, requires
 from .presenters import iso, money_text, text_id
 from .responses import json_response
 from .schemas.payments import (
@@ -27,6 +25,8 @@ from .schemas.payments import (
     TimelineSchema,
 )
 from .writes import Outcome, run_write
+
+MANUAL_PAYMENT_SCHEMA = ManualPaymentSchema()
 
 blp = api_blueprint("payments", "/invoices", "Payments and timeline of an invoice")
 inbox_blp = api_blueprint("inbox", "/inbox", "Events from providers, with those kept for review")
@@ -61,24 +61,20 @@ class InvoicePayments(MethodView):
     def post(self, invoice_id: uuid.UUID):
         """Record a payment by hand (a bank transfer seen in the bank, cash at the counter)"""
         payload = json_body()
-        values = load(ManualPaymentSchema(), payload)
-        actor, tenant = current_actor(), current_tenant()
+        values = load(MANUAL_PAYMENT_SCHEMA, payload)
+        actor = current_actor()
+        command = commands.RecordPayment(invoice_id, amount=values["amount"], paid_on=values.get("paid_on"),
+                                payment_id=values.get("payment_id"), reference=values.get("reference"),
+                                note=values.get("note"))
 
-        def work(session):
-            invoice = queries.get_invoice(session, actor, invoice_id)
-            outcome = payments.record_payment(
-                session, actor, invoice.id, amount=values["amount"],
-                paid_on=values.get("paid_on") or invoices.tenant_today(tenant), source="manual",
-                source_payment_id=values.get("payment_id") or f"manual-{uuid.uuid4()}",
-                reference=values.get("reference"), note=values.get("note"))
-            recorded = session.scalars(select(Payment).where(Payment.invoice_id == invoice.id)
-                                       .order_by(Payment.recorded_at.desc()).limit(1)).first()
+        def present(_session, outcome: payments.PaymentOutcome) -> Outcome:
             return Outcome(201 if outcome.created else 200, {
-                "payment": payment_view(recorded) if outcome.created else None,
+                "payment": payment_view(outcome.payment) if outcome.payment is not None else None,
                 "payment_status": outcome.invoice.payment_status,
                 "paid_amount": money_text(outcome.invoice.paid_amount, outcome.invoice.currency)})
 
-        return run_write(work, payload)
+        return run_write(lambda reply: payments.record_manual_payment(current_database(), actor, command, reply=reply),
+                         present, payload)
 
 
 @blp.route("/<uuid:invoice_id>/timeline")
@@ -120,11 +116,10 @@ class ReprocessInboxEvent(MethodView):
     def post(self, event_id: int):
         """Act on an unmatched event again, e.g. after the invoice it names was finalised"""
         actor = current_actor()
-
-        def work(session):
-            return Outcome(200, {"items": [inbox_view(inbox.reprocess(session, actor, event_id, reparse))]})
-
-        return run_write(work)
+        return run_write(
+            lambda reply: inbox.reprocess_event(current_database(), actor, commands.ReprocessInboxEvent(event_id),
+                                                reply=reply),
+            lambda _session, row: Outcome(200, {"items": [inbox_view(row)]}))
 
 
 def inbox_view(row) -> dict:

@@ -12,8 +12,16 @@ from .. import channels
 from ..db import Tenant
 from ..domain.errors import ValidationFailed
 from ..domain.vat import VatRate, format_rate
-from ..plugin import current_session
-from ..services import tenants
+from ..plugin import current_database, current_session
+from ..services import tenant_admin, tenants
+from ..services.commands import (
+    ChangeTenantSettings,
+    CreateApiKey,
+    ReplaceVatRates,
+    RevokeApiKey,
+    SaveChannel,
+    SaveNumberSeries,
+)
 from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses
 from .context import current_actor, current_tenant, json_body, load, requires
 from .presenters import iso
@@ -65,14 +73,10 @@ class TenantSettings(MethodView):
     def patch(self):
         """Change settings: only the fields sent change; every change is audited"""
         payload = json_body()
-        changes = load(TenantSettingsSchema(partial=True), payload)
-        actor, tenant = current_actor(), current_tenant()
-
-        def work(session):
-            tenants.update_settings(session, actor, tenant, changes)
-            return Outcome(200, tenant_view(session, tenant))
-
-        return run_write(work, payload)
+        command = ChangeTenantSettings(load(TenantSettingsSchema(partial=True), payload))
+        actor = current_actor()
+        return run_write(lambda reply: tenant_admin.change_settings(current_database(), actor, command, reply=reply),
+                         _present_tenant, payload)
 
 
 @blp.route("/vat-rates")
@@ -86,13 +90,9 @@ class TenantVatRates(MethodView):
         payload = json_body()
         rates = [VatRate(r["rate"], r.get("valid_from"), r.get("valid_to"))
                  for r in load(VatRatesSchema(), payload)["vat_rates"]]
-        actor, tenant = current_actor(), current_tenant()
-
-        def work(session):
-            tenants.replace_vat_rates(session, actor, tenant, rates)
-            return Outcome(200, tenant_view(session, tenant))
-
-        return run_write(work, payload)
+        actor = current_actor()
+        return run_write(lambda reply: tenant_admin.replace_vat_rates(
+            current_database(), actor, ReplaceVatRates(tuple(rates)), reply=reply), _present_tenant, payload)
 
 
 @blp.route("/number-series/<string:name>")
@@ -107,13 +107,9 @@ class TenantNumberSeries(MethodView):
         values = load(NumberSeriesSchema(), payload)
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", name):
             raise ValidationFailed({"name": ["1 to 40 letters, digits, _ or -"]})
-        actor, tenant = current_actor(), current_tenant()
-
-        def work(session):
-            tenants.save_series(session, actor, tenant, name, **values)
-            return Outcome(200, tenant_view(session, tenant))
-
-        return run_write(work, payload)
+        actor = current_actor()
+        return run_write(lambda reply: tenant_admin.save_number_series(
+            current_database(), actor, SaveNumberSeries(name, **values), reply=reply), _present_tenant, payload)
 
 
 @blp.route("/channels/<string:name>")
@@ -126,13 +122,9 @@ class TenantChannel(MethodView):
         """Enable or change a delivery channel (netvisor, ropo24, ...); the settings are checked by the channel"""
         payload = json_body()
         values = load(ChannelSchema(), payload)
-        actor, tenant = current_actor(), current_tenant()
-
-        def work(session):
-            tenants.save_channel(session, actor, tenant, name, **values)
-            return Outcome(200, tenant_view(session, tenant))
-
-        return run_write(work, payload)
+        actor = current_actor()
+        return run_write(lambda reply: tenant_admin.save_channel(
+            current_database(), actor, SaveChannel(name, **values), reply=reply), _present_tenant, payload)
 
 
 @keys_blp.route("")
@@ -155,14 +147,14 @@ class ApiKeys(MethodView):
         payload = json_body()
         values = load(ApiKeyCreateSchema(), payload)
         actor = current_actor()
+        command = CreateApiKey(values["role"], values.get("name", ""))
 
-        def work(session):
-            key, secret = tenants.create_api_key(session, actor, actor.tenant_id, values["role"],
-                                                 values.get("name", ""))
-            body = _key_view(key)
-            return Outcome(201, {**body, "key": secret}, replay_body=body)
+        def present(_session, created: tenant_admin.NewSecret) -> Outcome:
+            body = _key_view(created.row)
+            return Outcome(201, {**body, "key": created.secret}, replay_body=body)
 
-        return run_write(work, payload)
+        return run_write(lambda reply: tenant_admin.create_api_key(current_database(), actor, command, reply=reply),
+                         present, payload)
 
 
 @keys_blp.route("/<uuid:key_id>")
@@ -173,13 +165,13 @@ class ApiKeyById(MethodView):
     def delete(self, key_id: uuid.UUID):
         """Revoke a key at once"""
         actor = current_actor()
-
-        def work(session):
-            tenants.revoke_api_key(session, actor, key_id)
-            return Outcome(204, {})
-
-        run_write(work)
+        run_write(lambda reply: tenant_admin.revoke_api_key(current_database(), actor, RevokeApiKey(key_id),
+                                                            reply=reply), lambda _session, _key: Outcome(204, {}))
         return Response(status=204)
+
+
+def _present_tenant(session, tenant: Tenant) -> Outcome:
+    return Outcome(200, tenant_view(session, tenant))
 
 
 def _key_view(key) -> dict:

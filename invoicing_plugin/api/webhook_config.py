@@ -7,10 +7,11 @@ import uuid
 from flask import Response, request
 from flask.views import MethodView
 
-from ..plugin import current_session
-from ..services import webhook_setup
+from ..plugin import current_database, current_session
+from ..services import tenant_admin, webhook_setup
+from ..services.commands import AddWebhookEndpoint, DisableWebhookEndpoint, SetInboundSecret
 from .blueprints import api_blueprint, problem_responses
-from .context import current_actor, current_tenant, json_body, load, requires
+from .context import current_actor, json_body, load, requires
 from .presenters import iso
 from .responses import json_response
 from .schemas.payments import (
@@ -52,14 +53,14 @@ class WebhookEndpoints(MethodView):
         """Add an endpoint; its signing secret is in this response only (see README, "Notifications")"""
         payload = json_body()
         values = load(WebhookEndpointCreateSchema(), payload)
-        actor, tenant = current_actor(), current_tenant()
+        actor = current_actor()
+        command = AddWebhookEndpoint(values["url"], tuple(values["event_types"]), values.get("description"))
 
-        def work(session):
-            endpoint, secret = webhook_setup.create_endpoint(session, actor, tenant, values["url"],
-                                                             values["event_types"], values.get("description"))
-            return Outcome(201, endpoint_view(endpoint, secret), replay_body=endpoint_view(endpoint))
+        def present(_session, created: tenant_admin.NewSecret) -> Outcome:
+            return Outcome(201, endpoint_view(created.row, created.secret), replay_body=endpoint_view(created.row))
 
-        return run_write(work, payload)
+        return run_write(lambda reply: tenant_admin.add_webhook_endpoint(current_database(), actor, command,
+                                                                         reply=reply), present, payload)
 
 
 @endpoints_blp.route("/<uuid:endpoint_id>")
@@ -69,9 +70,10 @@ class WebhookEndpointById(MethodView):
     @endpoints_blp.doc(responses=problem_responses(401, 403, 404))
     def delete(self, endpoint_id: uuid.UUID):
         """Stop sending to an endpoint"""
-        actor, tenant = current_actor(), current_tenant()
-        run_write(lambda session: (webhook_setup.delete_endpoint(session, actor, tenant, endpoint_id),
-                                   Outcome(204, {}))[1])
+        actor = current_actor()
+        run_write(lambda reply: tenant_admin.disable_webhook_endpoint(
+            current_database(), actor, DisableWebhookEndpoint(endpoint_id), reply=reply),
+            lambda _session, _none: Outcome(204, {}))
         return Response(status=204)
 
 
@@ -85,12 +87,12 @@ class InboundSecret(MethodView):
         """Set (or rotate) the secret a provider signs its callbacks with; the previous one stays valid"""
         payload = json_body() if request.get_data(cache=True) else {}
         values = load(InboundSecretSchema(), payload)
-        actor, tenant = current_actor(), current_tenant()
+        actor = current_actor()
+        command = SetInboundSecret(provider, values.get("secret"))
 
-        def work(session):
-            secret = webhook_setup.set_inbound_secret(session, actor, tenant, provider, values.get("secret"))
-            return Outcome(200, {"provider": provider, "url": f"/webhooks/{provider}/{tenant.slug}", "secret": secret},
-                           replay_body={"provider": provider, "url": f"/webhooks/{provider}/{tenant.slug}",
-                                        "secret": None})
+        def present(_session, result: tenant_admin.InboundSecret) -> Outcome:
+            body = {"provider": result.provider, "url": f"/webhooks/{result.provider}/{result.tenant_slug}"}
+            return Outcome(200, {**body, "secret": result.secret}, replay_body={**body, "secret": None})
 
-        return run_write(work, payload)
+        return run_write(lambda reply: tenant_admin.set_inbound_secret(current_database(), actor, command,
+                                                                       reply=reply), present, payload)

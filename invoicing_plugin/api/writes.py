@@ -1,17 +1,19 @@
-"""Running a write request: one transaction, retried after a lost race, replayed under an Idempotency-Key."""
+"""Answering a write request: the view calls a use case, which owns its unit of work; this module adds the
+response, stored under the request's Idempotency-Key in that same transaction and replayed to its retries."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Response, request
 from sqlalchemy.orm import Session
 
-from ..db.engine import run_in_transaction
-from ..plugin import current_session, plugin_state
+from ..plugin import plugin_state
 from ..services import idempotency
-from .context import current_actor
+from ..services.unit_of_work import Replayed, Reply
+from .context import current_actor, end_transaction
 from .responses import json_text_response, to_json
 
 
@@ -25,30 +27,40 @@ class Outcome:
     replay_body: dict | None = None
 
 
-def run_write(work: Callable[[Session], Outcome], payload: object = None) -> Response:
-    """Run `work` as one unit of work; with an Idempotency-Key, claim the key in the same transaction."""
-    key = request.headers.get("Idempotency-Key")
-    tenant_id = current_actor().tenant_id
-    retention = plugin_state().settings.idempotency_retention
-    signature = f"{request.method} {request.path}"
+def run_write(call: Callable[[Reply], Any], present: Callable[[Session, Any], Outcome],
+              payload: object = None) -> Response:
+    """`call(reply)` runs the use case; `present(session, result)` makes the response inside its transaction."""
+    end_transaction()  # the key lookup's read is over; the use case opens its own transaction
+    presented: list[Outcome] = []
 
-    def attempt(session: Session) -> tuple[int, str, dict[str, str], bool]:
-        record_id = None
-        if key is not None:
-            fingerprint = idempotency.fingerprint(request.method, request.path, payload)
-            claimed = idempotency.claim(session, tenant_id, key, signature, fingerprint, retention)
-            if isinstance(claimed, idempotency.Replay):
-                return claimed.status, claimed.body, {}, True
-            record_id = claimed
-        outcome = work(session)
-        body = to_json(outcome.body)
-        if record_id is not None:
-            stored = body if outcome.replay_body is None else to_json(outcome.replay_body)
-            idempotency.complete(session, record_id, outcome.status, stored)
-        return outcome.status, body, outcome.headers, False
+    def encode(session: Session, result: Any) -> tuple[int, str]:
+        outcome = present(session, result)
+        presented.append(outcome)
+        return outcome.status, to_json(outcome.body)
 
-    status, body, headers, replayed = run_in_transaction(current_session(), attempt)
-    response = json_text_response(body, status, headers)
-    if replayed:
+    def stored(_session: Session, _result: Any) -> str:
+        outcome = presented[-1]
+        return to_json(outcome.body if outcome.replay_body is None else outcome.replay_body)
+
+    reply = Reply(encode, key=_key_claim(payload), stored=stored)
+    try:
+        call(reply)
+    except Replayed as replay:
+        response = json_text_response(replay.body, replay.status, {})
         response.headers["Idempotent-Replayed"] = "true"
-    return response
+        return response
+    assert reply.answer is not None
+    status, body = reply.answer
+    return json_text_response(body, status, presented[-1].headers)
+
+
+def _key_claim(payload: object) -> idempotency.KeyClaim | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    actor = current_actor()
+    signature = f"{request.method} {request.path}"
+    return idempotency.KeyClaim(
+        tenant_id=actor.tenant_id, scope=str(actor.api_key_id or ""), key=key, request=signature,
+        fingerprint=idempotency.fingerprint(request.method, request.path, payload),
+        retention=plugin_state().settings.idempotency_retention)

@@ -1,5 +1,6 @@
 """SQLAlchemy 2 models and the engine/session plumbing; schema changes go through Alembic."""
 
+from . import guard
 from .base import Base
 from .deliveries import Delivery, DeliveryAttempt
 from .documents import InvoiceDocument
@@ -10,6 +11,7 @@ from .sales import Customer, Order, OrderLine
 from .tenants import ApiKey, NumberSeries, Tenant, VatRateRow
 
 __all__ = [
+    "guard",
     "ApiKey", "AuditEvent", "Base", "Customer", "Delivery", "DeliveryAttempt", "IdempotencyRecord", "InboxEvent",
     "Invoice", "InvoiceDocument", "InvoiceEvent", "InvoiceLine", "NumberSeries", "Order", "OrderLine", "Payment",
     "SyncCursor", "Tenant", "VatRateRow", "WebhookEndpoint",

@@ -62,8 +62,10 @@ class DeliveryAttempt(Base):
     attempt: Mapped[int] = mapped_column(Integer)
     worker: Mapped[str] = mapped_column(String(100))
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    duration_ms: Mapped[int] = mapped_column(Integer)
-    outcome: Mapped[str] = mapped_column(String(12))  # delivered, found, retry, dead
+    duration_ms: Mapped[int | None] = mapped_column(Integer)  # None while the call runs
+    # started (the call is running), then delivered, found, retry or dead; interrupted when the worker
+    # died during the call (found by the next claim of the delivery).
+    outcome: Mapped[str] = mapped_column(String(12))
     http_status: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     response_excerpt: Mapped[str | None] = mapped_column(Text)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..domain.errors import Conflict, Unavailable
+from .guard import transaction_open
 
 T = TypeVar("T")
 
@@ -77,14 +78,15 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 @contextmanager
 def unit_of_work(session: Session) -> Iterator[Session]:
     """One transaction: commit when the block succeeds, roll back when it raises."""
-    if not session.in_transaction():
-        session.connection(execution_options=WRITE_INTENT)
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    with transaction_open():
+        if not session.in_transaction():
+            session.connection(execution_options=WRITE_INTENT)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
 
 
 def run_in_transaction(session: Session, work: Callable[[Session], T], *, attempts: int = 3) -> T:

@@ -36,10 +36,12 @@ class IdempotencyRecord(Base):
     """The first response to a POST with an Idempotency-Key, replayed to every retry of it."""
 
     __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("tenant_id", "key"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "scope", "key"),)
 
     id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    # The API key that sent it (its id), so one caller's key never replays another caller's response.
+    scope: Mapped[str] = mapped_column(String(40), default="")
     key: Mapped[str] = mapped_column(String(255))
     request: Mapped[str] = mapped_column(String(300))
     fingerprint: Mapped[str] = mapped_column(String(64))

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, tenant_fk, uuid_pk
@@ -89,4 +89,7 @@ class NumberSeries(Base):
     prefix: Mapped[str] = mapped_column(String(20), default="")
     reference_prefix: Mapped[str] = mapped_column(String(4), default="1")
     next_number: Mapped[int] = mapped_column(BigInteger, default=1)
+    # Some countries require invoice dates to follow the numbers: then no invoice of the series may be
+    # dated before the series' latest invoice date.
+    chronological_dates: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -34,3 +34,8 @@ class Actor:
 
 def cli_actor(tenant_id: uuid.UUID) -> Actor:
     return Actor(tenant_id=tenant_id, role="admin", label="cli")
+
+
+def system_actor(tenant_id: uuid.UUID, label: str = "system") -> Actor:
+    """The product acting by itself (the worker, polling) for a tenant."""
+    return Actor(tenant_id=tenant_id, role="backoffice", label=label)

@@ -9,17 +9,21 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db import Invoice, InvoiceDocument, Order
+from ..db import Invoice, InvoiceDocument, Order, guard
 from ..domain.errors import InvalidState, ValidationFailed
 from ..domain.invoice_data import InvoiceData
 from ..domain.lifecycle import InvoiceStatus
+from .actors import Actor
 from .idempotency import dialect_insert
 from .invoice_data import invoice_data
+from .queries import get_invoice
+from .unit_of_work import Database
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +37,9 @@ EMAIL_LAYOUT_KEY = "email"  # the layout's email texts; the rest of the layout i
 
 
 def render(kind: str, data: InvoiceData, layout: Mapping | None, finalized_at: datetime) -> bytes:
-    """One document of an invoice, the same bytes for the same invoice every time."""
+    """One document of an invoice, the same bytes for the same invoice every time (never in a transaction:
+    a PDF takes long enough to hold up every checkout waiting for the lock)."""
+    guard.refuse_inside_transaction(f"rendering the {kind} of invoice {data.number}")
     from ..documents.finvoice import finvoice_xml
     from ..documents.finvoice_soap import finvoice_soap_frame
     from ..documents.pdf import render_invoice_pdf
@@ -71,29 +77,62 @@ def check_layout(layout: Mapping) -> None:
         raise ValidationFailed({"layout": problems})
 
 
-def stored_document(session: Session, invoice: Invoice, kind: str, layout: Mapping | None) -> InvoiceDocument:
-    """The stored document, made now if this is its first need (in the caller's transaction)."""
+@dataclass(frozen=True)
+class StoredDocument:
+    kind: str
+    media_type: str
+    content: bytes
+    sha256: str
+    invoice_number: str | None
+
+
+def invoice_document(db: Database, actor: Actor, invoice_id: uuid.UUID, kind: str,
+                     layout: Mapping | None) -> StoredDocument:
+    """The stored document of a finalised invoice the actor may see; made now if this is its first need.
+
+    Read, render, store: the rendering runs with no transaction open, and the document stored first wins
+    (a concurrent first reader renders the same bytes, since rendering is deterministic).
+    """
     if kind not in MEDIA_TYPES:
         raise ValidationFailed({"kind": [f"must be one of {', '.join(MEDIA_TYPES)}"]})
-    found = _find(session, invoice.id, kind)
+
+    def read(session: Session) -> tuple[StoredDocument | None, InvoiceData | None, datetime | None, uuid.UUID]:
+        invoice = get_invoice(session, actor, invoice_id)
+        found = _find(session, invoice.id, kind)
+        if found is not None:
+            return _plain(found, invoice.number), None, None, invoice.tenant_id
+        if invoice.status != InvoiceStatus.FINALIZED:
+            raise InvalidState("documents are made of finalised invoices; this one is " + str(invoice.status))
+        return None, load_invoice_data(session, invoice), invoice.finalized_at, invoice.tenant_id
+
+    found, data, finalized_at, tenant_id = db.read(read)
     if found is not None:
         return found
-    if invoice.status != InvoiceStatus.FINALIZED:
-        raise InvalidState("documents are made of finalised invoices; this one is " + str(invoice.status))
-    content = render(kind, load_invoice_data(session, invoice), layout, invoice.finalized_at)
+    assert data is not None and finalized_at is not None
+    content = render(kind, data, layout, finalized_at)
+    return db.run(lambda session: _store(session, tenant_id, invoice_id, kind, content, data.number))
+
+
+def _store(session: Session, tenant_id: uuid.UUID, invoice_id: uuid.UUID, kind: str, content: bytes,
+           number: str | None) -> StoredDocument:
     digest = hashlib.sha256(content).hexdigest()
     table = InvoiceDocument.__table__
     session.execute(
         dialect_insert(session, table)
-        .values(id=uuid.uuid4(), tenant_id=invoice.tenant_id, invoice_id=invoice.id, kind=kind,
+        .values(id=uuid.uuid4(), tenant_id=tenant_id, invoice_id=invoice_id, kind=kind,
                 media_type=MEDIA_TYPES[kind], content=content, sha256=digest, size=len(content),
                 created_at=datetime.now(UTC))
         .on_conflict_do_nothing(index_elements=["invoice_id", "kind"])
     )
-    stored = _find(session, invoice.id, kind)
+    stored = _find(session, invoice_id, kind)
+    assert stored is not None
     if stored.sha256 != digest:  # someone else stored it first, and our rendering came out different
-        log.error("re-rendering %s of invoice %s gave other bytes than the stored ones (a bug)", kind, invoice.id)
-    return stored
+        log.error("re-rendering %s of invoice %s gave other bytes than the stored ones (a bug)", kind, invoice_id)
+    return _plain(stored, number)
+
+
+def _plain(row: InvoiceDocument, number: str | None) -> StoredDocument:
+    return StoredDocument(row.kind, row.media_type, row.content, row.sha256, number)
 
 
 def _find(session: Session, invoice_id: uuid.UUID, kind: str) -> InvoiceDocument | None:

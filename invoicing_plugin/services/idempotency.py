@@ -5,6 +5,8 @@ concurrent request with the same key waits on the unique index until the first c
 finds the stored response and replays it; if the first rolls back, the second does the work. On
 SQLite, BEGIN IMMEDIATE queues the two. A request that waits longer than the lock timeout gets 409.
 Only successful responses are stored: a rejected request leaves no trace and can be retried fixed.
+Keys are scoped to the API key that sent them: two web shops of one merchant that happen to pick the
+same key never see each other's responses.
 """
 
 from __future__ import annotations
@@ -25,6 +27,18 @@ from ..db import IdempotencyRecord
 from ..domain.errors import Conflict, ValidationFailed
 
 _KEY_FORM = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+@dataclass(frozen=True)
+class KeyClaim:
+    """An Idempotency-Key as one caller (tenant and API key) sent it with one request."""
+
+    tenant_id: uuid.UUID
+    scope: str  # the API key's id; "" for callers without one
+    key: str
+    request: str  # "POST /api/v1/orders"
+    fingerprint: str
+    retention: timedelta
 
 
 @dataclass(frozen=True)
@@ -53,31 +67,27 @@ def dialect_insert(session: Session, table):
     return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
 
 
-def claim(
-    session: Session, tenant_id: uuid.UUID, key: str, request: str, request_fingerprint: str,
-    retention: timedelta,
-) -> int | Replay:
+def claim(session: Session, claim: KeyClaim) -> int | Replay:
     """The new record's id when this request is the first with the key, else the response to replay."""
-    if not _KEY_FORM.match(key):
+    if not _KEY_FORM.match(claim.key):
         raise ValidationFailed({"Idempotency-Key": ["must be 1 to 255 visible ASCII characters"]})
     table = IdempotencyRecord.__table__
+    mine = (table.c.tenant_id == claim.tenant_id, table.c.scope == claim.scope, table.c.key == claim.key)
     for _ in range(2):
         new_id = session.execute(
             dialect_insert(session, table)
-            .values(tenant_id=tenant_id, key=key, request=request, fingerprint=request_fingerprint,
-                    created_at=datetime.now(UTC))
-            .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
+            .values(tenant_id=claim.tenant_id, scope=claim.scope, key=claim.key, request=claim.request,
+                    fingerprint=claim.fingerprint, created_at=datetime.now(UTC))
+            .on_conflict_do_nothing(index_elements=["tenant_id", "scope", "key"])
             .returning(table.c.id)
         ).scalar()
         if new_id is not None:
             return new_id
-        existing = session.execute(
-            select(table).where(table.c.tenant_id == tenant_id, table.c.key == key)
-        ).one()
-        if existing.created_at >= datetime.now(UTC) - retention:
+        existing = session.execute(select(table).where(*mine)).one()
+        if existing.created_at >= datetime.now(UTC) - claim.retention:
             break
         session.execute(delete(table).where(table.c.id == existing.id))
-    if existing.request != request or existing.fingerprint != request_fingerprint:
+    if existing.request != claim.request or existing.fingerprint != claim.fingerprint:
         raise IdempotencyMismatch(
             "this Idempotency-Key was used for a different request; use a new key for a new request"
         )

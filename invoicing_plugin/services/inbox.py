@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import or_, select, update
@@ -18,14 +18,19 @@ from sqlalchemy.orm import Session
 from ..db import InboxEvent, Invoice, InvoiceEvent
 from ..domain.errors import DomainError, InvalidState, NotFound
 from ..domain.lifecycle import InvoiceStatus
+from ..domain.payments import amount_problems
 from ..domain.provider_events import PAYMENT, TIMELINE_KINDS, InvoiceRef, ProviderEvent
 from . import payments
 from .actors import Actor
+from .commands import ReprocessInboxEvent
 from .idempotency import dialect_insert
 from .rows import NewRow, insert_new
+from .unit_of_work import Database, Reply
 
 log = logging.getLogger(__name__)
-PROCESSED, IGNORED, UNMATCHED = "processed", "ignored", "unmatched"
+# rejected: the event itself is wrong (a negative payment, more decimals than the currency has); the
+# provider is answered with a permanent error and the event stays here for a person to see.
+PROCESSED, IGNORED, UNMATCHED, REJECTED = "processed", "ignored", "unmatched", "rejected"
 
 
 @dataclass
@@ -33,9 +38,13 @@ class Receipt:
     received: int = 0
     duplicates: int = 0
     unmatched: int = 0
+    rejected: list[dict] = field(default_factory=list)  # {"event_id", "detail"} of each refused event
 
     def as_dict(self) -> dict:
-        return {"received": self.received, "duplicates": self.duplicates, "unmatched": self.unmatched}
+        body: dict = {"received": self.received, "duplicates": self.duplicates, "unmatched": self.unmatched}
+        if self.rejected:
+            body["rejected"] = self.rejected
+        return body
 
 
 def provider_actor(tenant_id: uuid.UUID, provider: str) -> Actor:
@@ -57,10 +66,17 @@ def receive(session: Session, tenant_id: uuid.UUID, provider: str, events: list[
         ).scalar()
         if inbox_id is None:
             receipt.duplicates += 1
+            earlier = session.execute(select(table.c.status, table.c.note).where(
+                table.c.tenant_id == tenant_id, table.c.provider == provider,
+                table.c.event_id == event.event_id)).one()
+            if earlier.status == REJECTED:  # a repeat of a refused event is refused the same way
+                receipt.rejected.append({"event_id": event.event_id, "detail": earlier.note})
             continue
         receipt.received += 1
         status, note, invoice_id = act(session, tenant_id, provider, event)
         receipt.unmatched += status == UNMATCHED
+        if status == REJECTED:
+            receipt.rejected.append({"event_id": event.event_id, "detail": note})
         session.execute(update(table).where(table.c.id == inbox_id)
                         .values(status=status, note=note, invoice_id=invoice_id))
     return receipt
@@ -73,6 +89,10 @@ def act(session: Session, tenant_id: uuid.UUID, provider: str, event: ProviderEv
         log.info("ignored %s event %s of type %r", provider, event.event_id, event.provider_type)
         return IGNORED, f"unknown event type {event.provider_type!r}", None
     invoice = find_invoice(session, tenant_id, event.invoice)
+    if event.kind == PAYMENT:
+        problems = amount_problems(event.amount, event.currency or (invoice.currency if invoice else None))
+        if problems:
+            return REJECTED, f"amount {event.amount}: {'; '.join(problems)}", invoice.id if invoice else None
     if invoice is None:
         return UNMATCHED, f"no finalised invoice matches {_describe(event.invoice)}; kept for review", None
     if event.kind == PAYMENT:
@@ -140,14 +160,25 @@ def list_inbox(session: Session, actor: Actor, *, status: str | None, limit: int
     return list(session.scalars(query.order_by(InboxEvent.id.desc()).limit(limit)))
 
 
-def reprocess(session: Session, actor: Actor, inbox_id: int, reparse) -> InboxEvent:
+def receive_events(db: Database, tenant_id: uuid.UUID, provider: str, events: list[ProviderEvent]) -> Receipt:
+    """Store and act on a provider's events (a callback's batch, a polled page), each once."""
+    return db.run(lambda session: receive(session, tenant_id, provider, events))
+
+
+def reprocess_event(db: Database, actor: Actor, command: ReprocessInboxEvent, *, reply: Reply | None = None
+                    ) -> InboxEvent:
     """Act on an unmatched event again (after the invoice was found or fixed)."""
-    row = session.scalars(select(InboxEvent).where(InboxEvent.id == inbox_id, InboxEvent.tenant_id == actor.tenant_id)
-                          .with_for_update()).first()
-    if row is None:
-        raise NotFound("no such inbox event")
-    if row.status != UNMATCHED:
-        raise InvalidState(f"the event is {row.status}; only unmatched events are processed again")
-    status, note, invoice_id = act(session, actor.tenant_id, row.provider, reparse(row.provider, row.payload))
-    row.status, row.note, row.invoice_id = status, note, invoice_id
-    return row
+    from webhooks.providers import reparse
+
+    def work(session: Session) -> InboxEvent:
+        row = session.scalars(select(InboxEvent).where(
+            InboxEvent.id == command.inbox_event_id, InboxEvent.tenant_id == actor.tenant_id).with_for_update()).first()
+        if row is None:
+            raise NotFound("no such inbox event")
+        if row.status != UNMATCHED:
+            raise InvalidState(f"the event is {row.status}; only unmatched events are processed again")
+        status, note, invoice_id = act(session, actor.tenant_id, row.provider, reparse(row.provider, row.payload))
+        row.status, row.note, row.invoice_id = status, note, invoice_id
+        return row
+
+    return db.run(work, reply=reply)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import channels
 from ..db import Invoice, InvoiceLine, Order, OrderLine, Tenant
 from ..domain.errors import Conflict, ValidationFailed
 from ..domain.lifecycle import InvoicingMode, OrderStatus
@@ -17,11 +18,14 @@ from ..domain.orders import LineTax, order_problems
 from ..domain.vat import default_category
 from . import audit, invoices, notifications, outbox
 from .actors import Actor
+from .commands import SubmitOrder
 from .customers import resolve_customer
 from .idempotency import canonical_digest
 from .numbering import take_next_number
+from .queries import orders_of_invoice
 from .rows import NewRow, insert_new
-from .tenants import series_by_name, tenant_rules, vat_table
+from .tenants import load_tenant, series_by_name, tenant_rules, vat_table
+from .unit_of_work import Database, Reply
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class IntakeResult:
     order: Order
     invoice: Invoice | None
     created: bool  # False: the order existed already (a retry that came without an Idempotency-Key)
+    order_ids: tuple[uuid.UUID, ...] = ()  # the orders of the invoice
 
 
 class OrderExists(Conflict):
@@ -36,28 +41,38 @@ class OrderExists(Conflict):
     title = "An order with this external id exists with different content"
 
 
-def submit_order(session: Session, actor: Actor, tenant: Tenant, command: dict, fingerprint: str) -> IntakeResult:
-    """Store a validated order and invoice it as its mode says: finalised now, a draft, or not yet.
+def submit_order(
+    db: Database, actor: Actor, command: SubmitOrder, *, tenant: Tenant | None = None, reply: Reply | None = None
+) -> IntakeResult:
+    """Store an order and invoice it as its mode says: finalised now, a draft, or not yet.
 
     The same (source, external_id) again returns the existing order and invoice; with different
-    content it is refused, so a shop's retry can never create a second invoice.
+    content it is refused, so a shop's retry can never create a second invoice. `tenant`: the
+    actor's tenant when the caller has it loaded already (the API has, from the key).
     """
+    return db.run(lambda session: _submit(session, actor, tenant or load_tenant(session, actor), command),
+                  reply=reply)
+
+
+def _submit(session: Session, actor: Actor, tenant: Tenant, command: SubmitOrder) -> IntakeResult:
+    fingerprint = command.content_fingerprint()
     existing = session.scalars(
         select(Order).where(
-            Order.tenant_id == tenant.id, Order.source == command["source"],
-            Order.external_id == command["external_id"],
+            Order.tenant_id == tenant.id, Order.source == command.source, Order.external_id == command.external_id,
         )
     ).first()
     if existing is not None:
-        return _existing(session, existing, fingerprint)
+        return _existing(session, actor, existing, fingerprint)
 
-    _check_rules(session, tenant, command)
-    customer = resolve_customer(session, tenant.id, _customer_details(command["customer"]))
-    mode = InvoicingMode((command.get("invoicing") or {}).get("mode", InvoicingMode.IMMEDIATE))
-    order = _build_order(tenant, actor, command, customer, mode, fingerprint)
+    currency = command.currency or tenant.currency
+    tax_date = command.delivery_date or invoices.tenant_today(tenant)
+    _check_rules(session, tenant, command, currency, tax_date)
+    customer = resolve_customer(session, tenant.id, command.customer.as_details())
+    mode = command.invoicing.mode
+    order = _build_order(tenant, actor, command, customer, currency, tax_date, fingerprint)
     invoice = None if mode is InvoicingMode.COLLECT else invoices.build_draft(tenant, [order], customer)
     if invoice is not None:
-        invoice.channels = (command.get("invoicing") or {}).get("channels")
+        invoice.channels = list(command.invoicing.channels) if command.invoicing.channels is not None else None
     drafted = invoices.state(invoice) if invoice else None
     if invoice is not None:
         order.invoice_id = invoice.id
@@ -79,42 +94,48 @@ def submit_order(session: Session, actor: Actor, tenant: Tenant, command: dict, 
                                  subscribed=tenant_rules(session, tenant).webhooks)
             audit.record(session, actor, "invoice.finalized", "invoice", invoice.id, before=drafted,
                          after=invoices.state(invoice))
-    return IntakeResult(order, invoice, created=True)
+    return IntakeResult(order, invoice, created=True, order_ids=(order.id,))
 
 
 def _build_order(
-    tenant: Tenant, actor: Actor, command: dict, customer, mode: InvoicingMode, fingerprint: str
+    tenant: Tenant, actor: Actor, command: SubmitOrder, customer, currency: str, tax_date, fingerprint: str
 ) -> NewRow:
     """The new order with its lines, not stored yet; its status is where its mode takes it."""
-    invoicing = command.get("invoicing") or {}
+    options = command.invoicing
     status = {
         InvoicingMode.IMMEDIATE: OrderStatus.INVOICED,
         InvoicingMode.QUEUE: OrderStatus.AWAITING_APPROVAL,
         InvoicingMode.COLLECT: OrderStatus.READY_FOR_INVOICING,
-    }[mode]
+    }[options.mode]
     now = datetime.now(UTC)
+    contact = {k: v for k, v in asdict(command.contact).items() if v is not None} if command.contact else None
     order = NewRow(
-        id=uuid.uuid4(), tenant_id=tenant.id, source=command["source"], external_id=command["external_id"],
-        store_id=command.get("store_id"), terminal_id=command.get("terminal_id"), cashier=command.get("cashier"),
-        customer_id=customer.id, contact=command.get("contact"), buyer_reference=command.get("buyer_reference"),
-        currency=command["currency"], prices_include_vat=command["prices_include_vat"], invoicing_mode=mode,
-        payment_terms_days=invoicing.get("payment_terms_days"), series=invoicing.get("series"),
-        delivery_date=command["delivery_date"], notes=command.get("notes"), status=status, invoice_id=None,
+        id=uuid.uuid4(), tenant_id=tenant.id, source=command.source, external_id=command.external_id,
+        store_id=command.store_id, terminal_id=command.terminal_id, cashier=command.cashier,
+        customer_id=customer.id, contact=contact, buyer_reference=command.buyer_reference,
+        currency=currency, prices_include_vat=command.prices_include_vat, invoicing_mode=options.mode,
+        payment_terms_days=options.payment_terms_days, series=options.series,
+        delivery_date=tax_date, notes=command.notes, status=status, invoice_id=None,
         fingerprint=fingerprint, created_by_key_id=actor.api_key_id, created_at=now, updated_at=now,
     )
     order.lines = [
         NewRow(
-            id=uuid.uuid4(), tenant_id=tenant.id, order_id=order.id, position=position, sku=line.get("sku"),
-            description=line["description"], quantity=line["quantity"], unit=line.get("unit"),
-            unit_price=line["unit_price"], discount_percent=line["discount_percent"], vat_rate=line["vat_rate"],
-            vat_category=line.get("vat_category") or default_category(line["vat_rate"]),
+            id=uuid.uuid4(), tenant_id=tenant.id, order_id=order.id, position=position, sku=line.sku,
+            description=line.description, quantity=line.quantity, unit=line.unit,
+            unit_price=line.unit_price, discount_percent=line.discount_percent, vat_rate=line.vat_rate,
+            vat_category=line.vat_category or default_category(line.vat_rate),
         )
-        for position, line in enumerate(command["lines"], start=1)
+        for position, line in enumerate(command.lines, start=1)
     ]
     return order
 
 
-def _existing(session: Session, order: Order, fingerprint: str) -> IntakeResult:
+def _existing(session: Session, actor: Actor, order: Order, fingerprint: str) -> IntakeResult:
+    if actor.sees_only_own_orders and order.created_by_key_id != actor.api_key_id:
+        # Another checkout key's order: say that the external id is taken, and nothing of its content.
+        raise OrderExists(
+            f"order {order.external_id!r} from {order.source} was sent by another API key; "
+            "use another external id", code="order_exists_for_another_key")
     if order.fingerprint != fingerprint:
         raise OrderExists(
             f"order {order.external_id!r} from {order.source} exists already with different content; "
@@ -122,27 +143,35 @@ def _existing(session: Session, order: Order, fingerprint: str) -> IntakeResult:
             existing_order_id=str(order.id),
         )
     invoice = session.get(Invoice, order.invoice_id) if order.invoice_id else None
-    return IntakeResult(order, invoice, created=False)
+    order_ids = tuple(orders_of_invoice(session, invoice.id)) if invoice is not None else ()
+    return IntakeResult(order, invoice, created=False, order_ids=order_ids)
 
 
-def _check_rules(session: Session, tenant: Tenant, command: dict) -> None:
-    """The rules the API's schema also checks, enforced again for callers that skip the API."""
-    lines = command["lines"]
+def _check_rules(session: Session, tenant: Tenant, command: SubmitOrder, currency: str, tax_date) -> None:
+    """The tenant's rules for an order (VAT rates on the tax date, totals, series), every problem at once."""
+    lines = command.lines
     errors = order_problems(
-        lines=[LineTax(line["vat_rate"], line.get("vat_category")) for line in lines],
-        priced=[priced_line(line) for line in lines],
-        tax_date=command["delivery_date"], table=vat_table(session, tenant),
-        buyer_has_vat_id=bool(command["customer"].get("vat_id")),
-        currency=command["currency"], prices_include_vat=command["prices_include_vat"],
+        lines=[LineTax(line.vat_rate, line.vat_category) for line in lines],
+        priced=[PricedLine(line.quantity, line.unit_price, line.vat_rate,
+                           line.vat_category or default_category(line.vat_rate), line.discount_percent)
+                for line in lines],
+        tax_date=tax_date, table=vat_table(session, tenant),
+        buyer_has_vat_id=bool(command.customer.vat_id),
+        currency=currency, prices_include_vat=command.prices_include_vat,
     )
-    series = (command.get("invoicing") or {}).get("series")
+    series = command.invoicing.series
     if series and series not in series_by_name(session, tenant.id):
         errors["invoicing.series"] = [f"no number series named {series!r}"]
+    unknown = [name for name in command.invoicing.channels or ()
+               if name not in channels.enabled_channels(tenant.channels or {})]
+    if unknown:
+        errors["invoicing.channels"] = [f"{name!r} is not a channel of this merchant" for name in unknown]
     if errors:
         raise ValidationFailed(errors)
 
 
 def priced_line(line: dict) -> PricedLine:
+    """A line of the order JSON (as the schema loaded it) as the money rules see it."""
     rate = line["vat_rate"]
     return PricedLine(line["quantity"], line["unit_price"], rate,
                       line.get("vat_category") or default_category(rate), line["discount_percent"])
@@ -151,9 +180,3 @@ def priced_line(line: dict) -> PricedLine:
 def order_fingerprint(payload: object) -> str:
     """Tells a retry of an order (same content) from another order that reuses its external id."""
     return canonical_digest("order", payload)
-
-
-def _customer_details(customer: dict) -> dict:
-    details = {key: value for key, value in customer.items() if key != "address"}
-    details.update(customer.get("address") or {})
-    return details

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db import Customer, Invoice, Order, Tenant
@@ -24,9 +25,12 @@ from ..domain.money import PricedLine, compute_totals
 from ..domain.orders import LineTax, vat_problems
 from . import audit, notifications, outbox
 from .actors import Actor
+from .commands import DiscardInvoice, FinalizeInvoice
 from .numbering import IssuedNumber, take_next_number
+from .queries import get_invoice, orders_of_invoice
 from .rows import NewRow
-from .tenants import tenant_rules, vat_table
+from .tenants import load_tenant, series_by_name, tenant_rules, vat_table
+from .unit_of_work import Database, Reply
 
 BUYER_FIELDS = (
     "type", "name", "business_id", "vat_id", "einvoice_address", "einvoice_operator", "email", "phone",
@@ -96,9 +100,9 @@ def check_vat_still_valid(session: Session, tenant: Tenant, invoice: Invoice) ->
         raise ValidationFailed(problems)
 
 
-def apply_number(invoice: Invoice, issued: IssuedNumber, tenant: Tenant) -> None:
+def apply_number(invoice: Invoice, issued: IssuedNumber, tenant: Tenant, invoice_date: date | None = None) -> None:
     """What finalising writes on an invoice: number, references, dates, the seller as it is today."""
-    today = tenant_today(tenant)
+    today = invoice_date or tenant_today(tenant)
     invoice.status = InvoiceStatus.FINALIZED
     invoice.sequence_number = issued.sequence_number
     invoice.number = issued.number
@@ -110,16 +114,52 @@ def apply_number(invoice: Invoice, issued: IssuedNumber, tenant: Tenant) -> None
     invoice.finalized_at = datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class InvoiceResult:
+    invoice: Invoice
+    order_ids: tuple[uuid.UUID, ...]
+
+
+def finalize_invoice(db: Database, actor: Actor, command: FinalizeInvoice, *, reply: Reply | None = None
+                     ) -> InvoiceResult:
+    """Approve a draft: it gets its number, references and dates. Approving it again changes nothing."""
+
+    def work(session: Session) -> InvoiceResult:
+        tenant = load_tenant(session, actor)
+        invoice = get_invoice(session, actor, command.invoice_id, for_update=True)
+        if invoice.status != InvoiceStatus.FINALIZED:
+            finalize(session, actor, tenant, invoice, invoice_date=command.invoice_date)
+        return InvoiceResult(invoice, tuple(orders_of_invoice(session, invoice.id)))
+
+    return db.run(work, reply=reply)
+
+
+def discard_invoice(db: Database, actor: Actor, command: DiscardInvoice, *, reply: Reply | None = None
+                    ) -> InvoiceResult:
+    """Throw a draft away (its orders cancelled, or returned to wait for invoicing); again: no change."""
+
+    def work(session: Session) -> InvoiceResult:
+        invoice = get_invoice(session, actor, command.invoice_id, for_update=True)
+        if invoice.status != InvoiceStatus.DISCARDED:
+            discard(session, actor, invoice, return_orders=command.return_orders, reason=command.reason)
+        return InvoiceResult(invoice, tuple(orders_of_invoice(session, invoice.id)))
+
+    return db.run(work, reply=reply)
+
+
 def finalize(
-    session: Session, actor: Actor, tenant: Tenant, invoice: Invoice, orders: list[Order] | None = None
+    session: Session, actor: Actor, tenant: Tenant, invoice: Invoice, orders: list[Order] | None = None,
+    invoice_date: date | None = None,
 ) -> Invoice:
     """Approve a stored draft: it gets its number and becomes immutable. `orders`: its orders, if at hand."""
     check_invoice_transition(InvoiceStatus(invoice.status), InvoiceStatus.FINALIZED)
     check_vat_still_valid(session, tenant, invoice)
+    if invoice_date is not None:
+        check_invoice_date(session, tenant, invoice, invoice_date)
     before = state(invoice)
     orders = orders if orders is not None else _orders_of(session, invoice)
     # The counter lock is taken last, so it is held only for this invoice's UPDATE and the commit.
-    apply_number(invoice, take_next_number(session, tenant.id, invoice.series), tenant)
+    apply_number(invoice, take_next_number(session, tenant.id, invoice.series), tenant, invoice_date)
     for order in orders:
         check_order_transition(OrderStatus(order.status), OrderStatus.INVOICED)
         order.status = OrderStatus.INVOICED
@@ -128,6 +168,22 @@ def finalize(
                          subscribed=tenant_rules(session, tenant).webhooks)
     audit.record(session, actor, "invoice.finalized", "invoice", invoice.id, before=before, after=state(invoice))
     return invoice
+
+
+def check_invoice_date(session: Session, tenant: Tenant, invoice: Invoice, invoice_date: date) -> None:
+    """An approval date is never in the future; in a chronological series, never before its latest date."""
+    today = tenant_today(tenant)
+    if invoice_date > today:
+        raise ValidationFailed({"invoice_date": [f"may not be in the future (today is {today.isoformat()})"]})
+    series = series_by_name(session, tenant.id).get(invoice.series)
+    if series is not None and series.chronological_dates:
+        latest = session.scalar(select(func.max(Invoice.invoice_date)).where(
+            Invoice.tenant_id == tenant.id, Invoice.series == invoice.series,
+            Invoice.status == InvoiceStatus.FINALIZED))
+        if latest is not None and invoice_date < latest:
+            raise ValidationFailed({"invoice_date": [
+                f"series {invoice.series!r} keeps its dates in number order: the latest invoice is dated "
+                f"{latest.isoformat()}, so this one may not be dated earlier"]})
 
 
 def discard(

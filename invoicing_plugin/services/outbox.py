@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.orm import Session
 
 from .. import channels
@@ -21,7 +21,9 @@ from ..db import Delivery, DeliveryAttempt, Invoice, Tenant
 from ..domain.errors import InvalidState, NotFound
 from . import audit
 from .actors import Actor
+from .commands import RetryDelivery
 from .rows import NewRow, insert_new
+from .unit_of_work import Database, Reply
 
 PENDING, IN_PROGRESS, DELIVERED, FAILED, DEAD = "pending", "in_progress", "delivered", "failed", "dead"
 DUE_STATUSES = (PENDING, FAILED, IN_PROGRESS)
@@ -72,6 +74,7 @@ def claim_due(session: Session, worker: str, *, limit: int, lease: timedelta) ->
         .returning(table.id, table.tenant_id, table.invoice_id, table.channel, table.attempts,
                    table.attempts_at_manual_retry)
     ).all()
+    _mark_interrupted(session, [r.id for r in rows if r.attempts > 1])
     return [Claimed(r.id, r.tenant_id, r.invoice_id, r.channel, r.attempts, r.attempts - r.attempts_at_manual_retry)
             for r in rows]
 
@@ -89,19 +92,29 @@ class Outcome:
     retry_at: datetime | None = None
 
 
-def record(session: Session, claimed: Claimed, worker: str, started_at: datetime, duration_ms: int,
+STARTED, INTERRUPTED = "started", "interrupted"
+
+
+def start_attempt(session: Session, claimed: Claimed, worker: str, started_at: datetime) -> int:
+    """The attempt's row, written before the service is called: a worker killed during the call leaves it
+    behind as evidence, and the next claim of the delivery marks it interrupted."""
+    table = DeliveryAttempt.__table__
+    return session.execute(insert(table).values(
+        tenant_id=claimed.tenant_id, delivery_id=claimed.id, attempt=claimed.attempt, worker=worker,
+        started_at=started_at, duration_ms=None, outcome=STARTED).returning(table.c.id)).scalar_one()
+
+
+def record(session: Session, claimed: Claimed, worker: str, attempt_id: int, duration_ms: int,
            outcome: Outcome) -> bool:
-    """Store the attempt, and the delivery's new state if this worker still holds it (the caller commits).
+    """Complete the attempt's row and set the delivery's new state (the caller commits).
 
     Returns False when the lease had run out and another worker took the delivery: the attempt is
     still written to the history, but the other worker's view of the row wins.
     """
-    insert_new(session, DeliveryAttempt, [NewRow(
-        tenant_id=claimed.tenant_id, delivery_id=claimed.id, attempt=claimed.attempt, worker=worker,
-        started_at=started_at, duration_ms=duration_ms, outcome=outcome.attempt_outcome,
-        http_status=outcome.http_status, error=outcome.error,
-        response_excerpt=(outcome.response_excerpt or "")[:EXCERPT_LIMIT] or None,
-    )])
+    attempts = DeliveryAttempt.__table__
+    session.execute(update(attempts).where(attempts.c.id == attempt_id).values(
+        duration_ms=duration_ms, outcome=outcome.attempt_outcome, http_status=outcome.http_status,
+        error=outcome.error, response_excerpt=(outcome.response_excerpt or "")[:EXCERPT_LIMIT] or None))
     now = datetime.now(UTC)
     values = {"status": outcome.status, "locked_by": None, "locked_until": None, "updated_at": now,
               "last_error": outcome.error}
@@ -119,6 +132,18 @@ def record(session: Session, claimed: Claimed, worker: str, started_at: datetime
     return result.rowcount == 1
 
 
+def _mark_interrupted(session: Session, delivery_ids: list[uuid.UUID]) -> None:
+    """Attempts still 'started' when their delivery is claimed again: their worker died during the call."""
+    if not delivery_ids:
+        return
+    attempts = DeliveryAttempt.__table__
+    session.execute(update(attempts).where(attempts.c.delivery_id.in_(delivery_ids),
+                                           attempts.c.outcome == STARTED)
+                    .values(outcome=INTERRUPTED,
+                            error="the worker stopped during the call (killed or lost); the outcome is unknown, "
+                                  "so the next attempt asks the service first"))
+
+
 def backoff(attempt: int, *, base: float, cap: float, retry_after: float | None = None) -> timedelta:
     """Exponential backoff with equal jitter (half fixed, half random), never sooner than Retry-After."""
     ceiling = min(cap, base * 2 ** (attempt - 1))
@@ -127,6 +152,11 @@ def backoff(attempt: int, *, base: float, cap: float, retry_after: float | None 
 
 
 # -- back office -----------------------------------------------------------------------------------
+
+
+def retry_delivery(db: Database, actor: Actor, command: RetryDelivery, *, reply: Reply | None = None) -> Delivery:
+    """Send a dead (or waiting) delivery again now, with a fresh budget of attempts."""
+    return db.run(lambda session: retry_by_hand(session, actor, command.delivery_id), reply=reply)
 
 
 def retry_by_hand(session: Session, actor: Actor, delivery_id: uuid.UUID) -> Delivery:

@@ -63,6 +63,14 @@ def find_tenant(session: Session, slug_or_id: str) -> Tenant:
     return tenant
 
 
+def load_tenant(session: Session, actor: Actor) -> Tenant:
+    """The acting tenant, in this session."""
+    tenant = session.get(Tenant, actor.tenant_id)
+    if tenant is None:
+        raise NotFound("the tenant no longer exists")
+    return tenant
+
+
 def snapshot(tenant: Tenant) -> dict:
     """The tenant's settings as JSON-ready values (they go into audit events and API responses)."""
     return {field: getattr(tenant, field) for field in SETTINGS_FIELDS}
@@ -180,7 +188,7 @@ def series_by_name(session: Session, tenant_id: uuid.UUID) -> dict[str, NumberSe
 
 def save_series(
     session: Session, actor: Actor, tenant: Tenant, name: str, *, prefix: str | None = None,
-    reference_prefix: str | None = None, next_number: int | None = None,
+    reference_prefix: str | None = None, next_number: int | None = None, chronological_dates: bool | None = None,
 ) -> NumberSeries:
     """Create or change a number series.
 
@@ -202,7 +210,7 @@ def save_series(
             )
     if series is None:
         series = NumberSeries(tenant_id=tenant.id, name=name, prefix=prefix or "", reference_prefix=reference_prefix,
-                              next_number=next_number or 1)
+                              next_number=next_number or 1, chronological_dates=bool(chronological_dates))
         session.add(series)
     else:
         changes_numbering = (next_number is not None and next_number != series.next_number) or (
@@ -218,6 +226,8 @@ def save_series(
             series.reference_prefix = reference_prefix
         if prefix is not None:
             series.prefix = prefix
+        if chronological_dates is not None:
+            series.chronological_dates = chronological_dates
     tenant.settings_version = Tenant.settings_version + 1  # in SQL: concurrent edits never share a version
     session.flush()
     audit.record(session, actor, "number_series.saved", "number_series", series.id,
@@ -241,7 +251,7 @@ def _free_reference_prefix(series: object) -> str:
 def _series_dict(series: NumberSeries) -> dict:
     return {
         "name": series.name, "prefix": series.prefix, "reference_prefix": series.reference_prefix,
-        "next_number": series.next_number,
+        "next_number": series.next_number, "chronological_dates": series.chronological_dates,
     }
 
 

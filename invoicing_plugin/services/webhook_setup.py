@@ -63,10 +63,10 @@ def list_endpoints(session: Session, tenant_id: uuid.UUID) -> list[WebhookEndpoi
 def set_inbound_secret(session: Session, actor: Actor, tenant: Tenant, provider: str,
                        secret: str | None = None) -> str:
     """A new secret for a provider's callbacks; the previous one stays valid until the next rotation."""
-    from webhooks.providers import PROVIDERS
+    from webhooks.providers import pushing, pushing_names
 
-    if provider not in PROVIDERS:
-        raise ValidationFailed({"provider": [f"must be one of {', '.join(sorted(PROVIDERS))}"]})
+    if pushing(provider) is None:
+        raise ValidationFailed({"provider": [f"must be one of {', '.join(pushing_names())}"]})
     if secret is not None and len(secret) < 24:
         raise ValidationFailed({"secret": ["must be at least 24 characters"]})
     secret = secret or new_secret()

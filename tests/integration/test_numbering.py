@@ -8,28 +8,25 @@ from sqlalchemy import select
 
 from invoicing_plugin.api.schemas.orders import OrderRules, parse_order
 from invoicing_plugin.db import Invoice, NumberSeries, Tenant
-from invoicing_plugin.db.engine import make_engine, make_session_factory, run_in_transaction
+from invoicing_plugin.db.engine import make_engine, make_session_factory
 from invoicing_plugin.services import audit, intake, invoices, tenants
 from invoicing_plugin.services.actors import cli_actor
+from invoicing_plugin.services.commands import SubmitOrder
+from invoicing_plugin.services.unit_of_work import Database
 from tests.conftest import make_shop, order_payload
 
 
 def finalise_many(database_url: str, tenant_id: str, worker: int, count: int) -> list[str]:
     """One process: `count` orders finalised at once, each in its own transaction, through the services."""
     engine = make_engine(database_url)
-    factory = make_session_factory(engine)
+    db = Database(make_session_factory(engine))
+    actor = cli_actor(uuid.UUID(tenant_id))
     numbers = []
     for i in range(count):
-        session = factory()
         payload = order_payload(f"P{worker}-{i}")
-
-        def work(db, payload=payload):
-            tenant = db.get(Tenant, uuid.UUID(tenant_id))
-            command = parse_order(payload, _rules(db, tenant))
-            return intake.submit_order(db, cli_actor(tenant.id), tenant, command, intake.order_fingerprint(payload))
-
-        numbers.append(run_in_transaction(session, work).invoice.number)
-        session.close()
+        rules = db.read(lambda session: _rules(session, session.get(Tenant, actor.tenant_id)))
+        command = SubmitOrder.from_validated(parse_order(payload, rules), intake.order_fingerprint(payload))
+        numbers.append(intake.submit_order(db, actor, command).invoice.number)
     engine.dispose()
     return numbers
 

@@ -1,29 +1,70 @@
-"""Inbound providers by name: each turns its own payload into ProviderEvents."""
+"""Inbound providers by name: each reads its own events (pushed callbacks, polled pages, stored inbox rows).
+
+Providers are registered explicitly, when the app or the worker starts (`load_providers`, from the entry
+point group `invoicing_plugin.providers`), or in code with `register` (a host application, a test):
+never as a side effect of importing some module, so every process knows the same providers.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
 
+from invoicing_plugin.domain.errors import NotFound
 from invoicing_plugin.domain.provider_events import ProviderEvent
 
-from . import generic, ropo24
+from . import generic, netvisor, ropo24
 
-PROVIDERS: dict[str, Callable[[object], list[ProviderEvent]]] = {
-    "ropo24": ropo24.parse,
-    "generic": generic.parse,
-}
-
-# One stored event (its raw form in the inbox) back into a ProviderEvent, to process it again.
-_REPARSE: dict[str, Callable[[dict], ProviderEvent]] = {
-    "ropo24": ropo24.message_event,
-    "generic": lambda raw: generic.parse(raw)[0],
-}
+GROUP = "invoicing_plugin.providers"
 
 
-def register_reparser(provider: str, reparse: Callable[[dict], ProviderEvent]) -> None:
-    """For providers whose events arrive by polling (Netvisor), not through a webhook."""
-    _REPARSE[provider] = reparse
+@dataclass(frozen=True)
+class Provider:
+    name: str
+    # One stored (or polled) event, in the form the inbox keeps it, as a ProviderEvent.
+    reparse: Callable[[dict], ProviderEvent]
+    # A pushed callback's whole body as its events; None for a provider that is only polled.
+    parse: Callable[[object], list[ProviderEvent]] | None = None
 
 
-def reparse(provider: str, raw: dict) -> ProviderEvent:
-    return _REPARSE[provider](raw)
+# What the entry points of this package name (setup.cfg): the built-in providers.
+ROPO24 = Provider("ropo24", reparse=ropo24.message_event, parse=ropo24.parse)
+GENERIC = Provider("generic", reparse=lambda raw: generic.parse(raw)[0], parse=generic.parse)
+NETVISOR = Provider("netvisor", reparse=netvisor.payment_event)
+
+_registered: dict[str, Provider] = {}
+
+
+def register(provider: Provider) -> None:
+    _registered[provider.name] = provider
+
+
+def load_providers() -> None:
+    """Register every provider an installed package declares (this one's: ropo24, generic, netvisor)."""
+    for point in entry_points(group=GROUP):
+        provider = point.load()
+        if not isinstance(provider, Provider):
+            raise TypeError(f"entry point {point.name!r} of {GROUP} is not a Provider")
+        register(provider)
+
+
+def provider(name: str) -> Provider:
+    found = _registered.get(name)
+    if found is None:
+        raise NotFound(f"no provider named {name!r} is registered")
+    return found
+
+
+def pushing(name: str) -> Provider | None:
+    """The provider that takes callbacks under this name, or None."""
+    found = _registered.get(name)
+    return found if found is not None and found.parse is not None else None
+
+
+def pushing_names() -> list[str]:
+    return sorted(name for name, found in _registered.items() if found.parse is not None)
+
+
+def reparse(name: str, raw: dict) -> ProviderEvent:
+    return provider(name).reparse(raw)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from marshmallow import Schema, fields, validate
 
 from ...services.notifications import EVENT_TYPES
@@ -12,8 +10,9 @@ from .output import money
 
 
 class ManualPaymentSchema(Schema):
-    amount = DecimalString(places=4, minimum=Decimal("-1000000000000"), maximum=Decimal("1000000000000"),
-                           nonzero=True, required=True, metadata={"example": "56.52"})
+    amount = DecimalString(places=12, required=True, metadata={
+        "example": "56.52", "description": "more than zero, in the invoice currency's minor unit (EUR: 2 decimals); "
+                                          "money paid back is recorded with a credit note"})
     paid_on = fields.Date(metadata={"description": "default: today"})
     reference = text(35)
     note = text(500)
@@ -63,7 +62,7 @@ class InboxEventSchema(Schema):
     event_id = fields.String()
     event_type = fields.String()
     received_at = fields.DateTime()
-    status = fields.String(metadata={"enum": ["processed", "ignored", "unmatched"]})
+    status = fields.String(metadata={"enum": ["processed", "ignored", "unmatched", "rejected"]})
     note = fields.String(allow_none=True)
     invoice_id = fields.UUID(allow_none=True)
     payload = fields.Dict()
@@ -74,7 +73,7 @@ class InboxPageSchema(Schema):
 
 
 class InboxQuery(Schema):
-    status = choice(("processed", "ignored", "unmatched"))
+    status = choice(("processed", "ignored", "unmatched", "rejected"))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
 

@@ -26,3 +26,9 @@ class DiscardSchema(Schema):
     return_orders = StrictBoolean(load_default=False, metadata={
         "description": "true: the orders wait for invoicing again; false (default): they are cancelled"})
     reason = text(500)
+
+
+class FinalizeSchema(Schema):
+    invoice_date = fields.Date(metadata={
+        "description": "default: the merchant's today; never in the future (and, in a series with "
+                       "chronological dates, never before its latest invoice)"})

@@ -94,6 +94,9 @@ class NumberSeriesSchema(Schema):
     reference_prefix = fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,3}$",
                                                               error="1 to 4 digits, not starting with 0"))
     next_number = fields.Integer(strict=True, validate=validate.Range(1, 10**12))
+    chronological_dates = StrictBoolean(metadata={
+        "description": "invoice dates follow the numbers: approving with an earlier date than the series' "
+                       "latest invoice date is refused (some countries require it)"})
 
 
 class ChannelSchema(Schema):

@@ -1,0 +1,214 @@
+"""The typed commands the use cases take: frozen dataclasses, the same whoever calls (API, CLI, host, worker).
+
+The HTTP layer builds them from JSON it has checked for shape; a host application builds them in
+code. Business rules are checked by the use case that takes the command, every problem at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from ..domain.lifecycle import InvoicingMode
+from .idempotency import canonical_digest
+
+
+@dataclass(frozen=True)
+class Address:
+    street: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    type: str  # organisation or person
+    name: str
+    business_id: str | None = None
+    vat_id: str | None = None
+    einvoice_address: str | None = None
+    einvoice_operator: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    language: str | None = None
+    address: Address = field(default_factory=Address)
+
+    def as_details(self) -> dict:
+        """The flat form the customer register keeps (address fields beside the others)."""
+        details = {key: value for key, value in asdict(self).items() if key != "address"}
+        details.update(asdict(self.address))
+        return details
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    vat_rate: Decimal
+    sku: str | None = None
+    unit: str | None = None
+    vat_category: str | None = None
+    discount_percent: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Invoicing:
+    mode: InvoicingMode = InvoicingMode.IMMEDIATE
+    payment_terms_days: int | None = None
+    series: str | None = None
+    channels: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class SubmitOrder:
+    """An order from a web shop or a POS terminal, to be invoiced as `invoicing.mode` says."""
+
+    source: str  # webshop or pos
+    external_id: str
+    customer: CustomerDetails
+    lines: tuple[OrderLine, ...]
+    currency: str | None = None  # default: the merchant's
+    prices_include_vat: bool = False
+    delivery_date: date | None = None  # the tax date; default: the merchant's today
+    store_id: str | None = None
+    terminal_id: str | None = None
+    cashier: str | None = None
+    contact: Contact | None = None
+    buyer_reference: str | None = None
+    notes: str | None = None
+    invoicing: Invoicing = field(default_factory=Invoicing)
+    # Tells a retry (same content) from another order reusing the external id. The API takes it from
+    # the JSON as sent; by default it is the command's own content.
+    fingerprint: str = ""
+
+    def content_fingerprint(self) -> str:
+        return self.fingerprint or canonical_digest("order", asdict(self) | {"fingerprint": ""})
+
+    @classmethod
+    def from_validated(cls, data: Mapping, fingerprint: str) -> SubmitOrder:
+        """From the order JSON after its schema has loaded it (decimals, dates and identifiers parsed)."""
+        customer = dict(data["customer"])
+        invoicing = dict(data.get("invoicing") or {})
+        return cls(
+            source=data["source"], external_id=data["external_id"],
+            customer=CustomerDetails(**{**customer, "address": Address(**(customer.get("address") or {}))}),
+            lines=tuple(OrderLine(**line) for line in data["lines"]),
+            currency=data.get("currency"), prices_include_vat=data.get("prices_include_vat", False),
+            delivery_date=data.get("delivery_date"), store_id=data.get("store_id"),
+            terminal_id=data.get("terminal_id"), cashier=data.get("cashier"),
+            contact=Contact(**data["contact"]) if data.get("contact") is not None else None,
+            buyer_reference=data.get("buyer_reference"), notes=data.get("notes"),
+            invoicing=Invoicing(
+                mode=InvoicingMode(invoicing.get("mode", InvoicingMode.IMMEDIATE)),
+                payment_terms_days=invoicing.get("payment_terms_days"), series=invoicing.get("series"),
+                channels=tuple(invoicing["channels"]) if invoicing.get("channels") is not None else None),
+            fingerprint=fingerprint,
+        )
+
+
+@dataclass(frozen=True)
+class FinalizeInvoice:
+    """Approve a draft. `invoice_date`: default the merchant's today; never in the future."""
+
+    invoice_id: uuid.UUID
+    invoice_date: date | None = None
+
+
+@dataclass(frozen=True)
+class DiscardInvoice:
+    invoice_id: uuid.UUID
+    return_orders: bool = False
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordPayment:
+    """A payment seen by a person (bank statement, cash) or reported by a service."""
+
+    invoice_id: uuid.UUID
+    amount: Decimal
+    paid_on: date | None = None  # default: the merchant's today
+    payment_id: str | None = None  # the caller's id for it: the same id again records nothing new
+    reference: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ReprocessInboxEvent:
+    inbox_event_id: int
+
+
+@dataclass(frozen=True)
+class RetryDelivery:
+    delivery_id: uuid.UUID
+
+
+# -- the merchant's settings (admin) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeTenantSettings:
+    changes: Mapping[str, object]  # field name to new value, as TenantSettingsSchema loads them
+
+
+@dataclass(frozen=True)
+class ReplaceVatRates:
+    rates: tuple  # of domain.vat.VatRate
+
+
+@dataclass(frozen=True)
+class SaveNumberSeries:
+    name: str
+    prefix: str | None = None
+    reference_prefix: str | None = None
+    next_number: int | None = None
+    chronological_dates: bool | None = None
+
+
+@dataclass(frozen=True)
+class SaveChannel:
+    name: str
+    enabled: bool = True
+    default: bool = False
+    settings: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CreateApiKey:
+    role: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class RevokeApiKey:
+    key_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class AddWebhookEndpoint:
+    url: str
+    event_types: tuple[str, ...]
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class DisableWebhookEndpoint:
+    endpoint_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class SetInboundSecret:
+    provider: str
+    secret: str | None = None  # None: a new one is generated

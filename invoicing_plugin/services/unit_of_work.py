@@ -1,0 +1,85 @@
+"""The plugin's database as use cases see it: each use case runs its own unit of work through `Database`.
+
+`Database.run` opens a session, runs the work in one transaction (write intent: BEGIN IMMEDIATE on
+SQLite), retries it whole when it lost a race it can win on a second try, commits and closes. The
+API, the CLI, the worker, the webhooks and a host application call use cases with a `Database`;
+none of them opens a transaction itself. A `Reply` lets the HTTP layer store its response under an
+Idempotency-Key inside the same transaction as the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..db.engine import run_in_transaction
+from . import idempotency
+
+T = TypeVar("T")
+
+
+class Replayed(Exception):  # noqa: N818 - not an error: the answer given the first time
+    """The Idempotency-Key was seen before with the same request: its stored response is the answer."""
+
+    def __init__(self, status: int, body: str) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+@dataclass
+class Reply:
+    """How the caller answers the use case's result, worked out inside its transaction.
+
+    `encode(session, result)` gives (status, JSON text). With a `key`, the answer is stored under it
+    in the same transaction, and a repeat of the request raises `Replayed` with the stored answer.
+    `stored` may differ from what is answered (a new API key's secret is shown once, never stored).
+    """
+
+    encode: Callable[[Session, Any], tuple[int, str]]
+    key: idempotency.KeyClaim | None = None
+    stored: Callable[[Session, Any], str] | None = None
+    answer: tuple[int, str] | None = None
+
+
+@dataclass(frozen=True)
+class Database:
+    """The plugin's sessions; one per app (the plugin's own engine, never the host's)."""
+
+    session_factory: sessionmaker[Session]
+
+    def run(self, work: Callable[[Session], T], *, reply: Reply | None = None, attempts: int = 3) -> T:
+        """`work` in one transaction, retried after a lost race, then committed."""
+        session = self.session_factory()
+        try:
+            return run_in_transaction(session, lambda db: _attempt(db, work, reply), attempts=attempts)
+        finally:
+            session.close()
+
+    def read(self, work: Callable[[Session], T]) -> T:
+        """A read: no write intent, nothing committed, the session closed after."""
+        session = self.session_factory()
+        try:
+            return work(session)
+        finally:
+            session.rollback()
+            session.close()
+
+
+def _attempt(session: Session, work: Callable[[Session], T], reply: Reply | None) -> T:
+    record_id = None
+    if reply is not None and reply.key is not None:
+        claimed = idempotency.claim(session, reply.key)
+        if isinstance(claimed, idempotency.Replay):
+            raise Replayed(claimed.status, claimed.body)
+        record_id = claimed
+    result = work(session)
+    if reply is not None:
+        reply.answer = reply.encode(session, result)
+        if record_id is not None:
+            stored = reply.stored(session, result) if reply.stored else reply.answer[1]
+            idempotency.complete(session, record_id, reply.answer[0], stored)
+    return result
