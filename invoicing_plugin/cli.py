@@ -17,13 +17,23 @@ from flask import Flask
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from . import create_app
-from .db.engine import unit_of_work
 from .db.migrate import upgrade
 from .domain.errors import DomainError, summarize
-from .domain.vat import VatRate
+from .domain.vat import VatRate, VatTable
 from .plugin import plugin_state
-from .services import idempotency, tenants
-from .services.actors import ROLES, cli_actor
+from .services import idempotency, tenant_admin, tenants
+from .services.actors import ROLES, Actor, cli_actor
+from .services.commands import (
+    AddWebhookEndpoint,
+    ChangeTenantSettings,
+    CreateApiKey,
+    CreateTenant,
+    ReplaceVatRates,
+    SaveChannel,
+    SaveNumberSeries,
+    SetInboundSecret,
+)
+from .services.unit_of_work import Database
 
 
 def _app() -> Flask:
@@ -36,12 +46,10 @@ def _fail(message: str) -> None:
 
 
 def _run(app: Flask, work):
-    """Run `work(session)` in one transaction; domain errors and a missing schema become clear messages."""
+    """Run `work(db)`, which calls use cases (each its own unit of work); errors become clear messages."""
     with app.app_context():
-        session = plugin_state(app).session_factory()
         try:
-            with unit_of_work(session):
-                return work(session)
+            return work(plugin_state(app).database)
         except DomainError as error:
             errors = getattr(error, "errors", None)
             _fail(summarize(errors) if errors else error.detail)
@@ -49,8 +57,11 @@ def _run(app: Flask, work):
             if "no such table" in str(error) or "does not exist" in str(error):
                 _fail("the database has no schema yet: run `invoicing migrate` first")
             raise
-        finally:
-            session.close()
+
+
+def _admin(db: Database, tenant_ref: str) -> Actor:
+    """The command line acting as the admin of the tenant named by slug or id."""
+    return cli_actor(db.read(lambda session: tenants.find_tenant(session, tenant_ref).id))
 
 
 def _validated(schema, values: dict) -> dict:
@@ -100,7 +111,8 @@ def create_tenant(**options) -> None:
     from .api.schemas.tenants import TenantCreateSchema
 
     values = _validated(TenantCreateSchema(), options)
-    tenant = _run(_app(), lambda session: tenants.create_tenant(session, **values))
+    command = CreateTenant(values.pop("name"), values.pop("business_id"), values.pop("slug", None), values)
+    tenant = _run(_app(), lambda db: tenant_admin.create_tenant(db, command))
     click.echo(f"created tenant {tenant.name} ({tenant.id})")
     click.echo(tenant.slug)
 
@@ -112,11 +124,8 @@ def create_tenant(**options) -> None:
 def create_api_key(tenant_ref: str, role: str, name: str) -> None:
     """Create an API key; the key is printed once, alone on the last line, and stored only hashed."""
 
-    def work(session):
-        tenant = tenants.find_tenant(session, tenant_ref)
-        return tenants.create_api_key(session, cli_actor(tenant.id), tenant.id, role, name)[1]
-
-    secret = _run(_app(), work)
+    secret = _run(_app(), lambda db: tenant_admin.create_api_key(db, _admin(db, tenant_ref),
+                                                                 CreateApiKey(role, name)).secret)
     click.echo(f"{role} key for {tenant_ref} (shown once, store it now):")
     click.echo(secret)
 
@@ -127,7 +136,8 @@ def show_tenant(tenant_ref: str) -> None:
     """Print a tenant's settings, VAT rates and number series as JSON."""
     from .api.tenant import tenant_view
 
-    view = _run(_app(), lambda session: tenant_view(session, tenants.find_tenant(session, tenant_ref)))
+    view = _run(_app(), lambda db: db.read(lambda session: tenant_view(session, tenants.find_tenant(session,
+                                                                                                 tenant_ref))))
     click.echo(json.dumps(view, indent=2, ensure_ascii=False))
 
 
@@ -147,11 +157,7 @@ def update_tenant(tenant_ref: str, assignments: tuple[str, ...]) -> None:
         raw[field] = int(value) if field == "payment_terms_days" and value.isdigit() else value
     changes = _validated(TenantSettingsSchema(), raw)
 
-    def work(session):
-        tenant = tenants.find_tenant(session, tenant_ref)
-        tenants.update_settings(session, cli_actor(tenant.id), tenant, changes)
-
-    _run(_app(), work)
+    _run(_app(), lambda db: tenant_admin.change_settings(db, _admin(db, tenant_ref), ChangeTenantSettings(changes)))
     click.echo(f"updated {', '.join(changes) or 'nothing'}")
 
 
@@ -170,12 +176,10 @@ def set_vat_rates(tenant_ref: str, rates: tuple[str, ...]) -> None:
         raw.append({"rate": rate, "valid_from": valid_from or None, "valid_to": valid_to or None})
     parsed = _validated(VatRatesSchema(), {"vat_rates": raw})["vat_rates"]
 
-    def work(session):
-        tenant = tenants.find_tenant(session, tenant_ref)
-        return tenants.replace_vat_rates(session, cli_actor(tenant.id), tenant, [
-            VatRate(Decimal(r["rate"]), r.get("valid_from"), r.get("valid_to")) for r in parsed])
-
-    table = _run(_app(), work)
+    command = ReplaceVatRates(tuple(VatRate(Decimal(r["rate"]), r.get("valid_from"), r.get("valid_to"))
+                                    for r in parsed))
+    table = VatTable(command.rates)
+    _run(_app(), lambda db: tenant_admin.replace_vat_rates(db, _admin(db, tenant_ref), command))
     click.echo("VAT rates: " + ", ".join(f"{r.rate} % ({r.period()})" for r in table.rates))
 
 
@@ -191,9 +195,9 @@ def number_series(tenant_ref: str, name: str, **values) -> None:
 
     values = _validated(NumberSeriesSchema(), values)
 
-    def work(session):
-        tenant = tenants.find_tenant(session, tenant_ref)
-        series = tenants.save_series(session, cli_actor(tenant.id), tenant, name, **values)
+    def work(db: Database) -> str:
+        tenant = tenant_admin.save_number_series(db, _admin(db, tenant_ref), SaveNumberSeries(name, **values))
+        series = db.read(lambda session: tenants.series_by_name(session, tenant.id)[name])
         return f"series {series.name}: prefix {series.prefix!r}, reference prefix {series.reference_prefix}, " \
                f"next number {series.next_number}"
 
@@ -215,12 +219,8 @@ def set_channel(tenant_ref: str, name: str, assignments: tuple[str, ...], defaul
             _fail(f"--setting takes KEY=VALUE, got {assignment!r}")
         settings[key] = value
 
-    def work(session):
-        tenant = tenants.find_tenant(session, tenant_ref)
-        tenants.save_channel(session, cli_actor(tenant.id), tenant, name, enabled=not disable, default=default,
-                             settings=settings)
-
-    _run(_app(), work)
+    command = SaveChannel(name, enabled=not disable, default=default, settings=settings)
+    _run(_app(), lambda db: tenant_admin.save_channel(db, _admin(db, tenant_ref), command))
     click.echo(f"channel {name}: {'disabled' if disable else 'enabled'}{', default' if default else ''}")
 
 
@@ -266,7 +266,7 @@ def sync_payments_command(tenant_ref: str | None) -> None:
     from webhooks.polling import sync_payments
 
     app = _app()
-    tenant_id = _run(app, lambda session: tenants.find_tenant(session, tenant_ref).id) if tenant_ref else None
+    tenant_id = _run(app, lambda db: _admin(db, tenant_ref).tenant_id) if tenant_ref else None
     report = sync_payments(plugin_state(app).session_factory, tenant_id)
     click.echo("\n".join(report.lines) or "nothing to poll")
 
@@ -277,15 +277,10 @@ def sync_payments_command(tenant_ref: str | None) -> None:
 @click.option("--secret", help="The provider's secret, if it gives one (default: generate one).")
 def set_webhook_secret(tenant_ref: str, provider: str, secret: str | None) -> None:
     """Set the secret a provider signs its callbacks with (the previous one stays valid); prints it last."""
-    from .services import webhook_setup
-
-    def work(session):
-        tenant = tenants.find_tenant(session, tenant_ref)
-        return tenant.slug, webhook_setup.set_inbound_secret(session, cli_actor(tenant.id), tenant, provider, secret)
-
-    slug, value = _run(_app(), work)
-    click.echo(f"{provider} callbacks go to /webhooks/{provider}/{slug}, signed with (shown once):")
-    click.echo(value)
+    result = _run(_app(), lambda db: tenant_admin.set_inbound_secret(db, _admin(db, tenant_ref),
+                                                                     SetInboundSecret(provider, secret)))
+    click.echo(f"{provider} callbacks go to /webhooks/{provider}/{result.tenant_slug}, signed with (shown once):")
+    click.echo(result.secret)
 
 
 @main.command("add-webhook-endpoint")
@@ -294,13 +289,8 @@ def set_webhook_secret(tenant_ref: str, provider: str, secret: str | None) -> No
 @click.option("--event", "events", multiple=True, required=True, help="e.g. --event invoice.paid (repeat)")
 def add_webhook_endpoint(tenant_ref: str, url: str, events: tuple[str, ...]) -> None:
     """Send signed notifications to a shop's URL; prints the endpoint's signing secret last."""
-    from .services import webhook_setup
-
-    def work(session):
-        tenant = tenants.find_tenant(session, tenant_ref)
-        return webhook_setup.create_endpoint(session, cli_actor(tenant.id), tenant, url, list(events))[1]
-
-    secret = _run(_app(), work)
+    command = AddWebhookEndpoint(url, tuple(events))
+    secret = _run(_app(), lambda db: tenant_admin.add_webhook_endpoint(db, _admin(db, tenant_ref), command).secret)
     click.echo(f"notifications of {', '.join(events)} go to {url}, signed with (shown once):")
     click.echo(secret)
 
@@ -309,8 +299,8 @@ def add_webhook_endpoint(tenant_ref: str, url: str, events: tuple[str, ...]) -> 
 def purge_idempotency_keys() -> None:
     """Delete stored Idempotency-Key responses older than the retention period."""
     app = _app()
-    count = _run(app, lambda session: idempotency.purge_expired(
-        session, plugin_state(app).settings.idempotency_retention))
+    count = _run(app, lambda db: db.run(lambda session: idempotency.purge_expired(
+        session, plugin_state(app).settings.idempotency_retention)))
     click.echo(f"purged {count} expired idempotency keys")
 
 

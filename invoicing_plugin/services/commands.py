@@ -212,3 +212,11 @@ class DisableWebhookEndpoint:
 class SetInboundSecret:
     provider: str
     secret: str | None = None  # None: a new one is generated
+
+
+@dataclass(frozen=True)
+class CreateTenant:
+    name: str
+    business_id: str
+    slug: str | None = None
+    settings: Mapping[str, object] = field(default_factory=dict)  # as TenantCreateSchema loads them

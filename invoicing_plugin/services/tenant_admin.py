@@ -19,6 +19,7 @@ from .commands import (
     AddWebhookEndpoint,
     ChangeTenantSettings,
     CreateApiKey,
+    CreateTenant,
     DisableWebhookEndpoint,
     ReplaceVatRates,
     RevokeApiKey,
@@ -29,6 +30,12 @@ from .commands import (
 from .unit_of_work import Database, Reply
 
 T = TypeVar("T")
+
+
+def create_tenant(db: Database, command: CreateTenant) -> Tenant:
+    """A new tenant with the default number series and the Finnish VAT table."""
+    return db.run(lambda s: tenants.create_tenant(s, name=command.name, business_id=command.business_id,
+                                                  slug=command.slug, **dict(command.settings)))
 
 
 def _on_tenant(db: Database, actor: Actor, change: Callable[[Session, Tenant], object], reply: Reply | None) -> Tenant:

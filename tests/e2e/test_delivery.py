@@ -100,11 +100,12 @@ def test_after_five_failures_the_invoice_is_delivered_exactly_once(client, shop,
     assert log["attempts"] >= 6
 
 
-def worker_process(database_url: str) -> subprocess.Popen:
+def worker_process(database_url: str, **extra: str) -> subprocess.Popen:
     env = {**os.environ, "INVOICING_DATABASE_URL": database_url, "INVOICING_WORKER_LEASE_SECONDS": "3",
            "INVOICING_WORKER_POLL_SECONDS": "0.05", "INVOICING_WORKER_BATCH_SIZE": "5",
            "INVOICING_DELIVERY_BACKOFF_BASE_SECONDS": "0.05", "INVOICING_DELIVERY_BACKOFF_CAP_SECONDS": "0.5"}
-    return subprocess.Popen([INVOICING, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen([INVOICING, "worker"], env={**env, **extra}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
 
 
 def test_a_worker_killed_mid_run_loses_nothing_and_doubles_nothing(client, shop, netvisor, database_url, session):
@@ -174,3 +175,36 @@ def test_wrong_credentials_are_dead_at_once_and_a_retry_after_the_fix_delivers(c
     assert client.get(f"/api/v1/deliveries/{dead['id']}", headers=backoffice).json["status"] == "delivered"
     [held] = sandbox_state(netvisor)["invoices"]
     assert held["accepted"] == 1
+
+
+def test_a_worker_killed_during_the_call_leaves_an_interrupted_attempt_and_the_invoice_arrives_once(
+        client, shop, netvisor, database_url, session):
+    from invoicing_plugin.db import DeliveryAttempt
+
+    connect(client, shop, "netvisor", demo_settings(netvisor))
+    # Netvisor stores the invoice, then stays silent: the worker is in the middle of its call when killed.
+    requests.post(f"{netvisor}/_sandbox/faults", json={"kind": "timeout_after_store", "delay": 60}, timeout=5)
+    assert client.post("/api/v1/orders", json=order_payload("KILL-1"), headers=shop.auth()).status_code == 201
+
+    first = worker_process(database_url, INVOICING_SYNC_PAYMENTS_SECONDS="0")  # the fault is for the delivery
+    try:
+        assert wait_for(lambda: len(sandbox_state(netvisor)["invoices"]) == 1, timeout=30)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    session.rollback()
+    [attempt] = session.scalars(select(DeliveryAttempt)).all()
+    assert attempt.outcome == "started" and attempt.duration_ms is None, "the attempt was written before the call"
+
+    requests.delete(f"{netvisor}/_sandbox/faults", timeout=5)
+    second = worker_process(database_url)  # its lease of 3 s runs out, then the delivery is due again
+    try:
+        assert wait_for(lambda: statuses(session) == {"delivered": 1}, timeout=60), statuses(session)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=20)
+    session.rollback()
+    outcomes = session.scalars(select(DeliveryAttempt.outcome).order_by(DeliveryAttempt.id)).all()
+    assert outcomes == ["interrupted", "found"], "the killed attempt is marked, the next one asks before sending"
+    [held] = sandbox_state(netvisor)["invoices"]
+    assert held["accepted"] == 1, "the invoice arrived once"

@@ -127,7 +127,7 @@ def test_polling_netvisor_twice_records_each_payment_once(client, shop, app, ses
             requests.post(f"{netvisor}/_sandbox/payments", json={"invoice_number": number, "amount": amount,
                                                                  "date": "2026-11-20"}, timeout=5)
         report = sync_payments(factory)
-        assert "netvisor: 3 new payments, 0 seen before, 0 kept for review" in report.lines
+        assert "netvisor: 3 new events, 0 seen before, 0 kept for review" in report.lines
         sync_payments(factory)
         session.rollback()
         assert session.scalar(select(func.count()).select_from(Payment)) == 3
@@ -137,7 +137,7 @@ def test_polling_netvisor_twice_records_each_payment_once(client, shop, app, ses
         # A payment that arrives later is found above the remembered cursor.
         requests.post(f"{netvisor}/_sandbox/payments", json={"invoice_number": second["number"],
                                                             "amount": "46.52", "date": "2026-11-21"}, timeout=5)
-        assert "netvisor: 1 new payments, 0 seen before, 0 kept for review" in sync_payments(factory).lines
+        assert "netvisor: 1 new events, 0 seen before, 0 kept for review" in sync_payments(factory).lines
 
 
 def test_polling_ropo24_and_its_pushes_record_a_payment_once(client, shop, app, live_server, ropo24, session):
