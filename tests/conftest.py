@@ -170,3 +170,27 @@ def live_server(app) -> Iterator[str]:
 def http() -> Iterator[requests.Session]:
     with requests.Session() as session:
         yield session
+
+
+@pytest.fixture(autouse=True)
+def no_external_call_inside_a_transaction(monkeypatch):
+    """Every HTTP request and SMTP session in the suite first checks that no unit of work is open in its
+    thread (DESIGN §6): an adapter called inside a transaction fails the test that does it."""
+    import smtplib
+
+    from requests.adapters import HTTPAdapter
+
+    from invoicing_plugin.db.guard import refuse_inside_transaction
+
+    send, connect = HTTPAdapter.send, smtplib.SMTP.connect
+
+    def guarded_send(self, request, *args, **kwargs):
+        refuse_inside_transaction(f"an HTTP request to {request.url}")
+        return send(self, request, *args, **kwargs)
+
+    def guarded_connect(self, *args, **kwargs):
+        refuse_inside_transaction("an SMTP session")
+        return connect(self, *args, **kwargs)
+
+    monkeypatch.setattr(HTTPAdapter, "send", guarded_send)
+    monkeypatch.setattr(smtplib.SMTP, "connect", guarded_connect)

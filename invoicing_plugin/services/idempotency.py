@@ -58,7 +58,7 @@ def fingerprint(method: str, path: str, payload: object) -> str:
 
 
 def canonical_digest(label: str, payload: object) -> str:
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(f"{label}\n{canonical}".encode()).hexdigest()
 
 

@@ -41,6 +41,11 @@ class OrderExists(Conflict):
     title = "An order with this external id exists with different content"
 
 
+class OrderOfAnotherKey(Conflict):
+    code = "order_exists_for_another_key"
+    title = "Another API key sent an order with this external id"
+
+
 def submit_order(
     db: Database, actor: Actor, command: SubmitOrder, *, tenant: Tenant | None = None, reply: Reply | None = None
 ) -> IntakeResult:
@@ -133,9 +138,8 @@ def _build_order(
 def _existing(session: Session, actor: Actor, order: Order, fingerprint: str) -> IntakeResult:
     if actor.sees_only_own_orders and order.created_by_key_id != actor.api_key_id:
         # Another checkout key's order: say that the external id is taken, and nothing of its content.
-        raise OrderExists(
-            f"order {order.external_id!r} from {order.source} was sent by another API key; "
-            "use another external id", code="order_exists_for_another_key")
+        raise OrderOfAnotherKey(f"order {order.external_id!r} from {order.source} was sent by another API key; "
+                                "use another external id")
     if order.fingerprint != fingerprint:
         raise OrderExists(
             f"order {order.external_id!r} from {order.source} exists already with different content; "
