@@ -249,3 +249,58 @@ def test_a_chronological_series_refuses_a_date_before_its_latest_invoice(client,
     assert refused.status_code == 422 and "number order" in refused.json["errors"][0]["detail"]
     assert client.post(f"/api/v1/invoices/{second['id']}/finalize", json={"invoice_date": today},
                        headers=shop.auth("backoffice")).json["number"] == "2"
+
+
+def test_a_channel_another_package_adds_can_report_payments_too(client, shop, app, session):
+    """A third party's channel that also implements PaymentSource is polled into the same inbox, with its
+    own provider registered in code; polling knows it by what it is, not by its name."""
+    from adapters.base import EventPage
+    from invoicing_plugin import channels
+    from invoicing_plugin.domain.provider_events import PAYMENT, InvoiceRef, ProviderEvent
+    from webhooks import providers
+    from webhooks.polling import sync_payments
+
+    invoice = client.post("/api/v1/orders", json=order_payload(), headers=shop.auth()).json["invoice"]
+    handed_out: list[str | None] = []
+
+    class Bank:
+        name, provider = "bank", "bank"
+
+        def __init__(self, settings):
+            self.settings = settings
+
+        def deliver(self, invoice, context):
+            raise AssertionError("not used")
+
+        def lookup(self, invoice, context):
+            return None
+
+        def fetch_events(self, cursor):
+            handed_out.append(cursor)
+            if cursor == "2":
+                return EventPage([], "2")
+            return EventPage([{"id": "tx-1", "number": invoice["number"], "amount": "56.52"}], "2")
+
+    def bank_event(raw):
+        from datetime import UTC, date, datetime
+        from decimal import Decimal
+
+        return ProviderEvent(event_id=raw["id"], kind=PAYMENT, provider_type="credit", occurred_at=datetime.now(UTC),
+                             invoice=InvoiceRef(number=raw["number"]), amount=Decimal(raw["amount"]),
+                             paid_on=date(2026, 11, 20), payment_id=raw["id"], raw=raw)
+
+    channels.register("bank", Bank)
+    providers.register(providers.Provider("bank", reparse=bank_event))
+    try:
+        assert client.put("/api/v1/tenant/channels/bank", json={"settings": {}},
+                          headers=shop.auth("admin")).status_code == 200
+        report = sync_payments(plugin_state(app).session_factory)
+        assert "bank: 1 new events, 0 seen before, 0 kept for review" in report.lines
+        assert handed_out == [None, "2"], "the cursor the service gave is where the next poll starts"
+        sync_payments(plugin_state(app).session_factory)
+        assert handed_out[-1] == "2"
+    finally:
+        channels._registered.pop("bank", None)
+        providers._registered.pop("bank", None)
+    paid = client.get(f"/api/v1/invoices/{invoice['id']}/payments", headers=shop.auth()).json
+    assert (paid["payment_status"], [p["source"] for p in paid["items"]]) == ("paid", ["bank"])
