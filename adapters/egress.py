@@ -223,7 +223,8 @@ def non_public_kind(address: Address) -> str | None:
             inner = non_public_kind(address.ipv4_mapped)
             return f"{inner} (IPv4-mapped)" if inner else None
         embedded = [address.sixtofour] if address.sixtofour else []
-        if any(address in network for network in _NAT64 + (_COMPAT,)):
+        compat = address in _COMPAT and int(address) > 1  # :: and ::1 are themselves, not IPv4-compatible
+        if compat or any(address in network for network in _NAT64):
             embedded.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
         for inner_address in embedded:
             inner = non_public_kind(inner_address)
@@ -231,7 +232,7 @@ def non_public_kind(address: Address) -> str | None:
                 return f"{inner} (embedded in {address})"
     for flag, kind in (("is_unspecified", "an unspecified"), ("is_loopback", "a loopback"),
                        ("is_link_local", "a link-local"), ("is_multicast", "a multicast"),
-                       ("is_private", "a private"), ("is_reserved", "a reserved"),
+                       ("is_reserved", "a reserved"), ("is_private", "a private"),
                        ("is_site_local", "a site-local")):
         if getattr(address, flag, False):
             return kind
