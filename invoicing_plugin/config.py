@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 
+TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -39,6 +41,12 @@ class Settings:
     # INVOICING_SYNC_PAYMENTS_SECONDS: how often workers poll Netvisor/Ropo24 for payments (0: never; the
     # `invoicing sync-payments` command polls on demand).
     sync_payments_seconds: float = 300.0
+    # INVOICING_ALLOW_PRIVATE_TARGETS: let webhook endpoints and channel hosts be loopback, private or
+    # link-local addresses, and plain http. Only for the demo's and the tests' sandboxes on loopback, or an
+    # installation that delivers inside its own network on purpose (README, "Outbound safety").
+    allow_private_targets: bool = False
+    # INVOICING_EGRESS_PROXY: every outbound HTTP call goes through this proxy (http://proxy:3128).
+    egress_proxy: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -49,6 +57,16 @@ class Settings:
 def default_database_url(instance_path: str) -> str:
     Path(instance_path).mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{Path(instance_path, 'invoicing.sqlite3')}"
+
+
+def parse_flag(value: object, name: str) -> bool:
+    """A yes/no setting (true/1/yes/on, false/0/no/off); anything else is refused rather than read as no."""
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise ValueError(f"{name} must be true or false, not {value!r}")
 
 
 def load_settings(
@@ -63,7 +81,10 @@ def load_settings(
         for source in (*[s for s in sources if s], environ):
             if key in source and source[key] not in (None, ""):
                 raw = source[key]
-                values[spec.name] = {"int": int, "float": float}.get(spec.type, str)(raw)
+                if spec.type == "bool":
+                    values[spec.name] = parse_flag(raw, key)
+                else:
+                    values[spec.name] = {"int": int, "float": float}.get(spec.type, str)(raw)
                 break
     values.setdefault("database_url", default_database_url(instance_path))
     return Settings(**values)

@@ -14,6 +14,7 @@ import requests
 from flask import Flask
 from sqlalchemy import select
 
+from adapters import egress
 from adapters.loopback import serve_in_thread
 from adapters.netvisor.sandbox import demo_settings as netvisor_demo_settings
 from adapters.netvisor.sandbox import running_sandbox as netvisor_sandbox
@@ -37,6 +38,7 @@ DEMO_SLUG = "demo-shop"
 
 def run_demo(app: Flask, *, port: int, keep_serving: bool) -> None:
     settings = plugin_state(app).settings
+    egress.configure(allow_private_targets=True)  # the sandboxes are on loopback, over plain http
     upgrade(settings.database_url)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # keep the demo's output readable
     with ExitStack() as running:

@@ -9,6 +9,8 @@ from flask import Flask, current_app, g
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters import egress
+
 from .config import Settings, load_settings
 from .db.engine import make_engine, make_session_factory
 from .services.unit_of_work import Database
@@ -38,6 +40,8 @@ class InvoicingPlugin:
 
     def init_app(self, app: Flask, config: Mapping[str, object] | None = None) -> PluginState:
         settings = load_settings(app.instance_path, config or self.config, app.config)
+        # Process-wide, like the adapters' HTTP clients it governs: the API and the worker both start here.
+        egress.configure(allow_private_targets=settings.allow_private_targets, proxy=settings.egress_proxy)
         engine = make_engine(
             settings.database_url, pool_size=settings.db_pool_size, lock_timeout_ms=settings.lock_timeout_ms
         )

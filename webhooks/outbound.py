@@ -11,6 +11,7 @@ import json
 import requests
 
 from adapters.base import AdapterError, DeliveryResult
+from adapters.egress import safe_session
 from adapters.http import parse_retry_after
 
 from .signing import signed_headers
@@ -22,12 +23,18 @@ def send_event(url: str, secret: str, event: dict, *, http: requests.Session | N
     body = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
     headers = {"Content-Type": "application/json", "User-Agent": "invoicing-plugin-webhooks/1",
                **signed_headers(secret, body, message_id=event["id"])}
+    # The shop's URL is a tenant's setting: checked again when the call is made and at connect time, and a
+    # redirect is never followed (adapters/egress.py). A RefusedConnection (an AdapterError) passes through.
+    client = http or safe_session()
     try:
-        response = (http or requests).post(url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False)
+        response = client.post(url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False)
     except requests.Timeout:
         raise AdapterError("the shop's endpoint did not answer in time", retryable=True) from None
     except requests.RequestException as error:
         raise AdapterError(f"the shop's endpoint cannot be reached: {type(error).__name__}", retryable=True) from None
+    finally:
+        if http is None:
+            client.close()
     excerpt = response.text[:500]
     if 200 <= response.status_code < 300:
         return DeliveryResult(external_id=None, http_status=response.status_code, response_excerpt=excerpt)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import requests
 
 from adapters.base import AdapterError, DeliveryContext, DeliveryResult, InvoiceData
+from adapters.egress import safe_session
 from invoicing_plugin.domain.errors import DomainError
 
 from .config import EInvoiceConfig
@@ -55,7 +56,7 @@ class EInvoiceChannel:
 
     def __init__(self, config: EInvoiceConfig, *, session: requests.Session | None = None) -> None:
         self.config = config
-        self.session = session or requests.Session()
+        self.session = session or safe_session()
 
     def deliver(self, invoice: InvoiceData, context: DeliveryContext) -> DeliveryResult:
         outgoing = self._outgoing(invoice, context)

@@ -7,6 +7,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
+from adapters import egress
+
 from .protocol import FORMATS
 
 REQUIRED = ("base_url", "api_key")
@@ -62,7 +64,12 @@ class EInvoiceConfig:
                 values[name] = value
         if problems:
             raise ValueError("invalid e-invoice settings: " + "; ".join(problems))
-        return cls(**values)  # type: ignore[arg-type]
+        config = cls(**values)  # type: ignore[arg-type]
+        try:
+            egress.check_url(config.base_url)  # a tenant's setting: the operator's network is not its to reach
+        except egress.UnsafeTarget as error:
+            raise ValueError(f"invalid e-invoice settings: base_url: {error}") from None
+        return config
 
 
 def _seconds(value: object) -> float | None:

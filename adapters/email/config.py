@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
+from adapters import egress
+
 SECURITY_MODES = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}  # RFC 6409 submission, RFC 8314 implicit TLS
 DEFAULT_TIMEOUT = 30.0
@@ -76,7 +78,11 @@ class EmailConfig:
         elif any(ch.isspace() for ch in host.strip()) or "/" in host or "@" in host:
             problems.append("host must be a host name or an IP address, without scheme or path")
         else:
-            values["host"] = host.strip()
+            try:  # a tenant's setting: the operator's own network is not its to reach
+                egress.check_host(host.strip())
+                values["host"] = host.strip()
+            except egress.UnsafeTarget as error:
+                problems.append(f"host: {error}")
 
         security = settings.get("security", "starttls")
         if security not in SECURITY_MODES:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from email import policy
 
 from adapters.base import AdapterError
+from adapters.egress import GuardedSMTP, GuardedSMTP_SSL
 
 from .config import EmailConfig
 from .message import Outgoing
@@ -62,9 +63,10 @@ class SmtpSender:
 
     def _connect(self) -> smtplib.SMTP:
         c = self.config
+        # The guarded classes check the address connected before a byte of SMTP (adapters/egress.py).
         if c.security == "ssl":
-            return smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=self.ssl_context)
-        return smtplib.SMTP(c.host, c.port, timeout=c.timeout)
+            return GuardedSMTP_SSL(c.host, c.port, timeout=c.timeout, context=self.ssl_context)
+        return GuardedSMTP(c.host, c.port, timeout=c.timeout)
 
     def _secure_and_log_in(self, connection: smtplib.SMTP) -> None:
         if self.config.security == "starttls":

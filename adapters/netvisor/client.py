@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import requests
 
 from adapters.base import AdapterError
+from adapters.egress import safe_session
 from adapters.http import parse_retry_after
 
 from . import wire
@@ -76,7 +77,7 @@ class NetvisorClient:
         clock: Callable[[], datetime] | None = None, new_transaction_id: Callable[[], str] | None = None,
     ) -> None:
         self.config = config
-        self.session = session or requests.Session()
+        self.session = session or safe_session()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.new_transaction_id = new_transaction_id or (lambda: uuid.uuid4().hex)
 

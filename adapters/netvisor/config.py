@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
+from adapters import egress
+
 from .auth import ALGORITHMS, ENCODING
 
 DEFAULT_HOST = "https://isvapi.netvisor.fi"  # §1.1: the partner/test ("ISV") environment
@@ -90,10 +92,26 @@ class NetvisorConfig:
         if unknown:
             raise ValueError(f"unknown Netvisor settings: {', '.join(unknown)}")
         values: dict[str, object] = {name: "" for name in REQUIRED} | dict(settings)
+        # Messages name settings, never values: a key pasted into the wrong field must not be shown back.
+        problems = []
         for name in ("connect_timeout", "read_timeout"):
             if name in values:
-                values[name] = float(values[name])  # type: ignore[arg-type]
+                try:
+                    values[name] = float(values[name])  # type: ignore[arg-type]
+                except (TypeError, ValueError):
+                    problems.append(f"{name} must be a number of seconds")
         if "vat_codes" in values:  # a tenant overrides some categories and keeps the other defaults
-            overrides = dict(values["vat_codes"])  # type: ignore[call-overload]
-            values["vat_codes"] = {**DEFAULT_VAT_CODES, **overrides}
+            if not isinstance(values["vat_codes"], Mapping):
+                problems.append("vat_codes must map VAT categories to Netvisor codes")
+            else:
+                values["vat_codes"] = {**DEFAULT_VAT_CODES, **values["vat_codes"]}  # type: ignore[dict-item]
+        if not isinstance(values.get("host", DEFAULT_HOST), str):
+            problems.append("host must be an https URL")
+        else:
+            try:  # a tenant's setting: the operator's own network is not its to reach
+                egress.check_url(str(values.get("host", DEFAULT_HOST)).rstrip("/"))
+            except egress.UnsafeTarget as error:
+                problems.append(f"host: {error}")
+        if problems:
+            raise ValueError("invalid Netvisor settings: " + "; ".join(problems))
         return cls(**values)  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from adapters import egress
 from adapters.base import AdapterError, DeliveryContext, DeliveryResult, EventPage, InvoiceData
 
 from .client import DEFAULT_BASE_URL, Ropo24Client, Ropo24Config
@@ -104,22 +105,36 @@ class Ropo24Channel:
         return found.external_id if found else None
 
 
-def _number(settings: Mapping[str, object], key: str, default: float) -> float:
+SETTINGS = ("cid", "apicode", "base_url", "connect_timeout", "read_timeout", "token_refresh_margin", "currency")
+
+
+def _seconds(settings: Mapping[str, object], key: str, default: float, problems: list[str]) -> float:
     value = settings.get(key)
-    return default if value in (None, "") else float(str(value))  # seconds, not money
+    if value in (None, ""):
+        return default
+    try:
+        number = float(str(value))  # seconds, not money
+    except ValueError:
+        number = -1.0
+    if not 0 <= number < float("inf") or (number == 0 and key != "token_refresh_margin"):
+        problems.append(f"{key} must be a positive number of seconds")  # the name only, never the value
+    return number
 
 
 def ropo24_channel(settings: Mapping[str, object]) -> Ropo24Channel:
     """ChannelFactory: settings keys `cid`, `apicode` (required), `base_url`, `connect_timeout`,
-    `read_timeout`, `token_refresh_margin` (seconds) and `currency` (default EUR)."""
-    missing = [key for key in ("cid", "apicode") if not settings.get(key)]
-    if missing:
-        raise ValueError(f"ropo24 channel settings lack {', '.join(missing)}")
-    config = Ropo24Config(
-        cid=str(settings["cid"]), apicode=str(settings["apicode"]),
-        base_url=str(settings.get("base_url") or DEFAULT_BASE_URL),
-        connect_timeout=_number(settings, "connect_timeout", 5.0),
-        read_timeout=_number(settings, "read_timeout", 30.0),
-        token_refresh_margin=_number(settings, "token_refresh_margin", 300.0),
-    )
+    `read_timeout`, `token_refresh_margin` (seconds) and `currency` (default EUR). Unknown keys are refused:
+    a typo must not pass silently, and an unknown key cannot be known to hold no secret."""
+    problems = [f"{key}: unknown setting; use {', '.join(SETTINGS)}" for key in settings if key not in SETTINGS]
+    problems += [f"{key} is missing" for key in ("cid", "apicode") if not settings.get(key)]
+    base_url = str(settings.get("base_url") or DEFAULT_BASE_URL).strip().rstrip("/")
+    try:  # a tenant's setting: the operator's own network is not its to reach
+        egress.check_url(base_url)
+    except egress.UnsafeTarget as error:
+        problems.append(f"base_url: {error}")
+    timeouts = {key: _seconds(settings, key, default, problems) for key, default in (
+        ("connect_timeout", 5.0), ("read_timeout", 30.0), ("token_refresh_margin", 300.0))}
+    if problems:
+        raise ValueError("invalid ropo24 settings: " + "; ".join(problems))
+    config = Ropo24Config(cid=str(settings["cid"]), apicode=str(settings["apicode"]), base_url=base_url, **timeouts)
     return Ropo24Channel(config, currency=str(settings.get("currency") or "EUR"))

@@ -17,6 +17,7 @@ from typing import Any
 import requests
 
 from adapters.base import AdapterError
+from adapters.egress import safe_session
 
 from .errors import excerpt, raise_for_status, transport_error
 from .jwt import InvalidToken, read_claims_unverified
@@ -55,7 +56,7 @@ class Ropo24Client:
     ) -> None:
         self.config = config
         self._base = config.base_url.rstrip("/")
-        self._session = session or requests.Session()
+        self._session = session or safe_session()
         self._clock = clock
         self._lock = threading.Lock()
         self._token: _Token | None = None

@@ -4,11 +4,11 @@ sign the callbacks providers send us (two at once while one is rotated out)."""
 from __future__ import annotations
 
 import uuid
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from adapters import egress
 from webhooks.signing import new_secret
 
 from ..db import Tenant, WebhookEndpoint
@@ -24,9 +24,10 @@ def create_endpoint(session: Session, actor: Actor, tenant: Tenant, url: str, ev
                     description: str | None = None) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its signing secret, shown once."""
     errors: dict[str, list[str]] = {}
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        errors["url"] = ["must be an http or https URL"]
+    try:  # the worker will call this URL from inside the operator's network: public https hosts only
+        egress.check_url(url)
+    except egress.UnsafeTarget as error:
+        errors["url"] = [str(error)]
     unknown = sorted(set(event_types) - set(EVENT_TYPES))
     if unknown or not event_types:
         errors["event_types"] = [f"choose from {', '.join(EVENT_TYPES)}" + (f"; unknown: {', '.join(unknown)}"
