@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
+from .. import channels
 from ..db import ApiKey, Tenant, WebhookEndpoint
 from . import tenants, webhook_setup
 from .actors import Actor
@@ -65,6 +66,8 @@ def save_number_series(db: Database, actor: Actor, command: SaveNumberSeries, *,
 
 
 def save_channel(db: Database, actor: Actor, command: SaveChannel, *, reply: Reply | None = None) -> Tenant:
+    """The channel builds itself from the settings first (resolving its host: outside any transaction)."""
+    channels.validate_settings(command.name, command.settings)
     return _on_tenant(db, actor, lambda s, t: tenants.save_channel(
         s, actor, t, command.name, enabled=command.enabled, default=command.default,
         settings=dict(command.settings)), reply)
@@ -89,6 +92,8 @@ def revoke_api_key(db: Database, actor: Actor, command: RevokeApiKey, *, reply: 
 
 def add_webhook_endpoint(db: Database, actor: Actor, command: AddWebhookEndpoint, *,
                          reply: Reply | None = None) -> NewSecret:
+    webhook_setup.check_endpoint(command.url, list(command.event_types))  # resolves the host: before the work
+
     def work(session: Session) -> NewSecret:
         tenant = tenants.load_tenant(session, actor)
         return NewSecret(*webhook_setup.create_endpoint(session, actor, tenant, command.url,

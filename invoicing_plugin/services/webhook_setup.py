@@ -20,9 +20,8 @@ from .notifications import EVENT_TYPES
 MAX_SECRETS = 2
 
 
-def create_endpoint(session: Session, actor: Actor, tenant: Tenant, url: str, event_types: list[str],
-                    description: str | None = None) -> tuple[WebhookEndpoint, str]:
-    """A new endpoint and its signing secret, shown once."""
+def check_endpoint(url: str, event_types: list[str]) -> None:
+    """Every problem of a new endpoint at once. It resolves the URL's host: call it before any transaction."""
     errors: dict[str, list[str]] = {}
     try:  # the worker will call this URL from inside the operator's network: public https hosts only
         egress.check_url(url)
@@ -34,6 +33,11 @@ def create_endpoint(session: Session, actor: Actor, tenant: Tenant, url: str, ev
                                                                              if unknown else "")]
     if errors:
         raise ValidationFailed(errors)
+
+
+def create_endpoint(session: Session, actor: Actor, tenant: Tenant, url: str, event_types: list[str],
+                    description: str | None = None) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint (checked by `check_endpoint` before) and its signing secret, shown once."""
     secret = new_secret()
     endpoint = WebhookEndpoint(id=uuid.uuid4(), tenant_id=tenant.id, url=url, secret=secret,
                                event_types=sorted(set(event_types)), description=description, enabled=True)
