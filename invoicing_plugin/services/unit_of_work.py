@@ -60,12 +60,11 @@ class Database:
             session.close()
 
     def read(self, work: Callable[[Session], T]) -> T:
-        """A read: no write intent, nothing committed, the session closed after."""
+        """A read: no write intent, nothing committed; closing ends the transaction and keeps what was loaded."""
         session = self.session_factory()
         try:
             return work(session)
         finally:
-            session.rollback()
             session.close()
 
 
