@@ -283,8 +283,10 @@ def set_webhook_secret(tenant_ref: str, provider: str, secret: str | None) -> No
         tenant = tenants.find_tenant(session, tenant_ref)
         return tenant.slug, webhook_setup.set_inbound_secret(session, cli_actor(tenant.id), tenant, provider, secret)
 
-    slug, value = _run(_app(), work)
-    click.echo(f"{provider} callbacks go to /webhooks/{provider}/{slug}, signed with (shown once):")
+    app = _app()
+    slug, value = _run(app, work)
+    prefix = plugin_state(app).settings.webhooks_prefix
+    click.echo(f"{provider} callbacks go to {prefix}/{provider}/{slug}, signed with (shown once):")
     click.echo(value)
 
 

@@ -20,10 +20,29 @@ class Settings:
     # INVOICING_IDEMPOTENCY_RETENTION_HOURS: how long a key replays its response. A week, because
     # POS terminals can be offline for days and then retry what they queued.
     idempotency_retention_hours: int = 168
-    # INVOICING_LOCK_TIMEOUT_MS: the longest a request waits for a row lock (PostgreSQL) before 409.
-    lock_timeout_ms: int = 10_000
     # INVOICING_DB_POOL_SIZE: connections per process.
     db_pool_size: int = 5
+    # Timeouts, ordered so that a request always gets an answer (409 or 503 with Retry-After) before the
+    # server gives up on its worker and drops the connection. Each wait is bounded, and the longest a
+    # write can take, SQLITE_BUSY_TIMEOUT_MS (or STATEMENT_TIMEOUT_MS) x 3 attempts, stays below
+    # SERVER_TIMEOUT_SECONDS:
+    #   INVOICING_LOCK_TIMEOUT_MS (PostgreSQL row lock wait, then 409) <= INVOICING_SQLITE_BUSY_TIMEOUT_MS
+    #   (SQLite write lock wait per attempt, then retried, then 503) <= INVOICING_STATEMENT_TIMEOUT_MS
+    #   (PostgreSQL, any one statement, then 503) < INVOICING_SERVER_TIMEOUT_SECONDS (gunicorn --timeout).
+    # INVOICING_DB_CONNECT_TIMEOUT_SECONDS and INVOICING_DB_POOL_TIMEOUT_SECONDS bound the wait for a new
+    # connection and for a free one from the pool (then 503).
+    lock_timeout_ms: int = 5_000
+    sqlite_busy_timeout_ms: int = 5_000
+    statement_timeout_ms: int = 8_000
+    server_timeout_seconds: int = 30
+    db_connect_timeout_seconds: int = 5
+    db_pool_timeout_seconds: float = 5.0
+    # INVOICING_WEBHOOKS_PREFIX: where providers post their callbacks (<prefix>/<provider>/<tenant>).
+    webhooks_prefix: str = "/webhooks"
+    # INVOICING_RETENTION_DAYS: `invoicing purge` deletes delivered deliveries with their attempts, and
+    # processed or ignored inbox events, older than this. Invoices, payments, audit events and stored
+    # documents are never purged (accounting vouchers are kept 6 years in Finland).
+    retention_days: int = 90
     # INVOICING_API_PREFIX: where the API is mounted.
     api_prefix: str = "/api/v1"
     # The outbox worker: deliveries claimed per round, how long a claim lasts before another worker may

@@ -48,7 +48,7 @@ def run_demo(app: Flask, *, port: int, keep_serving: bool) -> None:
         base = api_url + settings.api_prefix
         # The collection service pushes its status notifications, signed, to this shop's callback URL.
         ropo24_sandbox = ropo24_app.extensions["ropo24_sandbox"]
-        ropo24_sandbox.notify_url = f"{api_url}/webhooks/ropo24/{slug}"
+        ropo24_sandbox.notify_url = f"{api_url}{settings.webhooks_prefix}/ropo24/{slug}"
         ropo24_sandbox.sign = lambda body: signed_headers(callback_secret, body)
         worker = Worker(plugin_state(app).session_factory, WorkerSettings(poll_interval=0.2), name="demo-worker")
         running.callback(worker.stop)

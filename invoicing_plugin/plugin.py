@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from .config import Settings, load_settings
-from .db.engine import make_engine, make_session_factory
+from .db.engine import PluginSession, make_engine, make_session_factory
 
 EXTENSION_KEY = "invoicing"
 
@@ -19,7 +19,7 @@ EXTENSION_KEY = "invoicing"
 class PluginState:
     settings: Settings
     engine: Engine
-    session_factory: sessionmaker[Session]
+    session_factory: sessionmaker[PluginSession]
 
 
 class InvoicingPlugin:
@@ -37,7 +37,10 @@ class InvoicingPlugin:
     def init_app(self, app: Flask, config: Mapping[str, object] | None = None) -> PluginState:
         settings = load_settings(app.instance_path, config or self.config, app.config)
         engine = make_engine(
-            settings.database_url, pool_size=settings.db_pool_size, lock_timeout_ms=settings.lock_timeout_ms
+            settings.database_url, pool_size=settings.db_pool_size, lock_timeout_ms=settings.lock_timeout_ms,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms, statement_timeout_ms=settings.statement_timeout_ms,
+            connect_timeout_seconds=settings.db_connect_timeout_seconds,
+            pool_timeout_seconds=settings.db_pool_timeout_seconds,
         )
         state = PluginState(settings, engine, make_session_factory(engine))
         app.extensions[EXTENSION_KEY] = state

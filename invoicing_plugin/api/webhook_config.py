@@ -7,7 +7,7 @@ import uuid
 from flask import Response, request
 from flask.views import MethodView
 
-from ..plugin import current_session
+from ..plugin import current_session, plugin_state
 from ..services import webhook_setup
 from .blueprints import api_blueprint, problem_responses
 from .context import current_actor, current_tenant, json_body, load, requires
@@ -87,10 +87,11 @@ class InboundSecret(MethodView):
         values = load(InboundSecretSchema(), payload)
         actor, tenant = current_actor(), current_tenant()
 
+        url = f"{plugin_state().settings.webhooks_prefix}/{provider}/{tenant.slug}"
+
         def work(session):
             secret = webhook_setup.set_inbound_secret(session, actor, tenant, provider, values.get("secret"))
-            return Outcome(200, {"provider": provider, "url": f"/webhooks/{provider}/{tenant.slug}", "secret": secret},
-                           replay_body={"provider": provider, "url": f"/webhooks/{provider}/{tenant.slug}",
-                                        "secret": None})
+            return Outcome(200, {"provider": provider, "url": url, "secret": secret},
+                           replay_body={"provider": provider, "url": url, "secret": None})
 
         return run_write(work, payload)
