@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from decimal import Decimal
 
 import click
 from flask import Flask
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from . import create_app
+from .db import faults
 from .db.engine import unit_of_work
 from .db.migrate import upgrade
 from .domain.errors import DomainError, summarize
@@ -64,7 +64,20 @@ def _validated(schema, values: dict) -> dict:
         _fail(summarize(flatten(error.messages), limit=20))
 
 
-@click.group(help=__doc__)
+class _Commands(click.Group):
+    """The command group: a database that is down or busy is one clear line on stderr, not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SQLAlchemyError as error:
+            fault = faults.classify(error)
+            if fault is None:
+                raise
+            _fail(f"{fault.title.lower()}: {faults.describe(error)}")
+
+
+@click.group(cls=_Commands, help=__doc__)
 def main() -> None:
     pass
 
@@ -323,22 +336,15 @@ def purge_idempotency_keys() -> None:
               help="gunicorn worker processes; about one per core (numbering serialises on a row lock).")
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
 def serve(host: str, port: int, workers: int, dev: bool) -> None:
-    """Serve the API (gunicorn), on the database INVOICING_DATABASE_URL names."""
-    if dev or shutil.which("gunicorn") is None and not _has_gunicorn():
-        _app().run(host=host, port=port, threaded=True)
+    """Serve the API (gunicorn, worker timeout INVOICING_SERVER_TIMEOUT_SECONDS), on INVOICING_DATABASE_URL."""
+    from .serving import gunicorn_command, has_gunicorn
+
+    app = _app()
+    if dev or not has_gunicorn():
+        app.run(host=host, port=port, threaded=True)
         return
-    os.execvp(sys.executable, [  # noqa: S606 - our own interpreter and arguments, no shell
-        sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-        "--access-logfile", "-", "invoicing_plugin.wsgi:app",
-    ])
-
-
-def _has_gunicorn() -> bool:
-    try:
-        import gunicorn  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    command = gunicorn_command(host, port, workers, plugin_state(app).settings)
+    os.execvp(command[0], command)  # noqa: S606 - our own interpreter and arguments, no shell
 
 
 @main.command()
