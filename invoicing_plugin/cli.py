@@ -111,11 +111,34 @@ def migrate() -> None:
 def create_tenant(**options) -> None:
     """Create a tenant with the Finnish VAT table and a default number series; prints its slug last."""
     from .api.schemas.tenants import TenantCreateSchema
+    from .api.tenant import delivery_warnings
 
     values = _validated(TenantCreateSchema(), options)
     tenant = _run(_app(), lambda session: tenants.create_tenant(session, **values))
     click.echo(f"created tenant {tenant.name} ({tenant.id})")
+    for warning in delivery_warnings(tenant, f"`invoicing set-channel --tenant {tenant.slug} --channel <name> ...`"):
+        click.echo(f"warning: {warning}")
     click.echo(tenant.slug)
+
+
+@main.command("list-tenants")
+def list_tenants() -> None:
+    """List the tenants: slug (for --tenant), name, business ID and enabled channels (* the defaults)."""
+    from . import channels
+
+    def work(session):
+        return [(t.slug, t.name, t.business_id, channels.enabled_channels(t.channels or {}),
+                 channels.default_channels(t.channels or {})) for t in tenants.list_tenants(session)]
+
+    rows = [(slug, name, business_id, ", ".join(c + ("*" if c in defaults else "") for c in enabled) or "none")
+            for slug, name, business_id, enabled, defaults in _run(_app(), work)]
+    if not rows:
+        click.echo("no tenants yet: create one with `invoicing create-tenant`")
+        return
+    table = [("slug", "name", "business ID", "channels"), *rows]
+    widths = [max(len(row[column]) for row in table) for column in range(3)]
+    for row in table:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[3])
 
 
 @main.command("create-api-key")

@@ -63,6 +63,10 @@ def find_tenant(session: Session, slug_or_id: str) -> Tenant:
     return tenant
 
 
+def list_tenants(session: Session) -> list[Tenant]:
+    return list(session.scalars(select(Tenant).order_by(Tenant.slug)))
+
+
 def snapshot(tenant: Tenant) -> dict:
     """The tenant's settings as JSON-ready values (they go into audit events and API responses)."""
     return {field: getattr(tenant, field) for field in SETTINGS_FIELDS}
