@@ -22,7 +22,7 @@ from .db.migrate import upgrade
 from .domain.errors import DomainError, summarize
 from .domain.vat import VatRate
 from .plugin import plugin_state
-from .services import idempotency, tenants
+from .services import tenants
 from .services.actors import ROLES, cli_actor
 
 
@@ -46,7 +46,7 @@ def _run(app: Flask, work):
             errors = getattr(error, "errors", None)
             _fail(summarize(errors) if errors else error.detail)
         except (OperationalError, ProgrammingError) as error:
-            if "no such table" in str(error) or "does not exist" in str(error):
+            if _no_schema(error):
                 _fail("the database has no schema yet: run `invoicing migrate` first")
             raise
         finally:
@@ -70,11 +70,21 @@ class _Commands(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except DomainError as error:  # from a service's own unit of work (e.g. `purge`)
+            _fail(error.detail)
         except SQLAlchemyError as error:
+            if _no_schema(error):
+                _fail("the database has no schema yet: run `invoicing migrate` first")
             fault = faults.classify(error)
             if fault is None:
                 raise
             _fail(f"{fault.title.lower()}: {faults.describe(error)}")
+
+
+def _no_schema(error: SQLAlchemyError) -> bool:
+    message = str(error)  # SQLite's words, or PostgreSQL's undefined table (not a missing database)
+    return isinstance(error, OperationalError | ProgrammingError) and (
+        "no such table" in message or 'relation "' in message and "does not exist" in message)
 
 
 @click.group(cls=_Commands, help=__doc__)
@@ -343,13 +353,38 @@ def add_webhook_endpoint(tenant_ref: str, url: str, events: tuple[str, ...]) -> 
     click.echo(secret)
 
 
-@main.command("purge-idempotency-keys")
-def purge_idempotency_keys() -> None:
-    """Delete stored Idempotency-Key responses older than the retention period."""
-    app = _app()
-    count = _run(app, lambda session: idempotency.purge_expired(
-        session, plugin_state(app).settings.idempotency_retention))
-    click.echo(f"purged {count} expired idempotency keys")
+@main.command()
+@click.option("--older-than-days", type=click.IntRange(min=1),
+              help="Retention period in days (default: INVOICING_RETENTION_DAYS, 90).")
+def purge(older_than_days: int | None) -> None:
+    """Delete old operational records: delivered deliveries with their attempts, processed and ignored
+    inbox events, and expired Idempotency-Key responses.
+
+    Deliveries and inbox events go when older than --older-than-days (INVOICING_RETENTION_DAYS, default 90);
+    Idempotency-Key responses after INVOICING_IDEMPOTENCY_RETENTION_HOURS. Never purged: invoices, payments,
+    audit events and stored documents, which are accounting vouchers (kept at least 6 years in Finland,
+    Kirjanpitolaki 2:10), nor dead, failed or pending deliveries and unmatched inbox events, which still need
+    someone. Run it daily from cron or a scheduler; batches are short transactions.
+    """
+    from datetime import timedelta
+
+    from .services import retention
+
+    state = plugin_state(_app())
+    days = older_than_days or state.settings.retention_days
+    report = retention.purge(state.session_factory, older_than=timedelta(days=days),
+                             idempotency_retention=state.settings.idempotency_retention)
+    click.echo(f"purged {report.deliveries} delivered deliveries ({report.attempts} attempts) and "
+               f"{report.inbox_events} processed or ignored inbox events older than {days} days "
+               f"(before {report.cutoff:%Y-%m-%d %H:%M} UTC)")
+    click.echo(f"purged {report.idempotency_keys} expired idempotency keys")
+
+
+@main.command("purge-idempotency-keys", hidden=True)
+@click.pass_context
+def purge_idempotency_keys(ctx: click.Context) -> None:
+    """The former name of `purge`, which now also purges old deliveries and inbox events."""
+    ctx.invoke(purge)
 
 
 @main.command()
