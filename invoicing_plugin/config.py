@@ -22,13 +22,14 @@ class Settings:
     idempotency_retention_hours: int = 168
     # INVOICING_DB_POOL_SIZE: connections per process.
     db_pool_size: int = 5
-    # Timeouts, ordered so that a request always gets an answer (409 or 503 with Retry-After) before the
-    # server gives up on its worker and drops the connection. Each wait is bounded, and the longest a
-    # write can take, SQLITE_BUSY_TIMEOUT_MS (or STATEMENT_TIMEOUT_MS) x 3 attempts, stays below
-    # SERVER_TIMEOUT_SECONDS:
-    #   INVOICING_LOCK_TIMEOUT_MS (PostgreSQL row lock wait, then 409) <= INVOICING_SQLITE_BUSY_TIMEOUT_MS
-    #   (SQLite write lock wait per attempt, then retried, then 503) <= INVOICING_STATEMENT_TIMEOUT_MS
-    #   (PostgreSQL, any one statement, then 503) < INVOICING_SERVER_TIMEOUT_SECONDS (gunicorn --timeout).
+    # Timeouts, ordered so that a request always gets its answer (409, or 503 with Retry-After) before the
+    # server gives up on its worker and drops the connection (checked below):
+    #   INVOICING_LOCK_TIMEOUT_MS: a PostgreSQL row lock wait, then 409; below the statement timeout, so a
+    #     lock wait ends as a 409 and not as a cancelled statement.
+    #   INVOICING_SQLITE_BUSY_TIMEOUT_MS: a wait for SQLite's write lock; a write tries 3 times, then 503.
+    #   INVOICING_STATEMENT_TIMEOUT_MS: any one PostgreSQL statement (0: none), then 503.
+    #   INVOICING_SERVER_TIMEOUT_SECONDS: gunicorn's worker timeout (`invoicing serve`), above 3 x the
+    #     longer of the busy and statement timeouts.
     # INVOICING_DB_CONNECT_TIMEOUT_SECONDS and INVOICING_DB_POOL_TIMEOUT_SECONDS bound the wait for a new
     # connection and for a free one from the pool (then 503).
     lock_timeout_ms: int = 5_000
@@ -59,6 +60,14 @@ class Settings:
     # `invoicing sync-payments` command polls on demand).
     sync_payments_seconds: float = 300.0
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        longest_write_ms = 3 * max(self.sqlite_busy_timeout_ms, self.statement_timeout_ms)
+        if self.statement_timeout_ms and self.lock_timeout_ms >= self.statement_timeout_ms:
+            raise ValueError("INVOICING_LOCK_TIMEOUT_MS must be below INVOICING_STATEMENT_TIMEOUT_MS")
+        if longest_write_ms >= self.server_timeout_seconds * 1000:
+            raise ValueError("INVOICING_SERVER_TIMEOUT_SECONDS must exceed 3 x the SQLite busy timeout and "
+                             "3 x the statement timeout, so that requests are answered before the server gives up")
 
     @property
     def idempotency_retention(self) -> timedelta:

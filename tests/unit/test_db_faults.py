@@ -1,4 +1,4 @@
-"""Which database errors mean 'retry later' (503), 'still locked' (409), or a bug (None: a 500)."""
+"""Which database errors mean 'retry later' (503), 'still locked' (409) or a bug (a 500); timeouts in order."""
 
 import sqlite3
 
@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from invoicing_plugin.config import load_settings
 from invoicing_plugin.db import faults
 from invoicing_plugin.domain.errors import Conflict
 
@@ -54,3 +55,20 @@ def test_bugs_and_constraint_violations_are_not_faults(error):
 def test_an_operator_reads_the_drivers_first_line():
     error = wrapped(PgError('connection failed: connection to server at "db", port 5432 failed\n\tIs the server up?'))
     assert faults.describe(error) == 'connection failed: connection to server at "db", port 5432 failed'
+
+
+@pytest.mark.parametrize("settings, problem", [
+    ({"INVOICING_LOCK_TIMEOUT_MS": "9000"}, "INVOICING_LOCK_TIMEOUT_MS must be below"),
+    ({"INVOICING_SQLITE_BUSY_TIMEOUT_MS": "10000"}, "INVOICING_SERVER_TIMEOUT_SECONDS must exceed"),
+    ({"INVOICING_STATEMENT_TIMEOUT_MS": "12000", "INVOICING_SERVER_TIMEOUT_SECONDS": "30"}, "must exceed"),
+])
+def test_timeouts_that_would_let_the_server_drop_a_request_first_are_refused(tmp_path, settings, problem):
+    with pytest.raises(ValueError, match=problem):
+        load_settings(str(tmp_path), settings, environ={})
+
+
+def test_the_default_timeouts_are_in_order(tmp_path):
+    settings = load_settings(str(tmp_path), environ={})
+    assert settings.lock_timeout_ms < settings.statement_timeout_ms
+    longest_write_ms = 3 * max(settings.sqlite_busy_timeout_ms, settings.statement_timeout_ms)
+    assert longest_write_ms < settings.server_timeout_seconds * 1000
