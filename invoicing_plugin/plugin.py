@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from .config import Settings, load_settings
-from .db.engine import PluginSession, make_engine, make_session_factory
+from .db.engine import make_engine, make_session_factory
 
 EXTENSION_KEY = "invoicing"
 
@@ -19,7 +19,7 @@ EXTENSION_KEY = "invoicing"
 class PluginState:
     settings: Settings
     engine: Engine
-    session_factory: sessionmaker[PluginSession]
+    session_factory: sessionmaker[Session]
 
 
 class InvoicingPlugin:

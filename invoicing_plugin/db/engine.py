@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -86,9 +86,11 @@ class PluginSession(Session):
     """
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[PluginSession]:
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     # Objects stay readable after commit: responses are built from them without another round trip.
-    return sessionmaker(engine, class_=PluginSession, expire_on_commit=False)
+    # Typed as a factory of plain Sessions, which they are, for the code that takes one (sessionmaker is
+    # invariant in its session class).
+    return cast("sessionmaker[Session]", sessionmaker(engine, class_=PluginSession, expire_on_commit=False))
 
 
 @contextmanager

@@ -45,28 +45,35 @@ def classify(error: BaseException) -> DomainError | None:
         return DatabaseBusy("every database connection of this process is busy; retry shortly")
     if isinstance(error, DisconnectionError):
         return _down()
-    if isinstance(error, DBAPIError):
-        if error.connection_invalidated:
-            return _down()
-        error = error.orig
-    state = getattr(error, "sqlstate", None)
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return _down()
+    driver_error = _driver_error(error)
+    state = getattr(driver_error, "sqlstate", None)
     if state is not None:
         return _postgresql(state)
-    name, message = getattr(error, "sqlite_errorname", None) or "", str(error).lower()
+    name, message = getattr(driver_error, "sqlite_errorname", None) or "", str(driver_error).lower()
     if name.startswith(_SQLITE_BUSY[0]) or any(text in message for text in _SQLITE_BUSY[1]):
         return DatabaseBusy("the database is busy; retry shortly")
     if name.startswith(_SQLITE_DOWN[0]) or any(text in message for text in _SQLITE_DOWN[1]):
         return _down()
-    if type(error).__module__.startswith("psycopg") and type(error).__name__ in ("OperationalError", "InterfaceError"):
+    kind = type(driver_error)
+    if kind.__module__.startswith("psycopg") and kind.__name__ in ("OperationalError", "InterfaceError"):
         return _down()  # refused, unreachable, or "server closed the connection unexpectedly": no SQLSTATE
     return None
 
 
 def describe(error: BaseException) -> str:
     """The driver's first line about a fault, for an operator's terminal (never for an API client)."""
-    orig = error.orig if isinstance(error, DBAPIError) else error
-    lines = str(orig).strip().splitlines()
-    return lines[0] if lines else type(orig).__name__
+    driver_error = _driver_error(error)
+    lines = str(driver_error).strip().splitlines()
+    return lines[0] if lines else type(driver_error).__name__
+
+
+def _driver_error(error: BaseException) -> BaseException:
+    """The DBAPI driver's own exception under SQLAlchemy's wrapper (psycopg's or sqlite3's)."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        return error.orig
+    return error
 
 
 def _postgresql(state: str) -> DomainError | None:

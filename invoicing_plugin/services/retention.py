@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from ..db import Delivery, DeliveryAttempt, InboxEvent
@@ -68,7 +69,8 @@ def _delivered_batch(session: Session, cutoff: datetime, size: int) -> tuple[int
     if not ids:
         return 0, 0
     # The attempts explicitly (and counted for the report), not left to the schema's ON DELETE CASCADE.
-    attempts = session.execute(delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(ids))).rowcount
+    removed = session.execute(delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(ids)))
+    attempts = cast(CursorResult, removed).rowcount  # a DELETE's result is a cursor result
     session.execute(delete(Delivery).where(Delivery.id.in_(ids)))
     return len(ids), attempts
 
