@@ -17,8 +17,10 @@ install: $(STAMP)
 
 # Installs, migrates the embedded SQLite database, creates a demo shop with keys, starts the API,
 # sends a web shop order and a POS order, prints their invoices, and keeps the API running.
+# `make demo PORT=8001` serves it on another port.
+PORT ?= 8000
 demo: install
-	$(BIN)/invoicing demo --serve
+	$(BIN)/invoicing demo --serve --port $(PORT)
 
 serve: install
 	$(BIN)/invoicing migrate

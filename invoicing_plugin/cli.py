@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from decimal import Decimal
 
 import click
 from flask import Flask
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from . import create_app
+from .db import faults
 from .db.migrate import upgrade
 from .domain.errors import DomainError, summarize
 from .domain.vat import VatRate, VatTable
 from .plugin import plugin_state
-from .services import idempotency, tenant_admin, tenants
+from .services import tenant_admin, tenants
 from .services.actors import ROLES, Actor, cli_actor
 from .services.commands import (
     AddWebhookEndpoint,
@@ -54,7 +54,7 @@ def _run(app: Flask, work):
             errors = getattr(error, "errors", None)
             _fail(summarize(errors) if errors else error.detail)
         except (OperationalError, ProgrammingError) as error:
-            if "no such table" in str(error) or "does not exist" in str(error):
+            if _no_schema(error):
                 _fail("the database has no schema yet: run `invoicing migrate` first")
             raise
 
@@ -75,7 +75,30 @@ def _validated(schema, values: dict) -> dict:
         _fail(summarize(flatten(error.messages), limit=20))
 
 
-@click.group(help=__doc__)
+class _Commands(click.Group):
+    """The command group: a database that is down or busy is one clear line on stderr, not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DomainError as error:  # from a service's own unit of work (e.g. `purge`)
+            _fail(error.detail)
+        except SQLAlchemyError as error:
+            if _no_schema(error):
+                _fail("the database has no schema yet: run `invoicing migrate` first")
+            fault = faults.classify(error)
+            if fault is None:
+                raise
+            _fail(f"{fault.title.lower()}: {faults.describe(error)}")
+
+
+def _no_schema(error: SQLAlchemyError) -> bool:
+    message = str(error)  # SQLite's words, or PostgreSQL's undefined table (not a missing database)
+    return isinstance(error, OperationalError | ProgrammingError) and (
+        "no such table" in message or 'relation "' in message and "does not exist" in message)
+
+
+@click.group(cls=_Commands, help=__doc__)
 def main() -> None:
     pass
 
@@ -109,12 +132,35 @@ def migrate() -> None:
 def create_tenant(**options) -> None:
     """Create a tenant with the Finnish VAT table and a default number series; prints its slug last."""
     from .api.schemas.tenants import TenantCreateSchema
+    from .api.tenant import delivery_warnings
 
     values = _validated(TenantCreateSchema(), options)
     command = CreateTenant(values.pop("name"), values.pop("business_id"), values.pop("slug", None), values)
     tenant = _run(_app(), lambda db: tenant_admin.create_tenant(db, command))
     click.echo(f"created tenant {tenant.name} ({tenant.id})")
+    for warning in delivery_warnings(tenant, f"`invoicing set-channel --tenant {tenant.slug} --channel <name> ...`"):
+        click.echo(f"warning: {warning}")
     click.echo(tenant.slug)
+
+
+@main.command("list-tenants")
+def list_tenants() -> None:
+    """List the tenants: slug (for --tenant), name, business ID and enabled channels (* the defaults)."""
+    from . import channels
+
+    def work(session):
+        return [(t.slug, t.name, t.business_id, channels.enabled_channels(t.channels or {}),
+                 channels.default_channels(t.channels or {})) for t in tenants.list_tenants(session)]
+
+    rows = [(slug, name, business_id, ", ".join(c + ("*" if c in defaults else "") for c in enabled) or "none")
+            for slug, name, business_id, enabled, defaults in _run(_app(), work)]
+    if not rows:
+        click.echo("no tenants yet: create one with `invoicing create-tenant`")
+        return
+    table = [("slug", "name", "business ID", "channels"), *rows]
+    widths = [max(len(row[column]) for row in table) for column in range(3)]
+    for row in table:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[3])
 
 
 @main.command("create-api-key")
@@ -277,9 +323,11 @@ def sync_payments_command(tenant_ref: str | None) -> None:
 @click.option("--secret", help="The provider's secret, if it gives one (default: generate one).")
 def set_webhook_secret(tenant_ref: str, provider: str, secret: str | None) -> None:
     """Set the secret a provider signs its callbacks with (the previous one stays valid); prints it last."""
-    result = _run(_app(), lambda db: tenant_admin.set_inbound_secret(db, _admin(db, tenant_ref),
-                                                                     SetInboundSecret(provider, secret)))
-    click.echo(f"{provider} callbacks go to /webhooks/{provider}/{result.tenant_slug}, signed with (shown once):")
+    app = _app()
+    result = _run(app, lambda db: tenant_admin.set_inbound_secret(db, _admin(db, tenant_ref),
+                                                                  SetInboundSecret(provider, secret)))
+    prefix = plugin_state(app).settings.webhooks_prefix
+    click.echo(f"{provider} callbacks go to {prefix}/{provider}/{result.tenant_slug}, signed with (shown once):")
     click.echo(result.secret)
 
 
@@ -295,13 +343,38 @@ def add_webhook_endpoint(tenant_ref: str, url: str, events: tuple[str, ...]) -> 
     click.echo(secret)
 
 
-@main.command("purge-idempotency-keys")
-def purge_idempotency_keys() -> None:
-    """Delete stored Idempotency-Key responses older than the retention period."""
-    app = _app()
-    count = _run(app, lambda db: db.run(lambda session: idempotency.purge_expired(
-        session, plugin_state(app).settings.idempotency_retention)))
-    click.echo(f"purged {count} expired idempotency keys")
+@main.command()
+@click.option("--older-than-days", type=click.IntRange(min=1),
+              help="Retention period in days (default: INVOICING_RETENTION_DAYS, 90).")
+def purge(older_than_days: int | None) -> None:
+    """Delete old operational records: delivered deliveries with their attempts, processed and ignored
+    inbox events, and expired Idempotency-Key responses.
+
+    Deliveries and inbox events go when older than --older-than-days (INVOICING_RETENTION_DAYS, default 90);
+    Idempotency-Key responses after INVOICING_IDEMPOTENCY_RETENTION_HOURS. Never purged: invoices, payments,
+    audit events and stored documents, which are accounting vouchers (kept at least 6 years in Finland,
+    Kirjanpitolaki 2:10), nor dead, failed or pending deliveries and unmatched inbox events, which still need
+    someone. Run it daily from cron or a scheduler; batches are short transactions.
+    """
+    from datetime import timedelta
+
+    from .services import retention
+
+    state = plugin_state(_app())
+    days = older_than_days or state.settings.retention_days
+    report = retention.purge(state.session_factory, older_than=timedelta(days=days),
+                             idempotency_retention=state.settings.idempotency_retention)
+    click.echo(f"purged {report.deliveries} delivered deliveries ({report.attempts} attempts) and "
+               f"{report.inbox_events} processed or ignored inbox events older than {days} days "
+               f"(before {report.cutoff:%Y-%m-%d %H:%M} UTC)")
+    click.echo(f"purged {report.idempotency_keys} expired idempotency keys")
+
+
+@main.command("purge-idempotency-keys", hidden=True)
+@click.pass_context
+def purge_idempotency_keys(ctx: click.Context) -> None:
+    """The former name of `purge`, which now also purges old deliveries and inbox events."""
+    ctx.invoke(purge)
 
 
 @main.command()
@@ -311,22 +384,15 @@ def purge_idempotency_keys() -> None:
               help="gunicorn worker processes; about one per core (numbering serialises on a row lock).")
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
 def serve(host: str, port: int, workers: int, dev: bool) -> None:
-    """Serve the API (gunicorn), on the database INVOICING_DATABASE_URL names."""
-    if dev or shutil.which("gunicorn") is None and not _has_gunicorn():
-        _app().run(host=host, port=port, threaded=True)
+    """Serve the API (gunicorn, worker timeout INVOICING_SERVER_TIMEOUT_SECONDS), on INVOICING_DATABASE_URL."""
+    from .serving import gunicorn_command, has_gunicorn
+
+    app = _app()
+    if dev or not has_gunicorn():
+        app.run(host=host, port=port, threaded=True)
         return
-    os.execvp(sys.executable, [  # noqa: S606 - our own interpreter and arguments, no shell
-        sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-        "--access-logfile", "-", "invoicing_plugin.wsgi:app",
-    ])
-
-
-def _has_gunicorn() -> bool:
-    try:
-        import gunicorn  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    command = gunicorn_command(host, port, workers, plugin_state(app).settings)
+    os.execvp(command[0], command)  # noqa: S606 - our own interpreter and arguments, no shell
 
 
 @main.command()

@@ -22,10 +22,30 @@ class Settings:
     # INVOICING_IDEMPOTENCY_RETENTION_HOURS: how long a key replays its response. A week, because
     # POS terminals can be offline for days and then retry what they queued.
     idempotency_retention_hours: int = 168
-    # INVOICING_LOCK_TIMEOUT_MS: the longest a request waits for a row lock (PostgreSQL) before 409.
-    lock_timeout_ms: int = 10_000
     # INVOICING_DB_POOL_SIZE: connections per process.
     db_pool_size: int = 5
+    # Timeouts, ordered so that a request always gets its answer (409, or 503 with Retry-After) before the
+    # server gives up on its worker and drops the connection (checked below):
+    #   INVOICING_LOCK_TIMEOUT_MS: a PostgreSQL row lock wait, then 409; below the statement timeout, so a
+    #     lock wait ends as a 409 and not as a cancelled statement.
+    #   INVOICING_SQLITE_BUSY_TIMEOUT_MS: a wait for SQLite's write lock; a write tries 3 times, then 503.
+    #   INVOICING_STATEMENT_TIMEOUT_MS: any one PostgreSQL statement (0: none), then 503.
+    #   INVOICING_SERVER_TIMEOUT_SECONDS: gunicorn's worker timeout (`invoicing serve`), above 3 x the
+    #     longer of the busy and statement timeouts.
+    # INVOICING_DB_CONNECT_TIMEOUT_SECONDS and INVOICING_DB_POOL_TIMEOUT_SECONDS bound the wait for a new
+    # connection and for a free one from the pool (then 503).
+    lock_timeout_ms: int = 5_000
+    sqlite_busy_timeout_ms: int = 5_000
+    statement_timeout_ms: int = 8_000
+    server_timeout_seconds: int = 30
+    db_connect_timeout_seconds: int = 5
+    db_pool_timeout_seconds: float = 5.0
+    # INVOICING_WEBHOOKS_PREFIX: where providers post their callbacks (<prefix>/<provider>/<tenant>).
+    webhooks_prefix: str = "/webhooks"
+    # INVOICING_RETENTION_DAYS: `invoicing purge` deletes delivered deliveries with their attempts, and
+    # processed or ignored inbox events, older than this. Invoices, payments, audit events and stored
+    # documents are never purged (accounting vouchers are kept 6 years in Finland).
+    retention_days: int = 90
     # INVOICING_API_PREFIX: where the API is mounted.
     api_prefix: str = "/api/v1"
     # The outbox worker: deliveries claimed per round, how long a claim lasts before another worker may
@@ -48,6 +68,14 @@ class Settings:
     # INVOICING_EGRESS_PROXY: every outbound HTTP call goes through this proxy (http://proxy:3128).
     egress_proxy: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        longest_write_ms = 3 * max(self.sqlite_busy_timeout_ms, self.statement_timeout_ms)
+        if self.statement_timeout_ms and self.lock_timeout_ms >= self.statement_timeout_ms:
+            raise ValueError("INVOICING_LOCK_TIMEOUT_MS must be below INVOICING_STATEMENT_TIMEOUT_MS")
+        if longest_write_ms >= self.server_timeout_seconds * 1000:
+            raise ValueError("INVOICING_SERVER_TIMEOUT_SECONDS must exceed 3 x the SQLite busy timeout and "
+                             "3 x the statement timeout, so that requests are answered before the server gives up")
 
     @property
     def idempotency_retention(self) -> timedelta:

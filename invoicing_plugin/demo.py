@@ -4,9 +4,12 @@ their invoices, and a worker delivering them, so a newcomer sees invoices arrive
 from __future__ import annotations
 
 import logging
+import signal
+import sys
 import threading
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import click
@@ -25,38 +28,57 @@ from webhooks.polling import sync_payments
 from webhooks.signing import signed_headers
 
 from .db import Tenant
-from .db.engine import unit_of_work
 from .db.migrate import upgrade
 from .examples import COFFEE, webshop_order
 from .plugin import plugin_state
-from .services import tenants, webhook_setup
+from .services import tenant_admin
 from .services.actors import cli_actor
+from .services.commands import CreateApiKey, CreateTenant, SaveChannel, SetInboundSecret
+from .serving import gunicorn_in_background, has_gunicorn
 from .worker import Worker, WorkerSettings
 
 DEMO_SLUG = "demo-shop"
+
+
+@dataclass(frozen=True)
+class DemoShop:
+    slug: str
+    keys: dict[str, str]  # role -> key, shown once
+    callback_secret: str
 
 
 def run_demo(app: Flask, *, port: int, keep_serving: bool) -> None:
     settings = plugin_state(app).settings
     egress.configure(allow_private_targets=True)  # the sandboxes are on loopback, over plain http
     upgrade(settings.database_url)
+    # A plain `kill` must stop the demo's gunicorn too: SIGTERM unwinds like Ctrl-C and runs the cleanup.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # keep the demo's output readable
     with ExitStack() as running:
         netvisor_url, _ = running.enter_context(netvisor_sandbox())
         ropo24_app = ropo24_sandbox_app()
         ropo24_url = running.enter_context(serve_in_thread(ropo24_app))
-        checkout_key, backoffice_key, slug, callback_secret = _demo_tenant_and_keys(app, netvisor_url, ropo24_url)
-        api_url = running.enter_context(serve_in_thread(app, port=port))
+        shop = _demo_tenant_and_keys(app, netvisor_url, ropo24_url)
+        checkout_key, backoffice_key = shop.keys["checkout"], shop.keys["backoffice"]
+        # The API as `invoicing serve` runs it (gunicorn), on the same database.
+        if has_gunicorn():
+            api_url, server = running.enter_context(gunicorn_in_background(settings, port=port)), "gunicorn"
+        else:
+            api_url, server = running.enter_context(serve_in_thread(app, port=port)), "Werkzeug, no gunicorn installed"
         base = api_url + settings.api_prefix
         # The collection service pushes its status notifications, signed, to this shop's callback URL.
         ropo24_sandbox = ropo24_app.extensions["ropo24_sandbox"]
-        ropo24_sandbox.notify_url = f"{api_url}/webhooks/ropo24/{slug}"
-        ropo24_sandbox.sign = lambda body: signed_headers(callback_secret, body)
+        ropo24_sandbox.notify_url = f"{api_url}{settings.webhooks_prefix}/ropo24/{shop.slug}"
+        ropo24_sandbox.sign = lambda body: signed_headers(shop.callback_secret, body)
         worker = Worker(plugin_state(app).session_factory, WorkerSettings(poll_interval=0.2), name="demo-worker")
         running.callback(worker.stop)
         threading.Thread(target=worker.run, daemon=True).start()
-        click.echo(f"API running at {base} (OpenAPI: {base}/openapi.json, docs: {base}/docs)")
-        click.echo(f"Sandboxes: Netvisor-style accounting at {netvisor_url}, Ropo24-style collection at {ropo24_url}\n")
+        click.echo(f"API running at {base} ({server}; OpenAPI: {base}/openapi.json, docs: {base}/docs)")
+        click.echo(f"Sandboxes: Netvisor-style accounting at {netvisor_url}, Ropo24-style collection at {ropo24_url}")
+        click.echo(f"Demo shop: tenant slug {shop.slug} (the CLI's --tenant); its API keys, shown once:")
+        for role, key in shop.keys.items():
+            click.echo(f"  {role + ' key:':<16}{key}")
+        click.echo("")
 
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
         web = _post(base, "/orders", checkout_key, _webshop_order(f"WS-{stamp}"))
@@ -103,8 +125,10 @@ def run_demo(app: Flask, *, port: int, keep_serving: bool) -> None:
         if not keep_serving:
             return
         click.echo("The API, the sandboxes and a worker keep running; press Ctrl-C to stop. Try:\n")
-        click.echo(f"  curl -H 'Authorization: Bearer {backoffice_key}' {base}/invoices\n")
-        click.echo(f"checkout key:   {checkout_key}\nbackoffice key: {backoffice_key}")
+        click.echo(f"  curl -H 'Authorization: Bearer {backoffice_key}' {base}/invoices")
+        click.echo(f"  curl -H 'Authorization: Bearer {shop.keys['admin']}' {base}/tenant\n")
+        for role, key in shop.keys.items():
+            click.echo(f"{role + ' key:':<16}{key}")
         try:
             while True:
                 time.sleep(0.5)
@@ -122,31 +146,29 @@ def _wait_delivered(base: str, key: str, invoice_id: str, timeout: float = 30) -
         time.sleep(0.2)
 
 
-def _demo_tenant_and_keys(app: Flask, netvisor_url: str, ropo24_url: str) -> tuple[str, str, str, str]:
-    """The demo shop (created once), connected to this run's sandboxes, with fresh keys and a callback secret."""
+def _demo_tenant_and_keys(app: Flask, netvisor_url: str, ropo24_url: str) -> DemoShop:
+    """The demo shop (created once), connected to this run's sandboxes, with fresh keys and a callback secret:
+    through the same use cases as the CLI and the API."""
+    db = plugin_state(app).database
     with app.app_context():
-        session = plugin_state(app).session_factory()
-        with unit_of_work(session):
-            tenant = session.scalar(select(Tenant).where(Tenant.slug == DEMO_SLUG))
-            if tenant is None:
-                tenant = tenants.create_tenant(
-                    session, name="Demo Kahvila Oy", business_id="0737546-2", slug=DEMO_SLUG,
+        tenant = db.read(lambda session: session.scalar(select(Tenant).where(Tenant.slug == DEMO_SLUG)))
+        if tenant is None:
+            tenant = tenant_admin.create_tenant(db, CreateTenant(
+                name="Demo Kahvila Oy", business_id="0737546-2", slug=DEMO_SLUG, settings=dict(
                     iban="FI4819503000000010", bic="NDEAFIHH", street="Esplanadi 5", postcode="00130",
                     city="Helsinki", email="laskutus@demokahvila.fi", einvoice_address="003707375462",
-                    einvoice_operator="003721291126",
-                )
-            actor = cli_actor(tenant.id)
-            tenants.save_channel(session, actor, tenant, "netvisor", enabled=True, default=True,
-                                 settings=netvisor_demo_settings(netvisor_url, tenant.business_id))
-            tenants.save_channel(session, actor, tenant, "ropo24", enabled=True, default=False,
-                                 settings={"base_url": f"{ropo24_url}/rest", "cid": ROPO24_CID,
-                                           "apicode": ROPO24_APICODE})
-            _, checkout = tenants.create_api_key(session, actor, tenant.id, "checkout", "demo web shop and POS")
-            _, backoffice = tenants.create_api_key(session, actor, tenant.id, "backoffice", "demo back office")
-            secret = webhook_setup.set_inbound_secret(session, actor, tenant, "ropo24")
-            slug = tenant.slug
-        session.close()
-    return checkout, backoffice, slug, secret
+                    einvoice_operator="003721291126")))
+        actor = cli_actor(tenant.id)
+        tenant_admin.save_channel(db, actor, SaveChannel(
+            "netvisor", enabled=True, default=True, settings=netvisor_demo_settings(netvisor_url, tenant.business_id)))
+        tenant_admin.save_channel(db, actor, SaveChannel(
+            "ropo24", enabled=True, default=False,
+            settings={"base_url": f"{ropo24_url}/rest", "cid": ROPO24_CID, "apicode": ROPO24_APICODE}))
+        keys = {role: tenant_admin.create_api_key(db, actor, CreateApiKey(role, f"demo {purpose}")).secret
+                for role, purpose in (("checkout", "web shop and POS"), ("backoffice", "back office"),
+                                      ("admin", "administrator"))}
+        secret = tenant_admin.set_inbound_secret(db, actor, SetInboundSecret("ropo24")).secret
+    return DemoShop(tenant.slug, keys, secret)
 
 
 def _post(base: str, path: str, key: str, body: dict | None) -> dict:

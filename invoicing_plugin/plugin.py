@@ -43,7 +43,10 @@ class InvoicingPlugin:
         # Process-wide, like the adapters' HTTP clients it governs: the API and the worker both start here.
         egress.configure(allow_private_targets=settings.allow_private_targets, proxy=settings.egress_proxy)
         engine = make_engine(
-            settings.database_url, pool_size=settings.db_pool_size, lock_timeout_ms=settings.lock_timeout_ms
+            settings.database_url, pool_size=settings.db_pool_size, lock_timeout_ms=settings.lock_timeout_ms,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms, statement_timeout_ms=settings.statement_timeout_ms,
+            connect_timeout_seconds=settings.db_connect_timeout_seconds,
+            pool_timeout_seconds=settings.db_pool_timeout_seconds,
         )
         session_factory = make_session_factory(engine)
         state = PluginState(settings, engine, session_factory, Database(session_factory))

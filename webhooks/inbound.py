@@ -1,4 +1,4 @@
-"""Inbound callbacks: POST /webhooks/<provider>/<tenant>, signature checked on the raw body before anything else.
+"""Inbound callbacks: POST /webhooks/<provider>/<tenant> (INVOICING_WEBHOOKS_PREFIX), signature checked first.
 
 Order of work: size limit, the tenant's secrets for this provider, the Standard Webhooks signature over
 the raw bytes (constant-time, five-minute tolerance, any of the active secrets), then parsing, then the
@@ -29,6 +29,7 @@ from .signing import SignatureError, verify
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024
 
+# The default prefix; register_api mounts it at INVOICING_WEBHOOKS_PREFIX.
 blueprint = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 register_blueprint_error_handlers(blueprint)
 

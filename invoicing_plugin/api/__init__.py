@@ -48,6 +48,6 @@ def register_api(app: Flask, settings: Settings) -> InvoicingApi:
         api.register_blueprint(blueprint, url_prefix=prefix + blueprint.url_prefix)
     from webhooks.inbound import blueprint as webhooks_blueprint
 
-    app.register_blueprint(webhooks_blueprint)
-    register_prefix_error_handlers(app, (prefix, "/webhooks"))
+    app.register_blueprint(webhooks_blueprint, url_prefix=settings.webhooks_prefix)
+    register_prefix_error_handlers(app, (prefix, settings.webhooks_prefix))
     return api

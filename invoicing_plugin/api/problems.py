@@ -7,8 +7,10 @@ import re
 import uuid
 
 from flask import Blueprint, Flask, Response, json, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from ..db import faults
 from ..documents.einvoice import EInvoiceError
 from ..domain.errors import (
     Conflict,
@@ -134,7 +136,8 @@ def plain(message: str) -> str:
 
 def domain_error_response(error: DomainError) -> Response:
     status = next((code for cls, code in _STATUS if isinstance(error, cls)), 400)
-    headers = {401: {"WWW-Authenticate": 'Bearer realm="invoicing"'}, 503: {"Retry-After": "1"}}.get(status)
+    headers = {401: {"WWW-Authenticate": 'Bearer realm="invoicing"'},
+               503: {"Retry-After": str(getattr(error, "retry_after", 1))}}.get(status)
     errors = error.errors if isinstance(error, ValidationFailed) else None
     return problem(status, error.code, error.title, error.detail, errors=errors, headers=headers, **error.extra)
 
@@ -166,9 +169,19 @@ def unexpected_error_response(error: Exception) -> Response:
                    f"an unexpected error happened; it was logged as incident {incident}")
 
 
+def database_error_response(error: SQLAlchemyError) -> Response:
+    """A database that is down or busy is a 503 with Retry-After (a lock wait a 409); anything else a bug."""
+    fault = faults.classify(error)
+    if fault is None:
+        return unexpected_error_response(error)
+    log.warning("database fault on %s %s: %s", request.method, request.path, faults.describe(error))
+    return domain_error_response(fault)
+
+
 def register_blueprint_error_handlers(blueprint: Blueprint) -> None:
     blueprint.register_error_handler(DomainError, domain_error_response)
     blueprint.register_error_handler(HTTPException, http_error_response)
+    blueprint.register_error_handler(SQLAlchemyError, database_error_response)
     blueprint.register_error_handler(Exception, unexpected_error_response)
 
 
@@ -176,18 +189,27 @@ def register_app_error_handlers(app: Flask) -> None:
     """Standalone: every error of the app is a problem document."""
     app.register_error_handler(DomainError, domain_error_response)
     app.register_error_handler(HTTPException, http_error_response)
+    app.register_error_handler(SQLAlchemyError, database_error_response)
     app.register_error_handler(Exception, unexpected_error_response)
 
 
 def register_prefix_error_handlers(app: Flask, prefixes: tuple[str, ...]) -> None:
-    """Mounted in a host: routing errors under our prefixes are problems; the host's own pages stay its own."""
-    for status in (404, 405):
-        previous = app.error_handler_spec.get(None, {}).get(status, {})
-        fallback = next(iter(previous.values()), None)
+    """Mounted in a host: routing errors under our prefixes are problems; the host's own pages stay its own.
 
-        def handler(error: HTTPException, _fallback=fallback):
-            if request.path.startswith(prefixes):
-                return http_error_response(error)
-            return _fallback(error) if _fallback else error
+    No route matched, so no blueprint's error handler applies, and an app-wide 404 handler would take
+    the host's pages over. Flask records the failed match as `request.routing_exception` and raises it
+    only after the before-request functions, so one of those answers for our prefixes and leaves every
+    other path, and every redirect, to the host's handlers.
+    """
 
-        app.register_error_handler(status, handler)
+    def answer_routing_errors_under_our_prefixes() -> Response | None:
+        error = request.routing_exception
+        if isinstance(error, HTTPException) and error.code in (404, 405) and _under(request.path, prefixes):
+            return http_error_response(error)
+        return None
+
+    app.before_request(answer_routing_errors_under_our_prefixes)
+
+
+def _under(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(path == prefix or path.startswith(prefix.rstrip("/") + "/") for prefix in prefixes)

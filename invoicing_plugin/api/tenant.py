@@ -12,7 +12,7 @@ from .. import channels
 from ..db import Tenant
 from ..domain.errors import ValidationFailed
 from ..domain.vat import VatRate, format_rate
-from ..plugin import current_database, current_session
+from ..plugin import current_database, current_session, plugin_state
 from ..services import tenant_admin, tenants
 from ..services.commands import (
     ChangeTenantSettings,
@@ -42,6 +42,17 @@ blp = api_blueprint("tenant", "/tenant", "The merchant's settings, VAT table and
 keys_blp = api_blueprint("api_keys", "/api-keys", "API keys of the merchant (admin keys)")
 
 
+def delivery_warnings(tenant: Tenant, how_to_set: str) -> list[str]:
+    """What a merchant must know about its channels: finalised invoices that would go nowhere."""
+    configured = tenant.channels or {}
+    if not channels.enabled_channels(configured):
+        return [f"no delivery channel is enabled: finalised invoices go nowhere; set one with {how_to_set}"]
+    if not channels.default_channels(configured):
+        return ["no enabled delivery channel is a default: invoices of orders that name no channel go nowhere; "
+                f"make one the default with {how_to_set}"]
+    return []
+
+
 def tenant_view(session, tenant: Tenant) -> dict:
     view = tenants.snapshot(tenant)
     view.update(id=str(tenant.id), slug=tenant.slug)
@@ -54,6 +65,7 @@ def tenant_view(session, tenant: Tenant) -> dict:
         {"name": s.name, "prefix": s.prefix, "reference_prefix": s.reference_prefix, "next_number": s.next_number}
         for s in sorted(tenants.series_by_name(session, tenant.id).values(), key=lambda s: s.name)
     ]
+    view["warnings"] = delivery_warnings(tenant, f"PUT {plugin_state().settings.api_prefix}/tenant/channels/{{name}}")
     return view
 
 

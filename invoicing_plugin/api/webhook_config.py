@@ -7,7 +7,7 @@ import uuid
 from flask import Response, request
 from flask.views import MethodView
 
-from ..plugin import current_database, current_session
+from ..plugin import current_database, current_session, plugin_state
 from ..services import tenant_admin, webhook_setup
 from ..services.commands import AddWebhookEndpoint, DisableWebhookEndpoint, SetInboundSecret
 from .blueprints import api_blueprint, problem_responses
@@ -90,8 +90,10 @@ class InboundSecret(MethodView):
         actor = current_actor()
         command = SetInboundSecret(provider, values.get("secret"))
 
+        prefix = plugin_state().settings.webhooks_prefix
+
         def present(_session, result: tenant_admin.InboundSecret) -> Outcome:
-            body = {"provider": result.provider, "url": f"/webhooks/{result.provider}/{result.tenant_slug}"}
+            body = {"provider": result.provider, "url": f"{prefix}/{result.provider}/{result.tenant_slug}"}
             return Outcome(200, {**body, "secret": result.secret}, replay_body={**body, "secret": None})
 
         return run_write(lambda reply: tenant_admin.set_inbound_secret(current_database(), actor, command,

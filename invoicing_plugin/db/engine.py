@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..domain.errors import Conflict, Unavailable
+from . import faults
 from .guard import transaction_open
 
 T = TypeVar("T")
@@ -25,17 +25,27 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, *, pool_size: int = 5, lock_timeout_ms: int = 10_000, echo: bool = False) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = 5, lock_timeout_ms: int = 5_000, busy_timeout_ms: int = 5_000,
+    statement_timeout_ms: int | None = None, connect_timeout_seconds: int = 5, pool_timeout_seconds: float = 5.0,
+    echo: bool = False,
+) -> Engine:
+    """Every wait bounded (config.py orders them below the server's worker timeout); None: no statement timeout."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
-        _tune_sqlite(engine)
+        engine = create_engine(url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000})
+        _tune_sqlite(engine, busy_timeout_ms)
         return engine
     # A bounded lock wait: a request blocked behind another (same Idempotency-Key, same counter row)
-    # fails with a clear 409 instead of hanging the client.
+    # fails with a clear 409 instead of hanging the client. A bounded connect and pool wait: a database
+    # that is down or overloaded is a quick 503, not a request that outlives the server's patience.
+    options = f"-c lock_timeout={int(lock_timeout_ms)}"
+    if statement_timeout_ms:
+        options += f" -c statement_timeout={int(statement_timeout_ms)}"
     return create_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-        connect_args={"options": f"-c lock_timeout={int(lock_timeout_ms)}"},
+        pool_timeout=pool_timeout_seconds,
+        connect_args={"options": options, "connect_timeout": int(connect_timeout_seconds)},
     )
 
 
@@ -43,7 +53,7 @@ def make_engine(url: str, *, pool_size: int = 5, lock_timeout_ms: int = 10_000, 
 WRITE_INTENT = {"invoicing_write": True}
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     """WAL so reads never block writes, and BEGIN IMMEDIATE for units of work so writers queue.
 
     pysqlite starts transactions lazily and DEFERRED: two requests that both read then write would each
@@ -58,7 +68,7 @@ def _tune_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -70,9 +80,18 @@ def _tune_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+class PluginSession(Session):
+    """The plugin's own session class: its listeners (the audit trail) hook these sessions only.
+
+    Listeners on SQLAlchemy's `Session` would run for every session of a host application too.
+    """
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     # Objects stay readable after commit: responses are built from them without another round trip.
-    return sessionmaker(engine, expire_on_commit=False)
+    # Typed as a factory of plain Sessions, which they are, for the code that takes one (sessionmaker is
+    # invariant in its session class).
+    return cast("sessionmaker[Session]", sessionmaker(engine, class_=PluginSession, expire_on_commit=False))
 
 
 @contextmanager
@@ -94,23 +113,19 @@ def run_in_transaction(session: Session, work: Callable[[Session], T], *, attemp
 
     Two first orders of one new customer, or of one external id, race to insert the same unique
     key: the loser's transaction fails, and its retry finds the winner's row. Deadlocks and
-    serialisation failures are retried the same way. A lock wait past the lock timeout is a 409.
+    serialisation failures are retried the same way. A lock wait past the lock timeout is a 409; a
+    database that is down, or busy past its timeouts, is a 503 (db/faults.py).
     """
     for attempt in range(1, attempts + 1):
         try:
             with unit_of_work(session):
                 return work(session)
-        except (IntegrityError, OperationalError) as error:
-            if _sqlstate(error) == "55P03":
-                raise Conflict(
-                    "another request is still working on the same thing (the same Idempotency-Key, "
-                    "order or invoice); retry shortly",
-                    code="request_in_flight",
-                ) from None
+        except DBAPIError as error:
             if attempt < attempts and _is_retryable(error):
                 continue
-            if "database is locked" in str(error.orig):
-                raise Unavailable("the database is busy; retry shortly") from None
+            fault = faults.classify(error)  # a lock wait past the timeout: 409; an outage: 503
+            if fault is not None:
+                raise fault from None
             raise
     raise AssertionError("unreachable")
 

@@ -1,7 +1,8 @@
 """The audit trail: one append-only event for every state change, with before and after.
 
 Events of a transaction are collected on the session and written in one INSERT just before it
-commits, so they commit or roll back with the change they describe.
+commits, so they commit or roll back with the change they describe. The listeners hook the plugin's
+own session class only: a host application's sessions never run them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
 from ..db import AuditEvent
+from ..db.engine import PluginSession
 from .actors import Actor
 
 _PENDING = "invoicing_audit_events"
@@ -27,19 +29,22 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
 ) -> None:
+    if not isinstance(session, PluginSession):
+        # Only the plugin's sessions write what is collected here; another session would lose it.
+        raise TypeError("audit events need a session from the plugin's session factory")
     session.info.setdefault(_PENDING, []).append({
         "tenant_id": actor.tenant_id, "occurred_at": datetime.now(UTC), "actor": actor.label, "action": action,
         "entity_type": entity_type, "entity_id": str(entity_id), "before": before, "after": after,
     })
 
 
-@event.listens_for(Session, "before_commit")
+@event.listens_for(PluginSession, "before_commit")
 def _write_pending(session: Session) -> None:
     rows = session.info.pop(_PENDING, None)
     if rows:
         session.execute(insert(AuditEvent.__table__), rows)
 
 
-@event.listens_for(Session, "after_soft_rollback")
+@event.listens_for(PluginSession, "after_soft_rollback")
 def _forget_pending(session: Session, _previous_transaction) -> None:
     session.info.pop(_PENDING, None)

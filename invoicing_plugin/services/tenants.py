@@ -71,6 +71,10 @@ def load_tenant(session: Session, actor: Actor) -> Tenant:
     return tenant
 
 
+def list_tenants(session: Session) -> list[Tenant]:
+    return list(session.scalars(select(Tenant).order_by(Tenant.slug)))
+
+
 def snapshot(tenant: Tenant) -> dict:
     """The tenant's settings as JSON-ready values (they go into audit events and API responses)."""
     return {field: getattr(tenant, field) for field in SETTINGS_FIELDS}

@@ -113,6 +113,8 @@ class TenantSchema(TenantSettingsSchema):
     vat_rates = fields.List(fields.Nested(VatRateSchema), dump_only=True)
     number_series = fields.List(fields.Nested(NumberSeriesSchema), dump_only=True)
     channels = fields.Dict(keys=fields.String(), values=fields.Nested(ChannelSchema), dump_only=True)
+    warnings = fields.List(fields.String(), dump_only=True, metadata={
+        "description": "what the merchant should fix, e.g. no delivery channel: finalised invoices go nowhere"})
 
 
 class ApiKeyCreateSchema(Schema):
