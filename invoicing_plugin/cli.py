@@ -153,7 +153,7 @@ def list_tenants() -> None:
                  channels.default_channels(t.channels or {})) for t in tenants.list_tenants(session)]
 
     rows = [(slug, name, business_id, ", ".join(c + ("*" if c in defaults else "") for c in enabled) or "none")
-            for slug, name, business_id, enabled, defaults in _run(_app(), work)]
+            for slug, name, business_id, enabled, defaults in _run(_app(), lambda db: db.read(work))]
     if not rows:
         click.echo("no tenants yet: create one with `invoicing create-tenant`")
         return
