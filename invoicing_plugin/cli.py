@@ -327,6 +327,9 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
         return
     os.execvp(sys.executable, [  # noqa: S606 - our own interpreter and arguments, no shell
         sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+        # gunicorn's own 414 is an HTML page: let request lines up to its maximum through, so that the
+        # API answers those over MAX_URL_BYTES with problem details.
+        "--limit-request-line", "8190",
         "--access-logfile", "-", "invoicing_plugin.wsgi:app",
     ])
 

@@ -131,7 +131,7 @@ def _check_rules(session: Session, tenant: Tenant, command: dict) -> None:
     errors = order_problems(
         lines=[LineTax(line["vat_rate"], line.get("vat_category")) for line in lines],
         priced=[priced_line(line) for line in lines],
-        tax_date=command["delivery_date"], table=vat_table(session, tenant),
+        tax_date=command["delivery_date"], today=invoices.tenant_today(tenant), table=vat_table(session, tenant),
         buyer_has_vat_id=bool(command["customer"].get("vat_id")),
         currency=command["currency"], prices_include_vat=command["prices_include_vat"],
     )
