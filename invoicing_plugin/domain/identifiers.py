@@ -145,7 +145,7 @@ def rf_reference(national_reference: str) -> str:
 
 def format_finnish_reference(reference: str) -> str:
     """Printed form, as banks print it: groups of five digits from the right, '12 34561'."""
-    groups = []
+    groups: list[str] = []
     rest = reference
     while rest:
         groups.insert(0, rest[-5:])
