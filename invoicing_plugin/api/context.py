@@ -133,17 +133,22 @@ def parse_json(raw: bytes) -> object:
         payload = json.loads(raw, parse_constant=_refuse_constant, object_pairs_hook=_refuse_duplicates)
     except RecursionError:  # hundreds of levels: the decoder's own recursion gave up first
         raise ValueError(_TOO_DEEP) from None
-    errors = _unstorable_text(payload)
+    errors = _walk(payload, check_text=_MAYBE_UNSTORABLE.search(raw) is not None)
     if errors:
         raise UnstorableText(errors)
     return payload
 
 
 _TOO_DEEP = f"objects and arrays may be nested at most {MAX_JSON_DEPTH} levels deep"
+# Only these bytes can put NUL or a lone surrogate into a decoded string: the escapes \u0000 and
+# \ud800-\udfff, a surrogate encoded as UTF-8 (json.loads decodes with surrogatepass) or a NUL byte (as
+# UTF-16 and UTF-32 bodies have). A body without any, nearly every body, needs only its depth checked.
+_MAYBE_UNSTORABLE = re.compile(rb"\\u(?:0000|[dD][89abcdefABCDEF])|\xed[\xa0-\xbf]|\x00")
 
 
-def _unstorable_text(payload: object) -> dict[str, list[str]]:
-    """Every string and key of the document, in document order, walked without recursion (a stack)."""
+def _walk(payload: object, *, check_text: bool) -> dict[str, list[str]]:
+    """The depth of every object and array and, if `check_text`, every string and key, in document
+    order; walked with a stack, not recursion. Returns the text problems by field."""
     errors: dict[str, list[str]] = {}
     pending: list[tuple[object, str, int]] = [(payload, "", 1)]
     while pending:
@@ -152,18 +157,23 @@ def _unstorable_text(payload: object) -> dict[str, list[str]]:
             if match := _UNSTORABLE.search(value):
                 errors.setdefault(path or "body", []).append(character_problem(match.group()))
             continue
-        if isinstance(value, dict | list) and depth > MAX_JSON_DEPTH:
+        if depth > MAX_JSON_DEPTH:
             raise ValueError(_TOO_DEEP)
         children: list[tuple[object, str, int]] = []
         if isinstance(value, dict):
             for key, child in value.items():
+                if not check_text:
+                    if isinstance(child, dict | list):
+                        children.append((child, path, depth + 1))
+                    continue
                 shown = _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", key)
                 field = f"{path}.{shown}" if path else shown
                 if match := _UNSTORABLE.search(key):
                     errors.setdefault(field, []).append("the name of this field " + character_problem(match.group()))
                 children.append((child, field, depth + 1))
         elif isinstance(value, list):
-            children = [(child, f"{path}[{index}]", depth + 1) for index, child in enumerate(value)]
+            children = [(child, f"{path}[{index}]" if check_text else path, depth + 1)
+                        for index, child in enumerate(value) if check_text or isinstance(child, dict | list)]
         pending.extend(reversed(children))  # the stack pops the first child first
     return errors
 
