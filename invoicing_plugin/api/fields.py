@@ -19,12 +19,12 @@ LANGUAGES = ("fi", "sv", "en")
 # What no text may hold: NUL (PostgreSQL refuses it; SQLite would keep it), the other C0 control
 # characters but tab and line breaks (XML 1.0 forbids them, so no e-invoice could carry them), and
 # lone UTF-16 surrogates (no character at all; they cannot even be encoded as UTF-8).
-UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 _LINE_BREAKS = re.compile(r"[\t\n\r]")
 
 
 def character_problem(character: str) -> str:
-    """Why `character` (one UNSTORABLE match) is refused, in words and as its JSON escape."""
+    """Why `character` (one NOT_TEXT match) is refused, in words and as its JSON escape."""
     code = f"\\u{ord(character):04x}"
     if character == "\x00":
         return f"contains a NUL character ({code}), which text may not hold"
@@ -46,7 +46,7 @@ class Text(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
-        if match := UNSTORABLE.search(text):
+        if match := NOT_TEXT.search(text):
             raise ValidationError(character_problem(match.group()))
         if self.single_line and _LINE_BREAKS.search(text):
             raise ValidationError("must be one line: no tabs or line breaks")

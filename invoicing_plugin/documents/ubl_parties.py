@@ -9,13 +9,13 @@ scheme matters more than anywhere else. Choices, in order:
    TIEKE). Not 0037: the Finnish Peppol Authority required Finnish participants to be registered as
    0216 from 1 April 2024, and Peppol's participant identifier list removed 0037 (FI:OVT), 0212 (FI:ORG)
    and 0213 (FI:VAT) per 2024-12-31 (code list v8.9). The value is the same OVT code. An IBAN (bank
-   e-invoicing) gets 9918, the EAS code of the IBAN's registration authority (S.W.I.F.T.). UNCERTAIN:
-   few Peppol participants are registered by IBAN; the operator routes such a buyer through the bank
-   network, as it does the Finvoice.
+   e-invoicing) gets 9918, the EAS code of the IBAN's registration authority (S.W.I.F.T.), which is in
+   Peppol's EAS subset (CL008). UNCERTAIN: few Peppol participants are registered by IBAN; the operator
+   routes such a buyer through the bank network, as it does the Finvoice.
 2. A Finnish organisation without an address: the OVT code derived from its business ID, 0216.
    UNCERTAIN: the buyer may receive under another address; an explicit one always wins.
 3. A foreign organisation: the Peppol scheme of its VAT number's country (9930 DE:VAT, 0007 SE org.nr,
-   0192 NO org.nr, ...). UNCERTAIN: some countries prefer other registries; store an explicit address.
+   0192 NO org.nr, ...). UNCERTAIN: some countries prefer other registries.
 4. Anyone with only an email (a consumer): EM. EM is in the CEF EAS list EN 16931 accepts, but not in
    Peppol's own EAS subset (PEPPOL-EN16931-CL008), so such a document is for conversion by an operator or
    for archiving, not for Peppol routing. UNCERTAIN by nature: Peppol has no consumer addresses.
