@@ -28,6 +28,9 @@ def gunicorn_command(host: str, port: int, workers: int, settings: Settings, *, 
     command = [
         sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
         "--timeout", str(settings.server_timeout_seconds), "--graceful-timeout", str(settings.server_timeout_seconds),
+        # gunicorn's own 414 is an HTML page: let request lines up to its maximum through, so that the
+        # API answers those over MAX_URL_BYTES with problem details.
+        "--limit-request-line", "8190",
     ]
     if access_log:
         command += ["--access-logfile", "-"]

@@ -8,13 +8,13 @@ records nothing, and what is logged about it names neither a secret nor the body
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 
 from flask import Blueprint, request
 from sqlalchemy import select
 
+from invoicing_plugin.api.context import parse_json, read_body
 from invoicing_plugin.api.problems import BadRequest, Unauthorized, problem, register_blueprint_error_handlers
 from invoicing_plugin.api.responses import json_response
 from invoicing_plugin.db import Tenant
@@ -42,14 +42,14 @@ def receive(provider: str, tenant_ref: str):
     tenant_id, slug, secrets = _endpoint(session, tenant_ref, provider)
     if found is None or found.parse is None or not secrets:
         raise NotFound("no such webhook endpoint")
-    body = request.get_data(cache=False)  # over the limit: 413 before anything is read
+    body = read_body()  # over the limit, with Content-Length or chunked: 413
     try:
         verify(secrets, request.headers, body)
     except SignatureError as error:
         log.warning("refused a %s callback for tenant %s: %s", provider, slug, error.reason)
         raise Unauthorized(f"webhook signature refused: {error.reason}") from None
     try:
-        events = found.parse(json.loads(body))
+        events = found.parse(parse_json(body))  # no deep nesting, NUL or lone surrogates either
     except (ValueError, MalformedEvent) as error:
         raise BadRequest(f"the callback cannot be read: {error}", code="malformed_callback") from None
     receipt = inbox.receive_events(current_database(), tenant_id, provider, events)

@@ -1,4 +1,4 @@
-"""marshmallow fields for the API's contract: decimal strings, strict booleans, identifiers, codes."""
+"""marshmallow fields for the API's contract: storable text, decimal strings, strict booleans, identifiers, codes."""
 
 from __future__ import annotations
 
@@ -15,6 +15,42 @@ from ..domain.identifiers import InvalidIdentifier
 
 DECIMAL_FORM = re.compile(r"^-?\d{1,15}(\.\d{1,12})?$")
 LANGUAGES = ("fi", "sv", "en")
+
+# What no text may hold: NUL (PostgreSQL refuses it; SQLite would keep it), the other C0 control
+# characters but tab and line breaks (XML 1.0 forbids them, so no e-invoice could carry them), and
+# lone UTF-16 surrogates (no character at all; they cannot even be encoded as UTF-8).
+NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+_LINE_BREAKS = re.compile(r"[\t\n\r]")
+
+
+def character_problem(character: str) -> str:
+    """Why `character` (one NOT_TEXT match) is refused, in words and as its JSON escape."""
+    code = f"\\u{ord(character):04x}"
+    if character == "\x00":
+        return f"contains a NUL character ({code}), which text may not hold"
+    if "\ud800" <= character <= "\udfff":
+        return f"contains {code}, one half of a UTF-16 surrogate pair without the other: not a character"
+    return f"contains the control character {code}, which text may not hold"
+
+
+class Text(fields.String):
+    """A string that can be stored and printed; `single_line` also refuses tabs and line breaks.
+
+    Every text field of the API is one of these, so a till's stray control character is named by its
+    field instead of failing the database (NUL on PostgreSQL) or the e-invoice later.
+    """
+
+    def __init__(self, *, single_line: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.single_line = single_line
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if match := NOT_TEXT.search(text):
+            raise ValidationError(character_problem(match.group()))
+        if self.single_line and _LINE_BREAKS.search(text):
+            raise ValidationError("must be one line: no tabs or line breaks")
+        return text
 
 
 def parse_decimal(value: object, places: int) -> Decimal:
@@ -71,11 +107,11 @@ class StrictBoolean(fields.Boolean):
     falsy = {False}
 
 
-class Identifier(fields.String):
+class Identifier(Text):
     """A string checked and normalised by one of domain.identifiers' functions."""
 
     def __init__(self, normalize: Callable[[str], str], **kwargs) -> None:
-        super().__init__(validate=validate.Length(max=50), **kwargs)
+        super().__init__(single_line=True, validate=validate.Length(max=50), **kwargs)
         self.normalize = normalize
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
@@ -86,9 +122,10 @@ class Identifier(fields.String):
             raise ValidationError(str(error)) from None
 
 
-def text(max_length: int, **kwargs) -> fields.String:
+def text(max_length: int, *, single_line: bool = False, **kwargs) -> Text:
+    """Free text up to `max_length` characters (tab and line breaks allowed unless `single_line`)."""
     minimum = 1 if kwargs.get("required") else 0
-    return fields.String(validate=validate.Length(min=minimum, max=max_length), **kwargs)
+    return Text(single_line=single_line, validate=validate.Length(min=minimum, max=max_length), **kwargs)
 
 
 @cache
@@ -96,7 +133,7 @@ def _countries() -> frozenset[str]:
     return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
 
 
-class CountryCode(fields.String):
+class CountryCode(Text):
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         code = super()._deserialize(value, attr, data, **kwargs)
         if code not in _countries():
@@ -104,7 +141,7 @@ class CountryCode(fields.String):
         return code
 
 
-class CurrencyCode(fields.String):
+class CurrencyCode(Text):
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         code = super()._deserialize(value, attr, data, **kwargs)
         if not is_active_currency(code):
@@ -112,9 +149,9 @@ class CurrencyCode(fields.String):
         return code
 
 
-def language(**kwargs) -> fields.String:
-    return fields.String(validate=validate.OneOf(LANGUAGES, error="must be one of fi, sv, en"), **kwargs)
+def language(**kwargs) -> Text:
+    return Text(validate=validate.OneOf(LANGUAGES, error="must be one of fi, sv, en"), **kwargs)
 
 
-def choice(options: tuple[str, ...] | list[str], **kwargs) -> fields.String:
-    return fields.String(validate=validate.OneOf(options, error=f"must be one of {', '.join(options)}"), **kwargs)
+def choice(options: tuple[str, ...] | list[str], **kwargs) -> Text:
+    return Text(validate=validate.OneOf(options, error=f"must be one of {', '.join(options)}"), **kwargs)

@@ -9,7 +9,8 @@ from lxml import etree
 
 from invoicing_plugin.domain.currency import quantum
 from invoicing_plugin.domain.errors import DomainError
-from invoicing_plugin.domain.invoice_data import InvoiceData
+from invoicing_plugin.domain.identifiers import InvalidIdentifier, normalize_einvoice_address, normalize_operator_id
+from invoicing_plugin.domain.invoice_data import InvoiceData, Party
 
 
 class EInvoiceError(DomainError):
@@ -29,6 +30,34 @@ def clean(text: str | None) -> str | None:
         return None
     text = _XML_ILLEGAL.sub("", str(text)).strip()
     return text or None
+
+
+def routing_address(party: Party) -> str | None:
+    """The party's e-invoice address as both formats route by it: an OVT code or an IBAN, compact and in
+    capitals; None when it has none. Finvoice (ToIdentifier, the SOAP frame) and Peppol UBL (EndpointID)
+    all take it from here, so one invoice never goes to two places.
+
+    An address stored before addresses were checked that is neither form is refused, not guessed at.
+    """
+    address = clean(party.einvoice_address)
+    if address is None:
+        return None
+    try:
+        return normalize_einvoice_address(address)
+    except InvalidIdentifier as error:
+        raise EInvoiceError(f"the e-invoice address {address!r} of {party.name} {error}; correct it on the "
+                            "customer (or the merchant's settings) and send the invoice again") from None
+
+
+def routing_operator(party: Party) -> str | None:
+    """The party's e-invoice operator, as the maintained list names it where the list knows it."""
+    operator = clean(party.einvoice_operator)
+    if operator is None:
+        return None
+    try:
+        return normalize_operator_id(operator)
+    except InvalidIdentifier:  # stored before operators were checked; the operator network may know it
+        return operator
 
 
 def chunks(text: str | None, size: int, limit: int | None = None) -> list[str]:

@@ -35,6 +35,8 @@ from .einvoice import (
     payment_reference,
     payment_terms_text,
     plain,
+    routing_address,
+    routing_operator,
     unit_code,
 )
 from .finvoice_soap import ENCODING, finvoice_soap_frame
@@ -99,10 +101,10 @@ def _percent(value: Decimal) -> str:
 
 def _transmission(root: etree._Element, invoice: InvoiceData, message_id: str, timestamp: datetime) -> None:
     """Who sends to whom, by e-invoice address and operator; left out when either end has no address,
-    since the XSD makes all four mandatory (the invoice then travels as PDF or via the operator's own API)."""
+    since the XSD makes all four mandatory (the invoice then travels as PDF or via the operator's own API).
+    The addresses are routing_address's, the very ones the UBL of the same invoice routes by."""
     seller, buyer = invoice.seller, invoice.buyer
-    ends = [clean(seller.einvoice_address), clean(seller.einvoice_operator),
-            clean(buyer.einvoice_address), clean(buyer.einvoice_operator)]
+    ends = [routing_address(seller), routing_operator(seller), routing_address(buyer), routing_operator(buyer)]
     if not all(ends):
         return
     details = element(root, "MessageTransmissionDetails")
@@ -118,7 +120,7 @@ def _transmission(root: etree._Element, invoice: InvoiceData, message_id: str, t
 
 
 def _address_scheme(address: str) -> str | None:
-    # ISO 6523 ICD 0037 marks an OVT code; IBAN and operator-specific addresses carry no scheme.
+    # ISO 6523 ICD 0037 marks an OVT code; an IBAN carries no scheme.
     return "0037" if address.startswith("0037") else None
 
 
@@ -152,7 +154,7 @@ def _seller(root: etree._Element, invoice: InvoiceData) -> None:
     _names(party, "SellerOrganisationName", seller)
     optional(party, "SellerOrganisationTaxCode", seller.vat_id)
     _address(party, "Seller", seller)
-    optional(root, "SellerOrganisationUnitNumber", seller.einvoice_address)
+    optional(root, "SellerOrganisationUnitNumber", routing_address(seller))
     if clean(seller.phone) or clean(seller.email):
         communication = element(root, "SellerCommunicationDetails")
         optional(communication, "SellerPhoneNumberIdentifier", (clean(seller.phone) or "")[:35])
@@ -175,7 +177,7 @@ def _buyer(root: etree._Element, invoice: InvoiceData) -> None:
     _names(party, "BuyerOrganisationName", buyer)
     optional(party, "BuyerOrganisationTaxCode", buyer.vat_id)
     _address(party, "Buyer", buyer)
-    optional(root, "BuyerOrganisationUnitNumber", buyer.einvoice_address)
+    optional(root, "BuyerOrganisationUnitNumber", routing_address(buyer))
     optional(root, "BuyerContactPersonName", (clean(contact.name) or "")[:70] if contact else None)
     phone = clean(contact.phone if contact else None) or clean(buyer.phone)
     email = clean(contact.email if contact else None) or clean(buyer.email)

@@ -13,7 +13,7 @@ from lxml import etree
 
 from invoicing_plugin.domain.invoice_data import InvoiceData
 
-from .einvoice import EInvoiceError, clean, element
+from .einvoice import EInvoiceError, element, routing_address, routing_operator
 
 ENCODING = "ISO-8859-15"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -31,10 +31,10 @@ def finvoice_soap_frame(invoice: InvoiceData, finvoice_bytes: bytes, *, message_
     """
     seller, buyer = invoice.seller, invoice.buyer
     parties = {
-        "seller's e-invoice address": clean(seller.einvoice_address),
-        "seller's e-invoice operator": clean(seller.einvoice_operator),
-        "buyer's e-invoice address": clean(buyer.einvoice_address),
-        "buyer's e-invoice operator": clean(buyer.einvoice_operator),
+        "seller's e-invoice address": routing_address(seller),  # as the Finvoice inside has them
+        "seller's e-invoice operator": routing_operator(seller),
+        "buyer's e-invoice address": routing_address(buyer),
+        "buyer's e-invoice operator": routing_operator(buyer),
     }
     missing = [name for name, value in parties.items() if not value]
     if missing:

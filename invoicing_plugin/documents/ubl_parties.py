@@ -3,15 +3,19 @@
 The EndpointID is where Peppol routes the document (R020 seller, R010 buyer: both mandatory), so the
 scheme matters more than anywhere else. Choices, in order:
 
-1. An e-invoice address that is an OVT code (0037 + business ID digits + optional suffix) gets scheme
-   0216 (FI:OVT2, "OVTcode", TIEKE). Not 0037: the Finnish Peppol Authority required Finnish
-   participants to be registered as 0216 from 1 April 2024, and Peppol's participant identifier list
-   removed 0037 (FI:OVT), 0212 (FI:ORG) and 0213 (FI:VAT) per 2024-12-31 (code list v8.9). The value is
-   the same OVT code. An address written as "scheme:value" (e.g. "0192:974760673") is taken as given.
-2. A Finnish organisation without such an address: the OVT code derived from its business ID, 0216.
+1. The party's e-invoice address, exactly as the Finvoice of the same invoice routes by it
+   (einvoice.routing_address: an OVT code or an IBAN; anything else stored is refused, not guessed at).
+   An OVT code (0037 + business ID digits + optional suffix) gets scheme 0216 (FI:OVT2, "OVTcode",
+   TIEKE). Not 0037: the Finnish Peppol Authority required Finnish participants to be registered as
+   0216 from 1 April 2024, and Peppol's participant identifier list removed 0037 (FI:OVT), 0212 (FI:ORG)
+   and 0213 (FI:VAT) per 2024-12-31 (code list v8.9). The value is the same OVT code. An IBAN (bank
+   e-invoicing) gets 9918, the EAS code of the IBAN's registration authority (S.W.I.F.T.), which is in
+   Peppol's EAS subset (CL008). UNCERTAIN: few Peppol participants are registered by IBAN; the operator
+   routes such a buyer through the bank network, as it does the Finvoice.
+2. A Finnish organisation without an address: the OVT code derived from its business ID, 0216.
    UNCERTAIN: the buyer may receive under another address; an explicit one always wins.
 3. A foreign organisation: the Peppol scheme of its VAT number's country (9930 DE:VAT, 0007 SE org.nr,
-   0192 NO org.nr, ...). UNCERTAIN: some countries prefer other registries; store an explicit address.
+   0192 NO org.nr, ...). UNCERTAIN: some countries prefer other registries.
 4. Anyone with only an email (a consumer): EM. EM is in the CEF EAS list EN 16931 accepts, but not in
    Peppol's own EAS subset (PEPPOL-EN16931-CL008), so such a document is for conversion by an operator or
    for archiving, not for Peppol routing. UNCERTAIN by nature: Peppol has no consumer addresses.
@@ -25,19 +29,18 @@ from lxml import etree
 
 from invoicing_plugin.domain.invoice_data import Contact, Party
 
-from .einvoice import EInvoiceError, clean, element, optional
+from .einvoice import EInvoiceError, clean, element, optional, routing_address
 
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 
 OVT_SCHEME = "0216"
+IBAN_SCHEME = "9918"
 EMAIL_SCHEME = "EM"
 # ISO 6523 ICD of the Finnish business ID for PartyLegalEntity/CompanyID (BT-30/BT-47): "FI:ORG".
 # Removed as a Peppol *address* scheme, but still the ICD that names a Y-tunnus as a legal identifier.
 BUSINESS_ID_ICD = "0212"
 
-_OVT = re.compile(r"^0037\d{8}[A-Z0-9]{0,5}$")
-_SCHEME_VALUE = re.compile(r"^(\d{4}|EM):(.+)$")
 # Peppol EAS codes whose value is the whole VAT number, prefix included
 # (docs.peppol.eu/poacc/billing/3.0/codelist/eas).
 _VAT_SCHEMES = {
@@ -60,11 +63,8 @@ def cac(parent: etree._Element, name: str) -> etree._Element:
 
 def endpoint(party: Party) -> tuple[str, str]:
     """(EAS scheme, identifier) of the party's Peppol electronic address; see the module docstring."""
-    address = re.sub(r"\s", "", clean(party.einvoice_address) or "")
-    if match := _SCHEME_VALUE.match(address):
-        return match.group(1), match.group(2)
-    if _OVT.match(address.upper()):
-        return OVT_SCHEME, address.upper()
+    if address := routing_address(party):
+        return (OVT_SCHEME if address.startswith("0037") else IBAN_SCHEME), address
     if party.type != "person":
         business_id = re.sub(r"\D", "", clean(party.business_id) or "")
         if len(business_id) == 8 and (party.country or "FI") == "FI":

@@ -2,7 +2,7 @@
 
 Each `normalize_*` function returns the canonical form or raises InvalidIdentifier with a message a
 shop developer can act on ("check digit does not match"). The check-digit work is python-stdnum's;
-what stdnum lacks (OVT codes, operator ids, the Finnish 7-3-1 reference) is here.
+what stdnum lacks (OVT codes, the Finnish 7-3-1 reference) is here, operator ids in einvoice_operators.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from stdnum.fi import ytunnus
 from stdnum.iso7064 import mod_97_10
 from stdnum.util import get_cc_module
 
+from .einvoice_operators import EXAMPLES, OPERATORS, find_operator
+
 
 class InvalidIdentifier(ValueError):
     """The value is not a valid identifier of its kind; str(error) says why, for a human."""
@@ -23,37 +25,13 @@ class InvalidIdentifier(ValueError):
 
 BUSINESS_ID_FORM = "7 digits, a hyphen and a check digit, e.g. 2617416-4"
 
-# Operator (intermediator) ids that are neither OVT codes nor BICs, and the common ones by name.
-# Source: ../shared/reference/finnish-einvoicing.md §4.2 (the TIEKE registry is the authority).
-KNOWN_OPERATORS = {
-    "003721291126": "Maventa",
-    "003723327487": "Apix Messaging",
-    "003710948874": "OpusCapita",
-    "003703575029": "CGI",
-    "003701011385": "Tieto",
-    "003714377140": "Enfo Zender",
-    "003708599126": "Liaison",
-    "003717203971": "Notebeat",
-    "003701150617": "Strålfors",
-    "003714756079": "TeliaSonera",
-    "00885060259470028": "Tradeshift",
-    "BAWCFI22": "Basware",
-    "PAGERO": "Pagero",
-    "FIYAPSOL": "YAP Solutions",
-    "MAVENTA": "Maventa",
-    "OKOYFIHH": "OP",
-    "NDEAFIHH": "Nordea",
-    "DABAFIHH": "Danske Bank",
-    "HELSFIHH": "Aktia / Savings banks / POP",
-    "AABAFI22": "Ålandsbanken",
-    "HANDFIHH": "Handelsbanken",
-    "SBANFIHH": "S-Pankki",
-    "DNBAFIHX": "DNB",
-}
+# Every known operator id with its name (the PDF prints the name next to the id).
+KNOWN_OPERATORS = {operator.id: operator.name for operator in OPERATORS}
 
 _IBAN_LIKE = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$")
-_GENERIC_ADDRESS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{3,34}$")
-_OVT_SUFFIX = re.compile(r"^[A-Za-z0-9]{0,5}$")
+_OVT_SUFFIX = re.compile(r"^[A-Z0-9]{0,5}$")
+_ADDRESS_FORMS = ("must be an OVT code (0037, the 8 digits of a business ID and an optional suffix of up to 5 "
+                  "letters or digits, e.g. 003726174164) or an IBAN (e.g. FI4819503000000010)")
 
 
 def normalize_business_id(value: str) -> str:
@@ -99,7 +77,11 @@ def finnish_vat_id(business_id: str) -> str:
 
 
 def normalize_einvoice_address(value: str) -> str:
-    """An e-invoice address: an OVT code, an IBAN, or an operator-specific address."""
+    """An e-invoice address, compact and in capitals: an OVT code or an IBAN (bank e-invoicing), nothing else.
+
+    Operator-specific addresses are not accepted: both Finvoice and Peppol UBL route by this value, and
+    only these two forms mean the same thing to every operator and bank.
+    """
     compact = re.sub(r"\s", "", value).upper()
     if compact.startswith("0037"):
         return _validate_ovt(compact, "an OVT e-invoice address")
@@ -107,27 +89,16 @@ def normalize_einvoice_address(value: str) -> str:
         if not iban.is_valid(compact):
             raise InvalidIdentifier("looks like an IBAN but its check digits do not match")
         return compact
-    if not _GENERIC_ADDRESS.match(compact):
-        raise InvalidIdentifier(
-            "must be an OVT code (0037 + business ID digits + optional suffix), an IBAN, "
-            "or an operator address of 4 to 35 letters, digits or . _ : @ -"
-        )
-    return compact
+    raise InvalidIdentifier(_ADDRESS_FORMS)
 
 
 def normalize_operator_id(value: str) -> str:
-    """An e-invoice operator (intermediator) id: its OVT code, its BIC, or a known short id."""
-    compact = re.sub(r"\s", "", value).upper()
-    if compact in KNOWN_OPERATORS:
-        return compact
-    if compact.startswith("0037"):
-        return _validate_ovt(compact, "an operator OVT code")
-    if len(compact) in (8, 11) and bic.is_valid(compact):
-        return compact
-    raise InvalidIdentifier(
-        "is not a known e-invoice operator id: use the operator's code, e.g. 003721291126 (Maventa), "
-        "or a bank's BIC, e.g. OKOYFIHH"
-    )
+    """An e-invoice operator (intermediator) from the maintained list, as its id; names and older ids too."""
+    operator = find_operator(value)
+    if operator is not None:
+        return operator.id
+    examples = ", ".join(f"{code} ({KNOWN_OPERATORS[code]})" for code in EXAMPLES)
+    raise InvalidIdentifier(f"is not a Finnish e-invoice operator we know: use the operator's id, e.g. {examples}")
 
 
 def _has_iban_structure(compact: str) -> bool:
@@ -137,7 +108,7 @@ def _has_iban_structure(compact: str) -> bool:
 
 def _validate_ovt(compact: str, what: str) -> str:
     digits, suffix = compact[4:12], compact[12:]
-    if len(digits) != 8 or not digits.isdigit() or not _OVT_SUFFIX.match(suffix):
+    if not re.fullmatch(r"[0-9]{8}", digits) or not _OVT_SUFFIX.match(suffix):
         raise InvalidIdentifier(
             f"is not {what}: 0037, the 8 digits of a business ID and an optional suffix of up to 5 characters"
         )
@@ -174,7 +145,7 @@ def rf_reference(national_reference: str) -> str:
 
 def format_finnish_reference(reference: str) -> str:
     """Printed form, as banks print it: groups of five digits from the right, '12 34561'."""
-    groups = []
+    groups: list[str] = []
     rest = reference
     while rest:
         groups.insert(0, rest[-5:])

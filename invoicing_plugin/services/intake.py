@@ -159,7 +159,7 @@ def _check_rules(session: Session, tenant: Tenant, command: SubmitOrder, currenc
         priced=[PricedLine(line.quantity, line.unit_price, line.vat_rate,
                            line.vat_category or default_category(line.vat_rate), line.discount_percent)
                 for line in lines],
-        tax_date=tax_date, table=vat_table(session, tenant),
+        tax_date=tax_date, today=invoices.tenant_today(tenant), table=vat_table(session, tenant),
         buyer_has_vat_id=bool(command.customer.vat_id),
         currency=currency, prices_include_vat=command.prices_include_vat,
     )

@@ -2,6 +2,7 @@
 
 import pytest
 
+from invoicing_plugin.domain.einvoice_operators import OPERATORS, compact, find_operator
 from invoicing_plugin.domain.identifiers import (
     InvalidIdentifier,
     finnish_reference,
@@ -47,8 +48,8 @@ def test_vat_ids():
 
 
 @pytest.mark.parametrize("value", [
-    "003726174164", "00372617416400001", "003726174164ABC", "FI4819503000000010", "FI48 1950 3000 0000 10",
-    "TE003701011385",
+    "003726174164", "00372617416400001", "003726174164ABC", "003726174164abc", "FI4819503000000010",
+    "FI48 1950 3000 0000 10", "fi4819503000000010",
 ])
 def test_einvoice_addresses_in_every_form(value):
     assert normalize_einvoice_address(value) == value.replace(" ", "").upper()
@@ -59,6 +60,8 @@ def test_einvoice_addresses_in_every_form(value):
     ("0037261741", "0037, the 8 digits"),
     ("00372617416412345678", "0037, the 8 digits"),
     ("FI4819503000000011", "check digits do not match"),
+    ("003726174164ABCDEF", "optional suffix of up to 5"),
+    ("0037261741٦4", "0037, the 8 digits"),
     ("x", "OVT code"),
 ])
 def test_bad_einvoice_addresses(value, message):
@@ -66,14 +69,42 @@ def test_bad_einvoice_addresses(value, message):
         normalize_einvoice_address(value)
 
 
-@pytest.mark.parametrize("value", ["003721291126", "OKOYFIHH", "PAGERO", "00885060259470028", "003723327487"])
+@pytest.mark.parametrize("value", ["hello", "12345", "ab cd", "TE003701011385", "0192:974760673", "MAVENTA"])
+def test_only_an_ovt_code_or_an_iban_is_an_einvoice_address(value):
+    # An operator-specific address meant something to one operator only; Finvoice and UBL both route by it.
+    with pytest.raises(InvalidIdentifier, match="must be an OVT code .* or an IBAN"):
+        normalize_einvoice_address(value)
+
+
+@pytest.mark.parametrize("value", ["003721291126", "OKOYFIHH", "00885060259470028", "003723327487", "BAWCFI22",
+                                   "POPFFI22", "ITELFIHH", "003723609900", "E204503"])
 def test_known_operator_ids(value):
     assert normalize_operator_id(value) == value
 
 
-def test_an_unknown_operator_is_refused_with_examples():
-    with pytest.raises(InvalidIdentifier, match="003721291126"):
-        normalize_operator_id("MYOPERATOR")
+@pytest.mark.parametrize("value, expected", [
+    ("Maventa", "003721291126"), ("MAVENTA", "003721291126"), ("Apix", "003723327487"),
+    ("apix messaging", "003723327487"), ("okoyfihh", "OKOYFIHH"), (" 0037 2129 1126 ", "003721291126"),
+    ("PAGERO", "003723609900"), ("S-Pankki", "SBANFIHH"), ("Säästöpankki", "ITELFIHH"), ("POP Pankki", "POPFFI22"),
+    ("Oma Säästöpankki", "003722319362"), ("Ålandsbanken", "AABAFI22"), ("SEB", "ESSEFIHX"),
+    ("Handelsbanken", "HANDFIHH"), ("Basware", "BAWCFI22"), ("Tieto", "003701011385"),
+])
+def test_operator_names_and_other_spellings_become_the_registry_id(value, expected):
+    # "Maventa" was accepted and "Apix" refused: now every operator is known by its id and its name alike.
+    assert normalize_operator_id(value) == expected
+
+
+@pytest.mark.parametrize("value", ["MYOPERATOR", "003726174164", "DEUTDEFF", "Telia", ""])
+def test_an_unknown_operator_is_refused_with_examples(value):
+    # A valid OVT code or BIC is no operator by itself; Telia has two ids, so its name alone routes nowhere.
+    with pytest.raises(InvalidIdentifier, match=r"003721291126 \(Maventa.*003723327487 \(Apix Messaging\)"):
+        normalize_operator_id(value)
+
+
+def test_the_operator_list_has_one_operator_per_spelling():
+    spellings = [compact(s) for operator in OPERATORS for s in (operator.id, *operator.also)]
+    assert len(spellings) == len(set(spellings))
+    assert all(find_operator(operator.id) == operator for operator in OPERATORS)
 
 
 @pytest.mark.parametrize("base, reference", [("1234", "12344"), ("1111", "11112"), ("9190100001", "91901000011")])

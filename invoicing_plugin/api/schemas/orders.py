@@ -26,6 +26,7 @@ from ..fields import (
     DecimalString,
     Identifier,
     StrictBoolean,
+    Text,
     choice,
     language,
     text,
@@ -53,20 +54,20 @@ OrderRulesContext = Context[OrderRules]
 
 class AddressSchema(Schema):
     street = text(200)
-    postcode = text(20)
-    city = text(100)
+    postcode = text(20, single_line=True)
+    city = text(100, single_line=True)
     country = CountryCode(metadata={"example": "FI"})
 
 
 class CustomerSchema(Schema):
     type = choice(("organisation", "person"), required=True)
-    name = text(200, required=True)
+    name = text(200, required=True, single_line=True)
     business_id = Identifier(normalize_business_id, metadata={"example": "2617416-4"})
     vat_id = Identifier(normalize_vat_id, metadata={"example": "FI26174164"})
     einvoice_address = Identifier(normalize_einvoice_address, metadata={"example": "003726174164"})
     einvoice_operator = Identifier(normalize_operator_id, metadata={"example": "003721291126"})
     email = fields.Email(validate=validate.Length(max=254))
-    phone = text(40)
+    phone = text(40, single_line=True)
     language = language()
     address = fields.Nested(AddressSchema)
 
@@ -98,17 +99,17 @@ class CustomerSchema(Schema):
 
 
 class ContactSchema(Schema):
-    name = text(200)
+    name = text(200, single_line=True)
     email = fields.Email(validate=validate.Length(max=254))
-    phone = text(40)
+    phone = text(40, single_line=True)
 
 
 class OrderLineSchema(Schema):
-    sku = text(64)
+    sku = text(64, single_line=True)
     description = text(500, required=True)
     quantity = DecimalString(places=6, minimum=-MAX_QUANTITY, maximum=MAX_QUANTITY, nonzero=True, required=True,
                              metadata={"example": "2"})
-    unit = text(20, metadata={"example": "kg"})
+    unit = text(20, single_line=True, metadata={"example": "kg"})
     unit_price = DecimalString(places=6, minimum=-MAX_UNIT_PRICE, maximum=MAX_UNIT_PRICE, required=True,
                                metadata={"example": "24.90"})
     vat_rate = DecimalString(places=3, minimum=Decimal(0), maximum=Decimal(100), required=True,
@@ -124,24 +125,26 @@ class InvoicingSchema(Schema):
         "description": "immediate: finalise now; queue: a draft for back-office approval; "
                        "collect: no invoice yet, the order waits for an invoice run"})
     payment_terms_days = fields.Integer(strict=True, validate=validate.Range(0, 365))
-    series = text(40)
-    channels = fields.List(fields.String(validate=validate.Length(1, 40)), validate=validate.Length(max=10),
+    series = text(40, single_line=True)
+    channels = fields.List(Text(single_line=True, validate=validate.Length(1, 40)), validate=validate.Length(max=10),
                            metadata={"description": "where the invoice goes (e.g. [\"ropo24\"]); default: the "
                                                     "merchant's default channels"})
 
 
 class OrderSchema(Schema):
     source = choice(("webshop", "pos"), required=True)
-    external_id = text(100, required=True, metadata={"example": "WS-10001"})
-    store_id = text(100)
-    terminal_id = text(100)
-    cashier = text(100)
+    external_id = text(100, required=True, single_line=True, metadata={"example": "WS-10001"})
+    store_id = text(100, single_line=True)
+    terminal_id = text(100, single_line=True)
+    cashier = text(100, single_line=True)
     customer = fields.Nested(CustomerSchema, required=True)
     contact = fields.Nested(ContactSchema)
-    buyer_reference = text(100, metadata={"example": "PO-778"})
+    buyer_reference = text(100, single_line=True, metadata={"example": "PO-778"})
     currency = CurrencyCode(metadata={"example": "EUR", "description": "default: the merchant's currency"})
     prices_include_vat = StrictBoolean(load_default=False)
-    delivery_date = fields.Date(metadata={"description": "date of supply, the tax date; default: today"})
+    delivery_date = fields.Date(metadata={"description": (
+        "date of supply, the tax date; default: today. From 10 years before the merchant's today to 1 year "
+        "after it")})
     notes = text(1000)
     invoicing = fields.Nested(InvoicingSchema, load_default=lambda: {"mode": InvoicingMode.IMMEDIATE.value})
     lines = fields.List(fields.Nested(OrderLineSchema), required=True,
@@ -171,6 +174,7 @@ class OrderSchema(Schema):
             lines=taxes,
             priced=[priced_line(line) for line in lines] if _all_readable(lines, raw_lines) else None,
             tax_date=data.get("delivery_date") or rules.today,
+            today=rules.today,
             table=rules.vat_table,
             buyer_has_vat_id=bool(customer.get("vat_id")),
             currency=currency,

@@ -101,9 +101,8 @@ def test_an_ovt_address_is_routed_with_scheme_0216():
 @pytest.mark.parametrize(("party", "expected"), [
     (BUYER, ("0216", "003726174164")),
     (replace(BUYER, einvoice_address="00372617416400042"), ("0216", "00372617416400042")),
-    (replace(BUYER, einvoice_address="FI0799201901261467"), ("0216", "003726174164")),
+    (replace(BUYER, einvoice_address="fi07 9920 1901 2614 67"), ("9918", "FI0799201901261467")),
     (replace(BUYER, einvoice_address=None), ("0216", "003726174164")),
-    (replace(BUYER, einvoice_address="0192:974760673"), ("0192", "974760673")),
     (Party(name="Beispiel GmbH", vat_id="DE136695976", country="DE"), ("9930", "DE136695976")),
     (Party(name="Exempel AB", vat_id="SE556703748501", country="SE"), ("0007", "5567037485")),
     (Party(name="Eksempel AS", vat_id="NO974760673MVA", country="NO"), ("0192", "974760673")),
@@ -111,6 +110,13 @@ def test_an_ovt_address_is_routed_with_scheme_0216():
 ])
 def test_the_endpoint_falls_back_from_ovt_to_business_id_vat_number_and_email(party, expected):
     assert endpoint(party) == expected
+
+
+@pytest.mark.parametrize("address", ["HELLO", "0192:974760673"])
+def test_a_stored_address_that_is_no_ovt_code_or_iban_is_refused_not_replaced(address):
+    # It was once accepted; routing the UBL by the business ID instead sent it where the Finvoice did not go.
+    with pytest.raises(EInvoiceError, match=f"e-invoice address '{address}' of Esimerkki Oy must be an OVT code"):
+        endpoint(replace(BUYER, einvoice_address=address))
 
 
 def test_a_buyer_with_no_address_of_any_kind_cannot_be_sent_through_peppol():
