@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from decimal import Decimal
 
@@ -21,6 +20,7 @@ from .db.engine import unit_of_work
 from .db.migrate import upgrade
 from .domain.errors import DomainError, summarize
 from .domain.vat import VatRate
+from .extras import MissingExtra, require
 from .plugin import plugin_state
 from .services import idempotency, tenants
 from .services.actors import ROLES, cli_actor
@@ -322,21 +322,17 @@ def purge_idempotency_keys() -> None:
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
 def serve(host: str, port: int, workers: int, dev: bool) -> None:
     """Serve the API (gunicorn), on the database INVOICING_DATABASE_URL names."""
-    if dev or shutil.which("gunicorn") is None and not _has_gunicorn():
+    if dev:
         _app().run(host=host, port=port, threaded=True)
         return
+    try:
+        require("gunicorn", "server", "invoicing serve")
+    except MissingExtra as error:
+        raise click.ClickException(f"{error} (or `invoicing serve --dev` for Flask's development server)") from None
     os.execvp(sys.executable, [  # noqa: S606 - our own interpreter and arguments, no shell
         sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
         "--access-logfile", "-", "invoicing_plugin.wsgi:app",
     ])
-
-
-def _has_gunicorn() -> bool:
-    try:
-        import gunicorn  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 @main.command()

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..domain.errors import Conflict, Unavailable
+from ..extras import require
 
 T = TypeVar("T")
 
@@ -30,6 +31,8 @@ def make_engine(url: str, *, pool_size: int = 5, lock_timeout_ms: int = 10_000, 
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
         _tune_sqlite(engine)
         return engine
+    if make_url(url).get_driver_name() == "psycopg":
+        require("psycopg", "postgresql", "A PostgreSQL database")
     # A bounded lock wait: a request blocked behind another (same Idempotency-Key, same counter row)
     # fails with a clear 409 instead of hanging the client.
     return create_engine(
