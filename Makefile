@@ -1,19 +1,44 @@
-# The two commands of the README: `make demo` and `make test`. Everything installs into .venv from
-# setup.cfg, with the exact versions of constraints.txt.
+# The two commands of the README, `make demo` and `make test`, and the tooling around them. Everything
+# installs into .venv from the hashed lock requirements/dev.txt (every extra, the test and lint tools),
+# so every machine and CI run installs exactly the same set; `make lock` writes the lock from setup.cfg.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements/dev.txt
+# `make lock LOCK_FLAGS=--upgrade` moves every pin to the newest version the ranges in setup.cfg allow;
+# without it, the pins in the lock are kept wherever they still fit.
+LOCK_FLAGS ?=
 
-.PHONY: install demo serve test bench clean
+.PHONY: install lock lint schemathesis demo serve test bench clean
 
-$(STAMP): setup.cfg setup.py pyproject.toml constraints.txt
+# Locked packages first (pip and setuptools among them), then the project itself, built by the locked
+# setuptools (no build isolation, which would fetch an unlocked one). The editable install's one note
+# (setuptools' "Editable installation" reminder about same-named folders) is filtered: nothing to act on.
+$(STAMP): $(LOCK) setup.cfg setup.py pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	PYTHONWARNINGS="ignore:Editable installation" \
+	  $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Universal (any platform, Python 3.11 and later), with the hashes of every file of each pinned version.
+lock: install
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --all-extras \
+	  --custom-compile-command "make lock" $(LOCK_FLAGS) -o $(LOCK) setup.cfg requirements/build.in
+
+# ruff, then mypy (settings in pyproject.toml); both run, and the target fails if either fails.
+lint: install
+	status=0; $(BIN)/ruff check . || status=1; $(BIN)/mypy || status=1; exit $$status
+
+# SCHEMATHESIS PASS: owned by the API-document work (issue 8, item 11), which replaces this stub with the
+# bounded pass. Until then it runs tests/contract when that folder exists. If those tests also run in
+# `make test` (testpaths = tests), the owner should keep them from running twice.
+schemathesis: install
+	@if [ -d tests/contract ]; then $(BIN)/pytest -q tests/contract; \
+	else echo "schemathesis: no tests/contract yet, nothing to run"; fi
 
 # Installs, migrates the embedded SQLite database, creates a demo shop with keys, starts the API,
 # sends a web shop order and a POS order, prints their invoices, and keeps the API running.
@@ -34,4 +59,4 @@ bench: install
 	$(BIN)/python bench/intake.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .hypothesis
+	rm -rf $(VENV) instance .pytest_cache .hypothesis .mypy_cache .ruff_cache

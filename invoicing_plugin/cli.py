@@ -20,6 +20,7 @@ from .db import faults
 from .db.migrate import upgrade
 from .domain.errors import DomainError, summarize
 from .domain.vat import VatRate, VatTable
+from .extras import MissingExtra, require
 from .plugin import plugin_state
 from .services import tenant_admin, tenants
 from .services.actors import ROLES, Actor, cli_actor
@@ -385,12 +386,16 @@ def purge_idempotency_keys(ctx: click.Context) -> None:
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
 def serve(host: str, port: int, workers: int, dev: bool) -> None:
     """Serve the API (gunicorn, worker timeout INVOICING_SERVER_TIMEOUT_SECONDS), on INVOICING_DATABASE_URL."""
-    from .serving import gunicorn_command, has_gunicorn
+    from .serving import gunicorn_command
 
     app = _app()
-    if dev or not has_gunicorn():
+    if dev:
         app.run(host=host, port=port, threaded=True)
         return
+    try:
+        require("gunicorn", "server", "invoicing serve")
+    except MissingExtra as error:
+        raise click.ClickException(f"{error} (or `invoicing serve --dev` for Flask's development server)") from None
     command = gunicorn_command(host, port, workers, plugin_state(app).settings)
     os.execvp(command[0], command)  # noqa: S606 - our own interpreter and arguments, no shell
 

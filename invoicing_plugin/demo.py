@@ -10,7 +10,7 @@ import threading
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import click
 import requests
@@ -104,14 +104,15 @@ def run_demo(app: Flask, *, port: int, keep_serving: bool) -> None:
                    f"{[j['billnum'] for j in jobs]}\n")
 
         click.echo("5. The money comes in:")
+        # Paid on the invoice date: the tenant's day, which the machine's clock may not share.
         requests.post(f"{ropo24_url}/_sandbox/pay", json={"billnum": approved["number"],
-                                                          "amount": approved["total_gross"], "date": str(date.today())},
-                      timeout=10)
+                                                          "amount": approved["total_gross"],
+                                                          "date": approved["invoice_date"]}, timeout=10)
         click.echo(f"   the collection service was paid {approved['total_gross']} for invoice {approved['number']} "
                    "and pushed a signed callback")
         requests.post(f"{netvisor_url}/_sandbox/payments", json={"invoice_number": web["invoice"]["number"],
-                                                                "amount": "50.00", "date": str(date.today())},
-                      timeout=10)
+                                                                "amount": "50.00",
+                                                                "date": web["invoice"]["invoice_date"]}, timeout=10)
         report = sync_payments(plugin_state(app).session_factory)
         click.echo(f"   a bank payment of 50.00 for invoice {web['invoice']['number']} appeared in accounting; "
                    f"polling found it ({'; '.join(report.lines)})")

@@ -11,7 +11,9 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -118,12 +120,17 @@ class Shop:
 
     tenant_id: uuid.UUID
     slug: str
+    timezone: str
     checkout: str
     backoffice: str
     admin: str
 
     def auth(self, role: str = "checkout") -> dict[str, str]:
         return {"Authorization": f"Bearer {getattr(self, role)}"}
+
+    def today(self) -> date:
+        """The tenant's calendar day, which dates its invoices; the machine's may be another (CI runs far east)."""
+        return datetime.now(ZoneInfo(self.timezone)).date()
 
 
 def make_shop(app, name: str = "Kahvila Oy", business_id: str = "0737546-2") -> Shop:
@@ -138,7 +145,7 @@ def make_shop(app, name: str = "Kahvila Oy", business_id: str = "0737546-2") -> 
             keys = {role: tenants.create_api_key(db, actor, tenant.id, role)[1]
                     for role in ("checkout", "backoffice", "admin")}
         db.close()
-    return Shop(tenant.id, tenant.slug, **keys)
+    return Shop(tenant.id, tenant.slug, tenant.timezone, **keys)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..extras import require
 from . import faults
 from .guard import transaction_open
 
@@ -36,6 +37,8 @@ def make_engine(
         engine = create_engine(url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000})
         _tune_sqlite(engine, busy_timeout_ms)
         return engine
+    if make_url(url).get_driver_name() == "psycopg":
+        require("psycopg", "postgresql", "A PostgreSQL database")
     # A bounded lock wait: a request blocked behind another (same Idempotency-Key, same counter row)
     # fails with a clear 409 instead of hanging the client. A bounded connect and pool wait: a database
     # that is down or overloaded is a quick 503, not a request that outlives the server's patience.

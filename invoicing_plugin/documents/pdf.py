@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 
-import segno.helpers
-import weasyprint
 from jinja2 import Environment, FunctionLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from invoicing_plugin.domain.barcode import virtual_barcode
 from invoicing_plugin.domain.identifiers import KNOWN_OPERATORS, InvalidIdentifier, format_finnish_reference
 from invoicing_plugin.domain.invoice_data import InvoiceData
+from invoicing_plugin.extras import require
 
 from . import code128
 from .formats import LANGUAGES, formats_for
@@ -104,6 +103,8 @@ def render_invoice_pdf(
     # (the reproducible-builds convention) says otherwise; a finalised invoice's PDF must render to the
     # same bytes every time, so it is pinned for the process.
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
+    # Imported here, not at the top: a host without the pdf extra still checks layouts and makes XML.
+    weasyprint = require("weasyprint", "pdf", "the invoice PDF")
     # data: URIs only: no logo or text may make the renderer read the network or the disk.
     fetcher = weasyprint.urls.URLFetcher(allowed_protocols={"data"})
     return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
@@ -178,7 +179,8 @@ def _slip(invoice: InvoiceData) -> _Slip | None:
         digits = None
     qr = None
     if invoice.total_gross <= EPC_MAX_AMOUNT:
-        epc = segno.helpers.make_epc_qr(
+        segno_helpers = require("segno.helpers", "pdf", "the invoice PDF's EPC QR code")
+        epc = segno_helpers.make_epc_qr(
             name=seller.name[:70], iban=seller.iban.replace(" ", ""), amount=invoice.total_gross,
             bic=seller.bic or None, reference=invoice.reference_rf or None,
             text=None if invoice.reference_rf else invoice.number,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 
@@ -20,7 +20,7 @@ _ISO_MINOR_UNITS_DIFFERING_FROM_CLDR = {
 @cache
 def active_currencies() -> frozenset[str]:
     """Currencies that are legal tender somewhere today, by CLDR's territory data."""
-    today = date.today()
+    today = datetime.now(UTC).date()  # not the machine's zone: the same answer on every server
     codes: set[str] = set()
     for territory in Locale("en").territories:
         if len(territory) == 2 and territory.isalpha():

@@ -1,6 +1,6 @@
 """The back office: approving and discarding drafts, the filtered and paginated invoice list, audit events."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -20,8 +20,9 @@ def test_approving_a_draft_numbers_and_dates_it(client, shop):
     assert approved.status_code == 200
     invoice = approved.json
     assert invoice["status"] == "finalized" and invoice["number"] == "1" and invoice["reference"] == "1012"
-    assert invoice["invoice_date"] == date.today().isoformat()
-    assert invoice["due_date"] == (date.today() + timedelta(days=14)).isoformat()
+    today = shop.today()
+    assert invoice["invoice_date"] == today.isoformat()
+    assert invoice["due_date"] == (today + timedelta(days=14)).isoformat()
     assert invoice["total_gross"] == draft["total_gross"] and invoice["lines"] == draft["lines"]
     order = client.get(f"/api/v1/orders/{invoice['order_ids'][0]}", headers=shop.auth()).json["order"]
     assert order["status"] == "invoiced"
@@ -112,9 +113,9 @@ def test_the_list_filters_by_status_source_customer_and_dates(client, shop):
     assert [i["id"] for i in listed(status="draft")] == [draft["invoice"]["id"]]
     assert {i["source"] for i in listed(source="pos")} == {"pos"} and len(listed(source="pos")) == 1
     assert [i["buyer_name"] for i in listed(customer_id=other_customer)] == ["Muu Oy"]
-    today = date.today().isoformat()
-    assert len(listed(invoice_date_from=today, invoice_date_to=today)) == 3
-    assert listed(invoice_date_to=(date.today() - timedelta(days=1)).isoformat()) == []
+    today = shop.today()
+    assert len(listed(invoice_date_from=today.isoformat(), invoice_date_to=today.isoformat())) == 3
+    assert listed(invoice_date_to=(today - timedelta(days=1)).isoformat()) == []
 
 
 def test_the_list_pages_newest_first_without_repeats(client, shop):

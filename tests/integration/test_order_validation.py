@@ -1,7 +1,6 @@
 """Bad orders get problem details with every field problem at once, and change nothing."""
 
 import json
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -106,7 +105,7 @@ def test_an_unknown_vat_rate_lists_the_valid_ones(client, shop, nothing_written)
     payload["lines"][0]["vat_rate"] = "12"
     errors = problems(post(client, shop, {"json": payload}))
     assert errors["lines[0].vat_rate"] == [
-        f"12 % is not a VAT rate of this merchant; valid rates on {date.today().isoformat()}: 25.5, 13.5, 10, 0"]
+        f"12 % is not a VAT rate of this merchant; valid rates on {shop.today().isoformat()}: 25.5, 13.5, 10, 0"]
 
 
 def test_a_vat_rate_outside_its_validity_dates_is_refused(client, shop, nothing_written):
