@@ -363,7 +363,7 @@ def purge(older_than_days: int | None) -> None:
 
     state = plugin_state(_app())
     days = older_than_days or state.settings.retention_days
-    report = retention.purge(state.session_factory, older_than=timedelta(days=days),
+    report = retention.purge(state.database, older_than=timedelta(days=days),
                              idempotency_retention=state.settings.idempotency_retention)
     click.echo(f"purged {report.deliveries} delivered deliveries ({report.attempts} attempts) and "
                f"{report.inbox_events} processed or ignored inbox events older than {days} days "

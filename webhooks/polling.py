@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.base import OpenSumSource, PaymentSource
 from invoicing_plugin import channels
 from invoicing_plugin.db import Delivery, Invoice, InvoiceEvent, SyncCursor, Tenant, guard
-from invoicing_plugin.db.engine import unit_of_work
 from invoicing_plugin.domain.currency import quantum
 from invoicing_plugin.domain.lifecycle import InvoiceStatus, PaymentStatus
 from invoicing_plugin.domain.provider_events import MalformedEvent
@@ -60,7 +59,7 @@ def sync_payments(session_factory: sessionmaker[Session], tenant_id: uuid.UUID |
         query = query.where(Tenant.id == tenant_id)
     for tenant in db.read(lambda session: session.execute(query).all()):
         sources = _payment_sources(tenant, report)
-        if not sources or (every is not None and not _claim_turn(session_factory, tenant.id, every)):
+        if not sources or (every is not None and not _claim_turn(db, tenant.id, every)):
             continue
         for name, source in sources:
             try:
@@ -155,27 +154,26 @@ def _noted(session: Session, invoice_id: uuid.UUID, source: str, open_sum) -> bo
     return any((detail or {}).get("open_sum") == str(open_sum) for detail in details)
 
 
-def _claim_turn(session_factory, tenant_id: uuid.UUID, every: timedelta) -> bool:
+def _claim_turn(db: Database, tenant_id: uuid.UUID, every: timedelta) -> bool:
     now = datetime.now(UTC)
     stamp, following = (moment.strftime("%Y-%m-%dT%H:%M:%S") for moment in (now, now + every))
-    session = session_factory()
-    try:
-        with unit_of_work(session):
-            table = SyncCursor.__table__
-            claimed = session.execute(
-                update(table).where(table.c.tenant_id == tenant_id, table.c.source == "scheduler",
-                                    table.c.name == "sync_payments", table.c.value <= stamp)
-                .values(value=following, updated_at=now)).rowcount
-            if claimed:
-                return True
-            return session.execute(
-                dialect_insert(session, table)
-                .values(id=uuid.uuid4(), tenant_id=tenant_id, source="scheduler", name="sync_payments",
-                        value=following, updated_at=now)
-                .on_conflict_do_nothing(index_elements=["tenant_id", "source", "name"])
-                .returning(table.c.id)).scalar() is not None
-    finally:
-        session.close()
+    table = SyncCursor.__table__
+
+    def claim(session: Session) -> bool:
+        claimed = session.execute(
+            update(table).where(table.c.tenant_id == tenant_id, table.c.source == "scheduler",
+                                table.c.name == "sync_payments", table.c.value <= stamp)
+            .values(value=following, updated_at=now)).rowcount
+        if claimed:
+            return True
+        return session.execute(
+            dialect_insert(session, table)
+            .values(id=uuid.uuid4(), tenant_id=tenant_id, source="scheduler", name="sync_payments",
+                    value=following, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["tenant_id", "source", "name"])
+            .returning(table.c.id)).scalar() is not None
+
+    return db.run(claim)
 
 
 def _cursor(session: Session, tenant_id: uuid.UUID, source: str, name: str) -> str | None:

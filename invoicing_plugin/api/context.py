@@ -39,9 +39,14 @@ def authenticate() -> None:
         raise Unauthorized("send the API key as 'Authorization: Bearer <key>'")
     session = current_session()
     found = tenants.authenticate(session, secret.strip())
+    if found is not None:
+        # The key and tenant as read now, detached: ending this read (below, or when a use case starts its
+        # own unit of work) never expires them, so using them costs no second query.
+        session.expunge(found[0])
+        session.expunge(found[1])
     if session.get_bind().dialect.name == "sqlite":
-        # A SQLite read must not grow into a write: the unit of work starts its own transaction with
-        # BEGIN IMMEDIATE. On PostgreSQL the read simply continues into the work (one round trip less).
+        # A SQLite read must not grow into a write: use cases start their own transactions with BEGIN
+        # IMMEDIATE, and a read view's next query starts a fresh deferred one.
         session.commit()
     if found is None:
         raise Unauthorized("the API key is not valid or has been revoked")

@@ -1,3 +1,4 @@
-"""Use cases. Each takes a Session and works inside the caller's transaction; the caller (an API view,
-a CLI command, the worker) wraps one use case, plus its idempotency record, in `unit_of_work`, so a
-failure anywhere leaves nothing half-written."""
+"""Use cases. Each takes the plugin's `Database`, an actor and a typed command (`commands.py`), and opens,
+commits and (after a lost race) retries its own unit of work; the API, the CLI, the worker, the webhooks
+and host applications call them and never open a transaction themselves. The functions that take a
+`Session` are the steps use cases are made of, run inside their caller's unit of work."""

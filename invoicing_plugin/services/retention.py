@@ -11,7 +11,6 @@ Each batch is its own short transaction, so a large purge never holds locks that
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import cast
@@ -20,9 +19,9 @@ from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from ..db import Delivery, DeliveryAttempt, InboxEvent
-from ..db.engine import run_in_transaction
 from . import idempotency
 from .outbox import DELIVERED
+from .unit_of_work import Database
 
 DONE_INBOX_STATUSES = ("processed", "ignored")
 
@@ -37,7 +36,7 @@ class PurgeReport:
 
 
 def purge(
-    session_factory: Callable[[], Session], *, older_than: timedelta, idempotency_retention: timedelta | None = None,
+    db: Database, *, older_than: timedelta, idempotency_retention: timedelta | None = None,
     now: datetime | None = None, batch_size: int = 500,
 ) -> PurgeReport:
     """Delete what the retention period allows, in batches; `idempotency_retention` None keeps those keys."""
@@ -45,19 +44,19 @@ def purge(
         raise ValueError("the retention period and the batch size must be positive")
     cutoff = (now or datetime.now(UTC)) - older_than
     deliveries = attempts = events = keys = 0
-    with session_factory() as session:
-        while True:
-            batch, removed_attempts = run_in_transaction(session, lambda db: _delivered_batch(db, cutoff, batch_size))
-            deliveries, attempts = deliveries + batch, attempts + removed_attempts
-            if batch < batch_size:
-                break
-        while True:
-            batch = run_in_transaction(session, lambda db: _inbox_batch(db, cutoff, batch_size))
-            events += batch
-            if batch < batch_size:
-                break
-        if idempotency_retention is not None:
-            keys = run_in_transaction(session, lambda db: idempotency.purge_expired(db, idempotency_retention))
+    while True:
+        batch, removed_attempts = db.run(lambda session: _delivered_batch(session, cutoff, batch_size))
+        deliveries, attempts = deliveries + batch, attempts + removed_attempts
+        if batch < batch_size:
+            break
+    while True:
+        batch = db.run(lambda session: _inbox_batch(session, cutoff, batch_size))
+        events += batch
+        if batch < batch_size:
+            break
+    if idempotency_retention is not None:
+        retention = idempotency_retention
+        keys = db.run(lambda session: idempotency.purge_expired(session, retention))
     return PurgeReport(cutoff, deliveries, attempts, events, keys)
 
 

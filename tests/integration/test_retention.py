@@ -82,7 +82,7 @@ def test_purge_removes_old_delivered_deliveries_and_handled_inbox_events_only(ap
     vouchers = {model.__name__: count(session, model) for model in VOUCHERS}
     assert all(vouchers.values()), vouchers
 
-    report = retention.purge(plugin_state(app).session_factory, older_than=timedelta(days=90), now=NOW,
+    report = retention.purge(plugin_state(app).database, older_than=timedelta(days=90), now=NOW,
                              batch_size=batch_size)
 
     assert (report.deliveries, report.attempts, report.inbox_events) == (1, 2, 2)
@@ -96,7 +96,7 @@ def test_purge_removes_old_delivered_deliveries_and_handled_inbox_events_only(ap
 
 
 def test_a_second_purge_finds_nothing_and_a_longer_period_keeps_more(app, session, history):
-    factory = plugin_state(app).session_factory
+    factory = plugin_state(app).database
     kept = retention.purge(factory, older_than=timedelta(days=500), now=NOW)
     assert (kept.deliveries, kept.inbox_events) == (0, 0)
     retention.purge(factory, older_than=timedelta(days=90), now=NOW)
