@@ -20,30 +20,25 @@ from invoicing_plugin.services.commands import Address, CustomerDetails, OrderLi
 from tests.conftest import order_payload
 
 
-def test_the_readmes_services_without_http_example(app, shop):
-    # As in the README: a host application takes an order in code, without HTTP.
+def host_order() -> SubmitOrder:
+    """As in the README: an order a host application builds in code."""
     from decimal import Decimal
 
-    from invoicing_plugin.plugin import plugin_state
+    return SubmitOrder(
+        source="webshop", external_id="HOST-1",
+        customer=CustomerDetails(type="organisation", name="Esimerkki Oy", business_id="2617416-4",
+                                 address=Address(city="Helsinki", country="FI")),
+        lines=(OrderLine(description="Coffee beans 1 kg", quantity=Decimal(2), unit_price=Decimal("24.90"),
+                         vat_rate=Decimal("13.5")),))
 
+
+def test_the_readmes_services_without_http_example(app, shop):
     db = plugin_state(app).database
     actor = system_actor(shop.tenant_id, "host:webshop")
-    result = intake.submit_order(db, actor, SubmitOrder(
-        source="webshop", external_id="HOST-1",
-        customer=CustomerDetails(type="organisation", name="Esimerkki Oy", business_id="2617416-4",
-                                 address=Address(city="Helsinki", country="FI")),
-        lines=(OrderLine(description="Coffee beans 1 kg", quantity=Decimal(2), unit_price=Decimal("24.90"),
-                         vat_rate=Decimal("13.5")),),
-    ))
+    result = intake.submit_order(db, actor, host_order())
     assert result.created and result.invoice.number == "1" and str(result.invoice.total_gross) == "56.52"
-    again = intake.submit_order(db, actor, SubmitOrder(
-        source="webshop", external_id="HOST-1",
-        customer=CustomerDetails(type="organisation", name="Esimerkki Oy", business_id="2617416-4",
-                                 address=Address(city="Helsinki", country="FI")),
-        lines=(OrderLine(description="Coffee beans 1 kg", quantity=Decimal(2), unit_price=Decimal("24.90"),
-                         vat_rate=Decimal("13.5")),),
-    ))
-    assert not again.created and again.invoice.id == result.invoice.id
+    again = intake.submit_order(db, actor, host_order())
+    assert not again.created and again.invoice.id == result.invoice.id, "the same order again: the same invoice"
 
 
 def test_a_use_case_refuses_a_rule_breaking_command_with_every_problem(app, shop, session):
