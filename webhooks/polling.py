@@ -22,6 +22,7 @@ from adapters.base import OpenSumSource, PaymentSource
 from invoicing_plugin import channels
 from invoicing_plugin.db import Delivery, Invoice, InvoiceEvent, SyncCursor, Tenant, guard
 from invoicing_plugin.db.engine import unit_of_work
+from invoicing_plugin.db.tables import table_of
 from invoicing_plugin.domain.currency import quantum
 from invoicing_plugin.domain.lifecycle import InvoiceStatus, PaymentStatus
 from invoicing_plugin.domain.provider_events import MalformedEvent
@@ -74,7 +75,7 @@ def sync_payments(session_factory: sessionmaker[Session], tenant_id: uuid.UUID |
 
 def _payment_sources(tenant, report: SyncReport) -> list[tuple[str, PaymentSource]]:
     """The tenant's enabled channels that also report payments, whatever package adds them."""
-    found = []
+    found: list[tuple[str, PaymentSource]] = []
     for name in channels.enabled_channels(tenant.channels or {}):
         try:
             channel = channels.build(name, tenant.channels)
@@ -119,7 +120,7 @@ def _sync_source(db: Database, tenant_id: uuid.UUID, name: str, source: PaymentS
 def _check_open_sums(db: Database, tenant_id: uuid.UUID, name: str, source: OpenSumSource,
                      report: SyncReport) -> None:
     """The service's open sum against ours, for the oldest open invoices we sent there: a difference is noted."""
-    def open_invoices(session: Session) -> list[tuple[uuid.UUID, str, str | None, str, object]]:
+    def open_invoices(session: Session) -> list[tuple[uuid.UUID, str, str | None, str | None, object]]:
         rows = session.execute(
             select(Invoice).join(Delivery, Delivery.invoice_id == Invoice.id)
             .where(Invoice.tenant_id == tenant_id, Invoice.status == InvoiceStatus.FINALIZED,
@@ -161,7 +162,7 @@ def _claim_turn(session_factory, tenant_id: uuid.UUID, every: timedelta) -> bool
     session = session_factory()
     try:
         with unit_of_work(session):
-            table = SyncCursor.__table__
+            table = table_of(SyncCursor)
             claimed = session.execute(
                 update(table).where(table.c.tenant_id == tenant_id, table.c.source == "scheduler",
                                     table.c.name == "sync_payments", table.c.value <= stamp)
