@@ -283,7 +283,7 @@ class _HTTPSPool(HTTPSConnectionPool):
 class GuardedAdapter(HTTPAdapter):
     """A transport whose direct connections are checked (proxied ones go through requests' ProxyManager)."""
 
-    def init_poolmanager(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def init_poolmanager(self, *args, **kwargs) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
@@ -307,7 +307,7 @@ class GuardedSession(requests.Session):
     def get_redirect_target(self, resp: requests.Response) -> None:
         return None  # a 3xx is handed back as it is: the caller sees it as a failure, nothing is followed
 
-    def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:  # type: ignore[override]
+    def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:
         policy = current_policy()
         # Stored settings may predate these checks, or the proxy hides the connection: judge the URL itself.
         try:
@@ -329,8 +329,8 @@ def safe_session() -> GuardedSession:
 class GuardedSMTP(smtplib.SMTP):
     """smtplib.SMTP that checks the connected address before the server's greeting is read."""
 
-    def _get_socket(self, host, port, timeout):  # type: ignore[no-untyped-def]
-        sock = super()._get_socket(host, port, timeout)  # type: ignore[misc]
+    def _get_socket(self, host, port, timeout):
+        sock = super()._get_socket(host, port, timeout)
         check_connected(sock, host)
         return sock
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from decimal import Decimal
+from typing import NoReturn
 
 import click
 from flask import Flask
@@ -41,7 +43,7 @@ def _app() -> Flask:
     return create_app()
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(2)
 
@@ -296,6 +298,7 @@ def worker(once: bool) -> None:
 @click.option("--port", default=8765, show_default=True, type=int)
 def sandbox(service: str, host: str, port: int) -> None:
     """Run a service's sandbox on loopback: it speaks the protocol, checks auth and holds what it gets."""
+    run_sandbox: Callable[..., None]  # the three sandboxes take different account arguments
     if service == "netvisor":
         from adapters.netvisor.sandbox import run_sandbox
     elif service == "ropo24":

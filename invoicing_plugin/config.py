@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, cast
 
 TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
@@ -101,7 +102,7 @@ def load_settings(
     instance_path: str, *sources: Mapping[str, object] | None, environ: Mapping[str, str] = os.environ
 ) -> Settings:
     """Each setting from the first source that has INVOICING_<NAME>, else the environment, else its default."""
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for spec in fields(Settings):
         if spec.name == "extra":
             continue
@@ -112,7 +113,8 @@ def load_settings(
                 if spec.type == "bool":
                     values[spec.name] = parse_flag(raw, key)
                 else:
-                    values[spec.name] = {"int": int, "float": float}.get(spec.type, str)(raw)
+                    kind = cast(str, spec.type)  # postponed annotations: the type's name
+                    values[spec.name] = {"int": int, "float": float}.get(kind, str)(raw)
                 break
     values.setdefault("database_url", default_database_url(instance_path))
     return Settings(**values)

@@ -179,7 +179,9 @@ class Worker:
     def _notify_shop(self, claimed: outbox.Claimed) -> outbox.Outcome:
         session = self.session_factory()
         try:
-            payload = session.get(Delivery, claimed.id).payload
+            delivery = session.get(Delivery, claimed.id)
+            assert delivery is not None and delivery.payload is not None  # just claimed; it carries the event
+            payload = delivery.payload
             endpoint = session.get(WebhookEndpoint, uuid.UUID(payload["endpoint_id"]))
             target = (endpoint.url, endpoint.secret) if endpoint is not None and endpoint.enabled else None
         finally:
@@ -198,6 +200,7 @@ class Worker:
         try:
             tenant = session.get(Tenant, claimed.tenant_id)
             invoice = session.get(Invoice, claimed.invoice_id)
+            assert tenant is not None and invoice is not None  # the claimed delivery's own (foreign keys)
             return Loaded(documents.load_invoice_data(session, invoice), dict(tenant.channels or {}),
                           dict(tenant.layout or {}), tenant_rules(session, tenant).webhooks)
         finally:
@@ -210,6 +213,7 @@ class Worker:
         if not any(event in types for _, types in webhooks):
             return  # nobody listens: no query, no row
         invoice = session.get(Invoice, claimed.invoice_id)
+        assert invoice is not None  # the delivery's invoice (a foreign key)
         notifications.notify(session, claimed.tenant_id, event, invoice, subscribed=webhooks, extra={"delivery": {
             "id": str(claimed.id), "channel": claimed.channel, "external_id": outcome.external_id,
             "error": outcome.error}})

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
+from typing import cast
 
 from flask import Blueprint, request
 from sqlalchemy import select
@@ -42,9 +44,10 @@ def receive(provider: str, tenant_ref: str):
     tenant_id, slug, secrets = _endpoint(session, tenant_ref, provider)
     if found is None or found.parse is None or not secrets:
         raise NotFound("no such webhook endpoint")
+    assert tenant_id is not None  # found: secrets come only with a tenant
     body = read_body()  # over the limit, with Content-Length or chunked: 413
     try:
-        verify(secrets, request.headers, body)
+        verify(secrets, cast("Mapping[str, str]", request.headers), body)  # only .get is used
     except SignatureError as error:
         log.warning("refused a %s callback for tenant %s: %s", provider, slug, error.reason)
         raise Unauthorized(f"webhook signature refused: {error.reason}") from None

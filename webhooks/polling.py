@@ -14,13 +14,15 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import OpenSumSource, PaymentSource
 from invoicing_plugin import channels
 from invoicing_plugin.db import Delivery, Invoice, InvoiceEvent, SyncCursor, Tenant, guard
+from invoicing_plugin.db.tables import table_of
 from invoicing_plugin.domain.currency import quantum
 from invoicing_plugin.domain.lifecycle import InvoiceStatus, PaymentStatus
 from invoicing_plugin.domain.provider_events import MalformedEvent
@@ -73,7 +75,7 @@ def sync_payments(session_factory: sessionmaker[Session], tenant_id: uuid.UUID |
 
 def _payment_sources(tenant, report: SyncReport) -> list[tuple[str, PaymentSource]]:
     """The tenant's enabled channels that also report payments, whatever package adds them."""
-    found = []
+    found: list[tuple[str, PaymentSource]] = []
     for name in channels.enabled_channels(tenant.channels or {}):
         try:
             channel = channels.build(name, tenant.channels)
@@ -118,7 +120,7 @@ def _sync_source(db: Database, tenant_id: uuid.UUID, name: str, source: PaymentS
 def _check_open_sums(db: Database, tenant_id: uuid.UUID, name: str, source: OpenSumSource,
                      report: SyncReport) -> None:
     """The service's open sum against ours, for the oldest open invoices we sent there: a difference is noted."""
-    def open_invoices(session: Session) -> list[tuple[uuid.UUID, str, str | None, str, object]]:
+    def open_invoices(session: Session) -> list[tuple[uuid.UUID, str, str | None, str | None, object]]:
         rows = session.execute(
             select(Invoice).join(Delivery, Delivery.invoice_id == Invoice.id)
             .where(Invoice.tenant_id == tenant_id, Invoice.status == InvoiceStatus.FINALIZED,
@@ -157,14 +159,14 @@ def _noted(session: Session, invoice_id: uuid.UUID, source: str, open_sum) -> bo
 def _claim_turn(db: Database, tenant_id: uuid.UUID, every: timedelta) -> bool:
     now = datetime.now(UTC)
     stamp, following = (moment.strftime("%Y-%m-%dT%H:%M:%S") for moment in (now, now + every))
-    table = SyncCursor.__table__
+    table = table_of(SyncCursor)
 
     def claim(session: Session) -> bool:
-        claimed = session.execute(
+        result = session.execute(
             update(table).where(table.c.tenant_id == tenant_id, table.c.source == "scheduler",
                                 table.c.name == "sync_payments", table.c.value <= stamp)
-            .values(value=following, updated_at=now)).rowcount
-        if claimed:
+            .values(value=following, updated_at=now))
+        if cast("CursorResult[Any]", result).rowcount:  # an UPDATE's result is a cursor result
             return True
         return session.execute(
             dialect_insert(session, table)

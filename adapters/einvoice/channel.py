@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 
@@ -182,10 +183,10 @@ class EInvoiceChannel:
                 "sender": outgoing.sender, "recipient": outgoing.facts.recipient or "",
                 "format": self.config.format, "sha256": outgoing.sha256, "outcome": outcome}
 
-    def _request(self, method: str, what: str, **kwargs: object) -> requests.Response:
+    def _request(self, method: str, what: str, **kwargs: Any) -> requests.Response:
         config = self.config
         headers = {"Authorization": f"Bearer {config.api_key}", "Accept": "application/json",
-                   **kwargs.pop("headers", {})}  # type: ignore[dict-item]
+                   **kwargs.pop("headers", {})}
         started = time.monotonic()
         try:
             response = self.session.request(

@@ -143,6 +143,7 @@ def create_sandbox_app(api_keys: ApiKeys = None, *, clock: Callable[[], datetime
             store.count("invalid")
             return problem(422, "invalid-document", "Unprocessable Content", inspection.detail,
                            inspection.problems)
+        assert inspection.facts is not None  # an ok inspection has its facts
         try:
             stored, replayed = store.add(
                 api_key, number=number, sender=sender, to=inspection.facts.recipient or "",

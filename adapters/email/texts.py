@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 from invoicing_plugin.documents.formats import LANGUAGES, formats_for
 from invoicing_plugin.domain.identifiers import format_finnish_reference
@@ -118,7 +119,7 @@ def email_texts(invoice: InvoiceData, layout: Mapping[str, object] | None = None
         if problems:
             raise EmailTextError(f"the email {field_name} of the layout (email.{language}.{key}) "
                                  f"{problems[0]}; correct it in the layout settings")
-        rendered.append(_PLACEHOLDER.sub(lambda m: values[m.group(1)], text))
+        rendered.append(_PLACEHOLDER.sub(lambda m: values[m.group(1)], cast(str, text)))  # checked above
     subject, body = rendered
     # A header is one line: line breaks an admin typed into a subject become spaces, not a broken header.
     return EmailTexts(language, " ".join(subject.split()), body)

@@ -7,7 +7,7 @@ import re
 import time
 import uuid
 import xml.etree.ElementTree as ET  # noqa: S405 - type only; parsing is wire.parse_xml
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -132,7 +132,7 @@ class NetvisorClient:
             ) for row in rows]
 
     def _call(
-        self, method: str, resource: str, params: dict[str, object], body: bytes | None = None,
+        self, method: str, resource: str, params: Mapping[str, object], body: bytes | None = None,
     ) -> tuple[wire.Envelope, int, str]:
         """One signed request (§1.2) and its envelope (§1.3); every failure becomes an AdapterError."""
         config = self.config
@@ -142,6 +142,7 @@ class NetvisorClient:
         prepared = self.session.prepare_request(requests.Request(method, url, data=body, headers=headers))
         transaction_id = self.new_transaction_id()
         # The MAC covers the URL exactly as it goes on the wire, so sign the prepared one.
+        assert prepared.url is not None  # prepare_request always sets it
         prepared.headers.update(auth_headers(
             url=prepared.url, sender=config.sender, customer_id=config.customer_id,
             customer_key=config.customer_key, partner_id=config.partner_id, partner_key=config.partner_key,

@@ -104,7 +104,7 @@ class NetvisorConfig:
             if not isinstance(values["vat_codes"], Mapping):
                 problems.append("vat_codes must map VAT categories to Netvisor codes")
             else:
-                values["vat_codes"] = {**DEFAULT_VAT_CODES, **values["vat_codes"]}  # type: ignore[dict-item]
+                values["vat_codes"] = {**DEFAULT_VAT_CODES, **values["vat_codes"]}
         if not isinstance(values.get("host", DEFAULT_HOST), str):
             problems.append("host must be an https URL")
         else:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET  # noqa: S405 - parsing goes through wire.parse_xml
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from typing import cast
 
 from . import wire
 from .sandbox_store import SandboxStore, StoredInvoice, StoredLine
@@ -77,11 +79,11 @@ def read_invoice(body: bytes, organisation: str) -> StoredInvoice:
         lines = [_read_line(line) for line in wire.children(wire.child(sales, "InvoiceLines"), "InvoiceLine")]
         invoice = StoredInvoice(
             netvisor_key=0, organisation_id=organisation, number=int(number_text) if number_text else None,
-            invoice_date=wire.parse_date(required("SalesInvoiceDate")),
+            invoice_date=cast(date, wire.parse_date(required("SalesInvoiceDate"))),  # required: not empty
             due_date=wire.parse_date(wire.text(sales, "SalesInvoiceDueDate")),
             delivery_date=wire.parse_date(wire.text(sales, "SalesInvoiceDeliveryDate")),
             reference=wire.text(sales, "SalesInvoiceReferenceNumber"),
-            amount=wire.parse_amount(required("SalesInvoiceAmount")),
+            amount=cast(Decimal, wire.parse_amount(required("SalesInvoiceAmount"))),
             currency=wire.attribute(wire.child(sales, "SalesInvoiceAmount"), "iso4217currencycode") or "EUR",
             status=required("SalesInvoiceStatus").lower(),
             customer={name: wire.text(sales, f"InvoicingCustomer{tag}") for name, tag in (
@@ -116,10 +118,10 @@ def _read_line(line: ET.Element) -> StoredLine:
             raise ProtocolError("INVALID_DATA", f"Rivin {name} puuttuu")
     return StoredLine(
         product_code=wire.text(product, "ProductIdentifier"), name=wire.text(product, "ProductName") or "",
-        unit_price=wire.parse_amount(wire.text(price)),
+        unit_price=cast(Decimal, wire.parse_amount(wire.text(price))),  # each checked not empty above
         price_type=(wire.attribute(price, "type") or "net").lower(),
-        vat_percent=wire.parse_amount(wire.text(vat)), vat_code=wire.attribute(vat, "vatcode") or "",
-        quantity=wire.parse_amount(wire.text(product, "SalesInvoiceProductLineQuantity")),
+        vat_percent=cast(Decimal, wire.parse_amount(wire.text(vat))), vat_code=wire.attribute(vat, "vatcode") or "",
+        quantity=cast(Decimal, wire.parse_amount(wire.text(product, "SalesInvoiceProductLineQuantity"))),
         discount_percent=wire.parse_amount(wire.text(product, "SalesInvoiceProductLineDiscountPercentage"))
         or Decimal("0"),
     )

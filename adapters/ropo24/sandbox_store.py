@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import cast
 
 CENT = Decimal("0.01")
 INVOICING, PARTLY_PAID, PAID = (1, "Invoicing"), (6, "Partly paid"), (9, "Paid")
@@ -167,7 +168,7 @@ class SandboxStore:
             billnums = [job.get("billnum") for job in datasets if job.get("billnum")]
             taken = [b for b in billnums if (cid, b) in self.by_billnum]
             if taken or len(set(billnums)) != len(billnums):
-                raise DuplicateBillnum(", ".join(taken) or "repeated within the request")
+                raise DuplicateBillnum(", ".join(cast("list[str]", taken)) or "repeated within the request")
             stored, updates = [], []
             for job in datasets:
                 net, vat, gross = totals(job["payrow"])

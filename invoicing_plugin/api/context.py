@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
+from typing import Any, cast
 
 from flask import g, request
 from marshmallow import Schema, ValidationError
@@ -191,14 +192,16 @@ def _refuse_duplicates(pairs: list[tuple[str, object]]) -> dict:
     result = dict(pairs)
     if len(result) != len(pairs):
         seen: set[str] = set()
-        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
-        raise ValueError(f"the key {duplicate!r} appears twice in one object")
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"the key {key!r} appears twice in one object")
+            seen.add(key)
     return result
 
 
 def load(schema: Schema, payload: object) -> dict:
     """Validate with a marshmallow schema; all problems at once as ValidationFailed."""
     try:
-        return schema.load(payload)
+        return schema.load(cast("Mapping[str, Any]", payload))  # marshmallow refuses a non-object itself
     except ValidationError as error:
         raise ValidationFailed(flatten(error.messages)) from None

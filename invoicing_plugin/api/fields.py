@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import cache
+from typing import cast
 
 from babel import Locale
 from marshmallow import ValidationError, fields, validate
@@ -63,7 +64,7 @@ def parse_decimal(value: object, places: int) -> Decimal:
         number = Decimal(value)
     except InvalidOperation:
         raise ValidationError('must be a decimal string such as "12.40"') from None
-    if -number.as_tuple().exponent > places:
+    if -cast(int, number.as_tuple().exponent) > places:  # the form above: finite, an int exponent
         raise ValidationError(f"may have at most {places} decimals")
     return number
 
@@ -130,7 +131,8 @@ def text(max_length: int, *, single_line: bool = False, **kwargs) -> Text:
 
 @cache
 def _countries() -> frozenset[str]:
-    return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+    return frozenset(code for code in Locale("en").territories
+                     if isinstance(code, str) and len(code) == 2 and code.isalpha())  # babel types keys loosely
 
 
 class CountryCode(Text):

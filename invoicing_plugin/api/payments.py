@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from flask.views import MethodView
 from marshmallow import RAISE
@@ -86,7 +87,7 @@ class InvoiceTimeline(MethodView):
         """Everything that happened to the invoice: our changes, the services' events, its payments"""
         session = current_session()
         invoice = queries.get_invoice(session, current_actor(), invoice_id)
-        items = [{"at": e.occurred_at, "kind": e.action, "source": e.actor, "detail": e.after}
+        items: list[dict[str, Any]] = [{"at": e.occurred_at, "kind": e.action, "source": e.actor, "detail": e.after}
                  for e in session.scalars(select(AuditEvent).where(
                      AuditEvent.tenant_id == invoice.tenant_id, AuditEvent.entity_type == "invoice",
                      AuditEvent.entity_id == str(invoice.id)))]

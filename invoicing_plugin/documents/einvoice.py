@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
 from lxml import etree
 
@@ -88,11 +89,11 @@ def money(value: Decimal, currency: str) -> str:
 def decimals(value: Decimal, minimum: int, maximum: int) -> str:
     """A decimal rounded to at most `maximum` places and shown with at least `minimum` of them."""
     rounded = _unsigned_zero(value.quantize(Decimal(1).scaleb(-maximum), rounding=ROUND_HALF_UP)).normalize()
-    places = max(minimum, -rounded.as_tuple().exponent)
+    places = max(minimum, -cast(int, rounded.as_tuple().exponent))  # finite: an int exponent
     return format(rounded.quantize(Decimal(1).scaleb(-places)), "f")
 
 
-def element(parent: etree._Element, tag: str, text: str | None = None, **attributes: str) -> etree._Element:
+def element(parent: etree._Element, tag: str, text: str | None = None, **attributes: str | None) -> etree._Element:
     child = etree.SubElement(parent, tag, {k: v for k, v in attributes.items() if v is not None})
     if text is not None:
         child.text = text

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import cast
 
 from lxml import etree
 
@@ -107,6 +108,7 @@ def _transmission(root: etree._Element, invoice: InvoiceData, message_id: str, t
     ends = [routing_address(seller), routing_operator(seller), routing_address(buyer), routing_operator(buyer)]
     if not all(ends):
         return
+    assert ends[0] is not None and ends[2] is not None  # all(ends) above
     details = element(root, "MessageTransmissionDetails")
     sender = element(details, "MessageSenderDetails")
     element(sender, "FromIdentifier", ends[0], SchemeID=_address_scheme(ends[0]))
@@ -139,6 +141,7 @@ def _address(parent: etree._Element, prefix: str, party: Party) -> None:
     street, town, postcode = clean(party.street), clean(party.city), clean(party.postcode)
     if not all(value and len(value) >= 2 for value in (street, town, postcode)):
         return
+    assert town is not None and postcode is not None  # all() above
     address = element(parent, f"{prefix}PostalAddressDetails")
     for piece in chunks(street, 35, limit=3):
         element(address, f"{prefix}StreetName", piece)
@@ -190,6 +193,7 @@ def _buyer(root: etree._Element, invoice: InvoiceData) -> None:
 def _details(root: etree._Element, invoice: InvoiceData) -> None:
     currency = invoice.currency
     details = element(root, "InvoiceDetails")
+    code: str | None
     code, un_code = TYPE_CODES[invoice.kind]
     element(details, "InvoiceTypeCode", code, CodeListAgencyIdentifier="SPY")
     element(details, "InvoiceTypeCodeUN", un_code)
@@ -282,8 +286,8 @@ def _epi(root: etree._Element, invoice: InvoiceData, reference: str, is_rf: bool
     bank = element(parties, "EpiBfiPartyDetails")
     optional(bank, "EpiBfiIdentifier", seller.bic, IdentificationSchemeName="BIC")
     beneficiary = element(parties, "EpiBeneficiaryPartyDetails")
-    element(beneficiary, "EpiNameAddressDetails", clean(seller.name)[:35])
-    if seller.business_id and 8 <= len(clean(seller.business_id)) <= 11:
+    element(beneficiary, "EpiNameAddressDetails", cast(str, clean(seller.name))[:35])  # the seller is named
+    if seller.business_id and 8 <= len(cast(str, clean(seller.business_id))) <= 11:
         element(beneficiary, "EpiBei", clean(seller.business_id))
     element(beneficiary, "EpiAccountID", _iban(seller), IdentificationSchemeName="IBAN")
     instruction = element(epi, "EpiPaymentInstructionDetails")

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from functools import cache
 from importlib.resources import files
+from typing import cast
 
 from babel.messages.pofile import read_po
 
@@ -28,7 +29,7 @@ def catalog(language: str) -> Mapping[str, str]:
     po = files("invoicing_plugin.templates").joinpath("translations", language, "LC_MESSAGES", "messages.po")
     with po.open("rb") as stream:
         messages = read_po(stream, locale=language)
-    return {message.id: message.string for message in messages if message.id and message.string
+    return {cast(str, message.id): cast(str, message.string) for message in messages if message.id and message.string
             and not message.fuzzy}
 
 

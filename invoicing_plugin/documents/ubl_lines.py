@@ -17,6 +17,7 @@ gross price - discount = net price exactly (PEPPOL-EN16931-R046). Line-level all
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
 from lxml import etree
 
@@ -65,7 +66,7 @@ def line_figures(
     preferred = list_price * (HUNDRED - line.discount_percent) / HUNDRED
     price = net_unit_price(quantity, amount, preferred, invoice.currency)
     if invoice.prices_include_vat:  # a VAT-exclusive list price has no exact decimal: as precise as the price
-        places = max(minor_units(invoice.currency), -price.as_tuple().exponent)
+        places = max(minor_units(invoice.currency), -cast(int, price.as_tuple().exponent))  # finite
         list_price = list_price.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     return quantity, amount, price, list_price
 

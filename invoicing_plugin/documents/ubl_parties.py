@@ -53,7 +53,7 @@ _VAT_SCHEMES = {
 }
 
 
-def cbc(parent: etree._Element, name: str, text: str | None = None, **attributes: str) -> etree._Element:
+def cbc(parent: etree._Element, name: str, text: str | None = None, **attributes: str | None) -> etree._Element:
     return element(parent, f"{{{CBC}}}{name}", text, **attributes)
 
 

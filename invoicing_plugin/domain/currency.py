@@ -23,7 +23,7 @@ def active_currencies() -> frozenset[str]:
     today = datetime.now(UTC).date()  # not the machine's zone: the same answer on every server
     codes: set[str] = set()
     for territory in Locale("en").territories:
-        if len(territory) == 2 and territory.isalpha():
+        if isinstance(territory, str) and len(territory) == 2 and territory.isalpha():  # babel types keys loosely
             codes.update(get_territory_currencies(territory, today, tender=True))
     return frozenset(codes)
 

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from .currency import quantum
 
@@ -120,7 +121,7 @@ def compute_totals(lines: Sequence[PricedLine], currency: str, prices_include_va
     )
 
 
-def breakdown_of(lines: Iterable) -> tuple[VatGroup, ...]:
+def breakdown_of(lines: Iterable[Any]) -> tuple[VatGroup, ...]:
     """The VAT breakdown of stored lines: the groups' sums (exact, since line VAT is an allocation)."""
     groups: dict[tuple[str, Decimal], list[Decimal]] = {}
     for line in lines:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 PAYMENT = "payment"
 TIMELINE_KINDS = ("sent", "reminded", "in_collection", "cancelled", "status")
@@ -37,8 +38,8 @@ class ProviderEvent:
     currency: str | None = None
     paid_on: date | None = None
     payment_id: str | None = None  # the provider's id of the payment (default: the event id)
-    detail: dict = field(default_factory=dict)  # what the timeline shows
-    raw: dict = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)  # what the timeline shows
+    raw: dict[str, Any] = field(default_factory=dict)
 
 
 class MalformedEvent(ValueError):

@@ -15,7 +15,9 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None  # db/migrate.py sets it
+    engine = make_engine(url)
     with engine.connect() as connection:
         _run(connection)
     engine.dispose()

@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event, insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from ..db import AuditEvent
 from ..db.engine import PluginSession
+from ..db.tables import table_of
 from .actors import Actor
 
 _PENDING = "invoicing_audit_events"
@@ -26,8 +27,8 @@ def record(
     action: str,
     entity_type: str,
     entity_id: Any,
-    before: dict | None = None,
-    after: dict | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
 ) -> None:
     if not isinstance(session, PluginSession):
         # Only the plugin's sessions write what is collected here; another session would lose it.
@@ -42,9 +43,9 @@ def record(
 def _write_pending(session: Session) -> None:
     rows = session.info.pop(_PENDING, None)
     if rows:
-        session.execute(insert(AuditEvent.__table__), rows)
+        session.execute(insert(table_of(AuditEvent)), rows)
 
 
 @event.listens_for(PluginSession, "after_soft_rollback")
-def _forget_pending(session: Session, _previous_transaction) -> None:
+def _forget_pending(session: Session, _previous_transaction: SessionTransaction) -> None:
     session.info.pop(_PENDING, None)

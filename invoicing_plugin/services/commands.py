@@ -11,9 +11,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from ..domain.lifecycle import InvoicingMode
 from .idempotency import canonical_digest
+
+if TYPE_CHECKING:
+    from ..domain.vat import VatRate
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class CustomerDetails:
     language: str | None = None
     address: Address = field(default_factory=Address)
 
-    def as_details(self) -> dict:
+    def as_details(self) -> dict[str, Any]:
         """The flat form the customer register keeps (address fields beside the others)."""
         details = {key: value for key, value in asdict(self).items() if key != "address"}
         details.update(asdict(self.address))
@@ -97,7 +101,7 @@ class SubmitOrder:
         return self.fingerprint or canonical_digest("order", asdict(self) | {"fingerprint": ""})
 
     @classmethod
-    def from_validated(cls, data: Mapping, fingerprint: str) -> SubmitOrder:
+    def from_validated(cls, data: Mapping[str, Any], fingerprint: str) -> SubmitOrder:
         """From the order JSON after its schema has loaded it (decimals, dates and identifiers parsed)."""
         customer = dict(data["customer"])
         invoicing = dict(data.get("invoicing") or {})
@@ -165,7 +169,7 @@ class ChangeTenantSettings:
 
 @dataclass(frozen=True)
 class ReplaceVatRates:
-    rates: tuple  # of domain.vat.VatRate
+    rates: tuple[VatRate, ...]
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ REMEMBERED = (
 )
 
 
-def resolve_customer(session: Session, tenant_id: uuid.UUID, details: dict) -> Customer:
+def resolve_customer(session: Session, tenant_id: uuid.UUID, details: dict[str, Any]) -> Customer:
     """The tenant's customer for these details, created or updated.
 
     Organisations are matched by business ID, or by VAT ID when they have none (foreign companies);
@@ -40,10 +41,11 @@ def resolve_customer(session: Session, tenant_id: uuid.UUID, details: dict) -> C
             setattr(customer, field, value)
     if new:
         session.flush()  # the order's row, inserted next without the unit of work, refers to it
+    assert customer is not None  # found, or created just above
     return customer
 
 
-def _insert_if_absent(session: Session, tenant_id: uuid.UUID, details: dict) -> None:
+def _insert_if_absent(session: Session, tenant_id: uuid.UUID, details: dict[str, Any]) -> None:
     by_business_id = bool(details.get("business_id"))
     index = "business_id" if by_business_id else "vat_id"
     predicate = "type = 'organisation' AND business_id IS " + ("NOT NULL" if by_business_id else "NULL")
@@ -57,7 +59,7 @@ def _insert_if_absent(session: Session, tenant_id: uuid.UUID, details: dict) -> 
     )
 
 
-def _find(session: Session, tenant_id: uuid.UUID, details: dict) -> Customer | None:
+def _find(session: Session, tenant_id: uuid.UUID, details: dict[str, Any]) -> Customer | None:
     query = select(Customer).where(Customer.tenant_id == tenant_id, Customer.type == details["type"])
     if details["type"] == "organisation":
         if details.get("business_id"):

@@ -11,11 +11,13 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db import Invoice, InvoiceDocument, Order, guard
+from ..db.tables import table_of
 from ..domain.errors import InvalidState, ValidationFailed
 from ..domain.invoice_data import InvoiceData
 from ..domain.lifecycle import InvoiceStatus
@@ -36,7 +38,7 @@ MEDIA_TYPES = {
 EMAIL_LAYOUT_KEY = "email"  # the layout's email texts; the rest of the layout is the PDF's
 
 
-def render(kind: str, data: InvoiceData, layout: Mapping | None, finalized_at: datetime) -> bytes:
+def render(kind: str, data: InvoiceData, layout: Mapping[str, Any] | None, finalized_at: datetime) -> bytes:
     """One document of an invoice, the same bytes for the same invoice every time (never in a transaction:
     a PDF takes long enough to hold up every checkout waiting for the lock)."""
     guard.refuse_inside_transaction(f"rendering the {kind} of invoice {data.number}")
@@ -58,11 +60,11 @@ def render(kind: str, data: InvoiceData, layout: Mapping | None, finalized_at: d
     raise ValueError(f"no document kind {kind!r}")
 
 
-def pdf_layout(layout: Mapping | None) -> dict:
+def pdf_layout(layout: Mapping[str, Any] | None) -> dict[str, Any]:
     return {key: value for key, value in (layout or {}).items() if key != EMAIL_LAYOUT_KEY}
 
 
-def check_layout(layout: Mapping) -> None:
+def check_layout(layout: Mapping[str, Any]) -> None:
     """Refuse a layout the PDF or the email texts cannot use, naming every problem."""
     from adapters.email import check_email_texts
 
@@ -87,7 +89,7 @@ class StoredDocument:
 
 
 def invoice_document(db: Database, actor: Actor, invoice_id: uuid.UUID, kind: str,
-                     layout: Mapping | None) -> StoredDocument:
+                     layout: Mapping[str, Any] | None) -> StoredDocument:
     """The stored document of a finalised invoice the actor may see; made now if this is its first need.
 
     Read, render, store: the rendering runs with no transaction open, and the document stored first wins
@@ -116,7 +118,7 @@ def invoice_document(db: Database, actor: Actor, invoice_id: uuid.UUID, kind: st
 def _store(session: Session, tenant_id: uuid.UUID, invoice_id: uuid.UUID, kind: str, content: bytes,
            number: str | None) -> StoredDocument:
     digest = hashlib.sha256(content).hexdigest()
-    table = InvoiceDocument.__table__
+    table = table_of(InvoiceDocument)
     session.execute(
         dialect_insert(session, table)
         .values(id=uuid.uuid4(), tenant_id=tenant_id, invoice_id=invoice_id, kind=kind,

@@ -17,13 +17,17 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, Table, delete, select, update
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..db import IdempotencyRecord
+from ..db.tables import table_of
 from ..domain.errors import Conflict, ValidationFailed
 
 _KEY_FORM = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -62,7 +66,7 @@ def canonical_digest(label: str, payload: object) -> str:
     return hashlib.sha256(f"{label}\n{canonical}".encode()).hexdigest()
 
 
-def dialect_insert(session: Session, table):
+def dialect_insert(session: Session, table: Table | type[Any]) -> PgInsert | SqliteInsert:
     """INSERT with ON CONFLICT, which both engines have but spell through their own dialect."""
     return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
 
@@ -71,10 +75,10 @@ def claim(session: Session, claim: KeyClaim) -> int | Replay:
     """The new record's id when this request is the first with the key, else the response to replay."""
     if not _KEY_FORM.match(claim.key):
         raise ValidationFailed({"Idempotency-Key": ["must be 1 to 255 visible ASCII characters"]})
-    table = IdempotencyRecord.__table__
+    table = table_of(IdempotencyRecord)
     mine = (table.c.tenant_id == claim.tenant_id, table.c.scope == claim.scope, table.c.key == claim.key)
     for _ in range(2):
-        new_id = session.execute(
+        new_id: int | None = session.execute(
             dialect_insert(session, table)
             .values(tenant_id=claim.tenant_id, scope=claim.scope, key=claim.key, request=claim.request,
                     fingerprint=claim.fingerprint, created_at=datetime.now(UTC))
@@ -98,7 +102,7 @@ def claim(session: Session, claim: KeyClaim) -> int | Replay:
 
 
 def complete(session: Session, record_id: int, status: int, body: str) -> None:
-    table = IdempotencyRecord.__table__
+    table = table_of(IdempotencyRecord)
     session.execute(
         update(table).where(table.c.id == record_id).values(response_status=status, response_body=body)
     )
@@ -108,4 +112,4 @@ def purge_expired(session: Session, retention: timedelta) -> int:
     result = session.execute(
         delete(IdempotencyRecord).where(IdempotencyRecord.created_at < datetime.now(UTC) - retention)
     )
-    return result.rowcount
+    return cast("CursorResult[Any]", result).rowcount  # a DELETE's result is a cursor result

@@ -11,11 +11,13 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from ..db import InboxEvent, Invoice, InvoiceEvent
+from ..db.tables import table_of
 from ..domain.errors import DomainError, InvalidState, NotFound
 from ..domain.lifecycle import InvoiceStatus
 from ..domain.payments import amount_problems
@@ -38,10 +40,10 @@ class Receipt:
     received: int = 0
     duplicates: int = 0
     unmatched: int = 0
-    rejected: list[dict] = field(default_factory=list)  # {"event_id", "detail"} of each refused event
+    rejected: list[dict[str, Any]] = field(default_factory=list)  # {"event_id", "detail"} of each refused event
 
-    def as_dict(self) -> dict:
-        body: dict = {"received": self.received, "duplicates": self.duplicates, "unmatched": self.unmatched}
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"received": self.received, "duplicates": self.duplicates, "unmatched": self.unmatched}
         if self.rejected:
             body["rejected"] = self.rejected
         return body
@@ -54,7 +56,7 @@ def provider_actor(tenant_id: uuid.UUID, provider: str) -> Actor:
 def receive(session: Session, tenant_id: uuid.UUID, provider: str, events: list[ProviderEvent]) -> Receipt:
     """Store and act on a provider's events, each once (in the caller's transaction)."""
     receipt = Receipt()
-    table = InboxEvent.__table__
+    table = table_of(InboxEvent)
     for event in events:
         inbox_id = session.execute(
             dialect_insert(session, table)
@@ -90,12 +92,14 @@ def act(session: Session, tenant_id: uuid.UUID, provider: str, event: ProviderEv
         return IGNORED, f"unknown event type {event.provider_type!r}", None
     invoice = find_invoice(session, tenant_id, event.invoice)
     if event.kind == PAYMENT:
+        assert event.amount is not None and event.paid_on is not None  # a payment event's parser sets both
         problems = amount_problems(event.amount, event.currency or (invoice.currency if invoice else None))
         if problems:
             return REJECTED, f"amount {event.amount}: {'; '.join(problems)}", invoice.id if invoice else None
     if invoice is None:
         return UNMATCHED, f"no finalised invoice matches {_describe(event.invoice)}; kept for review", None
     if event.kind == PAYMENT:
+        assert event.amount is not None and event.paid_on is not None
         if event.currency and event.currency != invoice.currency:
             return UNMATCHED, (f"the payment is in {event.currency}, invoice {invoice.number} in "
                                f"{invoice.currency}; kept for review"), invoice.id
@@ -144,7 +148,7 @@ def _describe(ref: InvoiceRef) -> str:
 
 
 def record_timeline(session: Session, tenant_id: uuid.UUID, invoice_id: uuid.UUID, source: str, kind: str,
-                    detail: dict | None = None) -> None:
+                    detail: dict[str, Any] | None = None) -> None:
     insert_new(session, InvoiceEvent, [NewRow(
         tenant_id=tenant_id, invoice_id=invoice_id, occurred_at=datetime.now(UTC), recorded_at=datetime.now(UTC),
         source=source, kind=kind, detail=detail)])

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import channels
-from ..db import Invoice, InvoiceLine, Order, OrderLine, Tenant
+from ..db import Customer, Invoice, InvoiceLine, Order, OrderLine, Tenant
 from ..domain.errors import Conflict, ValidationFailed
 from ..domain.lifecycle import InvoicingMode, OrderStatus
 from ..domain.money import PricedLine
@@ -30,8 +31,8 @@ from .unit_of_work import Database, Reply
 
 @dataclass(frozen=True)
 class IntakeResult:
-    order: Order
-    invoice: Invoice | None
+    order: Order | NewRow  # a new order is the namespace it was inserted from
+    invoice: Invoice | NewRow | None
     created: bool  # False: the order existed already (a retry that came without an Idempotency-Key)
     order_ids: tuple[uuid.UUID, ...] = ()  # the orders of the invoice
 
@@ -103,7 +104,8 @@ def _submit(session: Session, actor: Actor, tenant: Tenant, command: SubmitOrder
 
 
 def _build_order(
-    tenant: Tenant, actor: Actor, command: SubmitOrder, customer, currency: str, tax_date, fingerprint: str
+    tenant: Tenant, actor: Actor, command: SubmitOrder, customer: Customer, currency: str, tax_date: date,
+    fingerprint: str
 ) -> NewRow:
     """The new order with its lines, not stored yet; its status is where its mode takes it."""
     options = command.invoicing
@@ -151,7 +153,8 @@ def _existing(session: Session, actor: Actor, order: Order, fingerprint: str) ->
     return IntakeResult(order, invoice, created=False, order_ids=order_ids)
 
 
-def _check_rules(session: Session, tenant: Tenant, command: SubmitOrder, currency: str, tax_date) -> None:
+def _check_rules(session: Session, tenant: Tenant, command: SubmitOrder, currency: str,
+                 tax_date: date) -> None:
     """The tenant's rules for an order (VAT rates on the tax date, totals, series), every problem at once."""
     lines = command.lines
     errors = order_problems(
@@ -174,7 +177,7 @@ def _check_rules(session: Session, tenant: Tenant, command: SubmitOrder, currenc
         raise ValidationFailed(errors)
 
 
-def priced_line(line: dict) -> PricedLine:
+def priced_line(line: dict[str, Any]) -> PricedLine:
     """A line of the order JSON (as the schema loaded it) as the money rules see it."""
     rate = line["vat_rate"]
     return PricedLine(line["quantity"], line["unit_price"], rate,

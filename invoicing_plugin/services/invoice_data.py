@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from ..db import Invoice
 from ..domain.currency import minor_units, quantum
 from ..domain.invoice_data import Contact, InvoiceData, LineData, Party, VatGroupData
@@ -10,7 +13,7 @@ from ..domain.money import tidy
 _PARTY_FIELDS = frozenset(Party.__dataclass_fields__)
 
 
-def _party(snapshot: dict | None) -> Party:
+def _party(snapshot: dict[str, Any] | None) -> Party:
     return Party(**{key: value for key, value in (snapshot or {}).items() if key in _PARTY_FIELDS})
 
 
@@ -18,9 +21,12 @@ def invoice_data(invoice: Invoice, *, order_reference: str | None = None,
                  credited: Invoice | None = None) -> InvoiceData:
     if invoice.number is None:
         raise ValueError("only a finalised invoice has the data a channel or document needs")
+    # Finalising (invoices.apply_number) sets these together with the number.
+    assert invoice.sequence_number is not None and invoice.reference is not None
+    assert invoice.reference_rf is not None and invoice.invoice_date is not None and invoice.due_date is not None
     price_places = minor_units(invoice.currency)
 
-    def money(amount):  # stored with 4 decimals; the documents want the currency's own
+    def money(amount: Decimal) -> Decimal:  # stored with 4 decimals; the documents want the currency's own
         return amount.quantize(quantum(invoice.currency))
 
     return InvoiceData(

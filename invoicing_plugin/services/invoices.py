@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -48,7 +50,7 @@ def tenant_today(tenant: Tenant) -> date:
 
 
 def build_draft(
-    tenant: Tenant, orders: list[Order], customer: Customer, kind: InvoiceKind = InvoiceKind.INVOICE
+    tenant: Tenant, orders: Sequence[Order | NewRow], customer: Customer, kind: InvoiceKind = InvoiceKind.INVOICE
 ) -> NewRow:
     """A draft invoice of one customer's orders, not stored yet, with its lines and VAT breakdown."""
     first = orders[0]
@@ -100,7 +102,9 @@ def check_vat_still_valid(session: Session, tenant: Tenant, invoice: Invoice) ->
         raise ValidationFailed(problems)
 
 
-def apply_number(invoice: Invoice, issued: IssuedNumber, tenant: Tenant, invoice_date: date | None = None) -> None:
+def apply_number(
+    invoice: Invoice | NewRow, issued: IssuedNumber, tenant: Tenant, invoice_date: date | None = None
+) -> None:
     """What finalising writes on an invoice: number, references, dates, the seller as it is today."""
     today = invoice_date or tenant_today(tenant)
     invoice.status = InvoiceStatus.FINALIZED
@@ -209,7 +213,7 @@ def _orders_of(session: Session, invoice: Invoice) -> list[Order]:
     return list(session.scalars(select(Order).where(Order.invoice_id == invoice.id)))
 
 
-def state(invoice: Invoice) -> dict:
+def state(invoice: Invoice | NewRow) -> dict[str, Any]:
     """What the audit trail records of an invoice's state."""
     return {
         "status": invoice.status, "number": invoice.number, "reference": invoice.reference,

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db import Delivery, WebhookEndpoint
+from ..db import Delivery, Invoice, WebhookEndpoint
 from .rows import NewRow, insert_new
 
 EVENT_TYPES = (
@@ -31,8 +33,9 @@ def subscriptions(session: Session, tenant_id: uuid.UUID) -> tuple[tuple[uuid.UU
     return tuple((row.id, frozenset(row.event_types)) for row in rows)
 
 
-def notify(session: Session, tenant_id: uuid.UUID, event_type: str, invoice,
-           subscribed: tuple[tuple[uuid.UUID, frozenset[str]], ...] | None = None, extra: dict | None = None) -> None:
+def notify(session: Session, tenant_id: uuid.UUID, event_type: str, invoice: Invoice | NewRow,
+           subscribed: tuple[tuple[uuid.UUID, frozenset[str]], ...] | None = None,
+           extra: dict[str, Any] | None = None) -> None:
     """Queue `event_type` about `invoice` for every endpoint that wants it (`subscribed`: if known already)."""
     endpoints = [endpoint for endpoint, types in (subscribed if subscribed is not None
                                                   else subscriptions(session, tenant_id)) if event_type in types]
@@ -50,7 +53,7 @@ def notify(session: Session, tenant_id: uuid.UUID, event_type: str, invoice,
     ])
 
 
-def event_data(invoice) -> dict:
+def event_data(invoice: Invoice | NewRow) -> dict[str, Any]:
     """What a shop learns about the invoice in a notification: enough to update its order, no more."""
     return {
         "id": str(invoice.id), "number": invoice.number, "reference": invoice.reference,
@@ -63,7 +66,7 @@ def event_data(invoice) -> dict:
     }
 
 
-def _cents(currency: str):
+def _cents(currency: str) -> Decimal:
     from ..domain.currency import quantum
 
     return quantum(currency)

@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from ..db import NumberSeries
+from ..db.tables import table_of
 from ..domain.errors import ValidationFailed
 from ..domain.identifiers import finnish_reference, rf_reference
 
@@ -31,9 +32,9 @@ def take_next_number(session: Session, tenant_id: uuid.UUID, series: str) -> Iss
     returns its number with it. Nothing like a sequence, which never rolls back, is involved.
     Call it as late as possible in the transaction: the lock serialises finalisations of a series.
     """
-    counter = NumberSeries.__table__.c
+    counter = table_of(NumberSeries).c
     row = session.execute(
-        update(NumberSeries.__table__)
+        update(table_of(NumberSeries))
         .where(counter.tenant_id == tenant_id, counter.name == series)
         .values(next_number=counter.next_number + 1)
         .returning(counter.next_number, counter.prefix, counter.reference_prefix)

@@ -12,12 +12,14 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import CursorResult, and_, insert, select, update
 from sqlalchemy.orm import Session
 
 from .. import channels
 from ..db import Delivery, DeliveryAttempt, Invoice, Tenant
+from ..db.tables import table_of
 from ..domain.errors import InvalidState, NotFound
 from . import audit
 from .actors import Actor
@@ -30,7 +32,7 @@ DUE_STATUSES = (PENDING, FAILED, IN_PROGRESS)
 EXCERPT_LIMIT = 2000
 
 
-def enqueue_invoice(session: Session, tenant: Tenant, invoice: Invoice) -> list[NewRow]:
+def enqueue_invoice(session: Session, tenant: Tenant, invoice: Invoice | NewRow) -> list[NewRow]:
     """One pending delivery per channel of the invoice, in the finalising transaction."""
     names = invoice.channels if invoice.channels is not None else channels.default_channels(tenant.channels or {})
     now = datetime.now(UTC)
@@ -58,7 +60,7 @@ class Claimed:
 def claim_due(session: Session, worker: str, *, limit: int, lease: timedelta) -> list[Claimed]:
     """Take up to `limit` due deliveries for this worker (the caller commits)."""
     now = datetime.now(UTC)
-    table = Delivery.__table__.c
+    table = table_of(Delivery).c
     due = (
         select(table.id)
         .where(table.status.in_(DUE_STATUSES), table.next_attempt_at <= now)
@@ -67,7 +69,7 @@ def claim_due(session: Session, worker: str, *, limit: int, lease: timedelta) ->
         .with_for_update(skip_locked=True)
     )
     rows = session.execute(
-        update(Delivery.__table__)
+        update(table_of(Delivery))
         .where(table.id.in_(due.scalar_subquery()))
         .values(status=IN_PROGRESS, locked_by=worker, locked_until=now + lease, next_attempt_at=now + lease,
                 attempts=table.attempts + 1, updated_at=now)
@@ -98,10 +100,11 @@ STARTED, INTERRUPTED = "started", "interrupted"
 def start_attempt(session: Session, claimed: Claimed, worker: str, started_at: datetime) -> int:
     """The attempt's row, written before the service is called: a worker killed during the call leaves it
     behind as evidence, and the next claim of the delivery marks it interrupted."""
-    table = DeliveryAttempt.__table__
-    return session.execute(insert(table).values(
+    table = table_of(DeliveryAttempt)
+    attempt_id: int = session.execute(insert(table).values(
         tenant_id=claimed.tenant_id, delivery_id=claimed.id, attempt=claimed.attempt, worker=worker,
         started_at=started_at, duration_ms=None, outcome=STARTED).returning(table.c.id)).scalar_one()
+    return attempt_id
 
 
 def record(session: Session, claimed: Claimed, worker: str, attempt_id: int, duration_ms: int,
@@ -111,7 +114,7 @@ def record(session: Session, claimed: Claimed, worker: str, attempt_id: int, dur
     Returns False when the lease had run out and another worker took the delivery: the attempt is
     still written to the history, but the other worker's view of the row wins.
     """
-    attempts = DeliveryAttempt.__table__
+    attempts = table_of(DeliveryAttempt)
     session.execute(update(attempts).where(attempts.c.id == attempt_id).values(
         duration_ms=duration_ms, outcome=outcome.attempt_outcome, http_status=outcome.http_status,
         error=outcome.error, response_excerpt=(outcome.response_excerpt or "")[:EXCERPT_LIMIT] or None))
@@ -122,21 +125,21 @@ def record(session: Session, claimed: Claimed, worker: str, attempt_id: int, dur
         values.update(external_id=outcome.external_id, delivered_at=now)
     if outcome.status == FAILED:
         values["next_attempt_at"] = outcome.retry_at
-    table = Delivery.__table__.c
+    table = table_of(Delivery).c
     result = session.execute(
-        update(Delivery.__table__)
+        update(table_of(Delivery))
         .where(and_(table.id == claimed.id, table.locked_by == worker, table.status == IN_PROGRESS,
                     table.attempts == claimed.attempt))
         .values(**values)
     )
-    return result.rowcount == 1
+    return cast("CursorResult[Any]", result).rowcount == 1  # an UPDATE's result is a cursor result
 
 
 def _mark_interrupted(session: Session, delivery_ids: list[uuid.UUID]) -> None:
     """Attempts still 'started' when their delivery is claimed again: their worker died during the call."""
     if not delivery_ids:
         return
-    attempts = DeliveryAttempt.__table__
+    attempts = table_of(DeliveryAttempt)
     session.execute(update(attempts).where(attempts.c.delivery_id.in_(delivery_ids),
                                            attempts.c.outcome == STARTED)
                     .values(outcome=INTERRUPTED,

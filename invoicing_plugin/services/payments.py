@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db import Invoice, Payment
+from ..db.tables import table_of
 from ..domain.errors import Conflict, InvalidState, ValidationFailed
 from ..domain.lifecycle import InvoiceKind, InvoiceStatus, PaymentStatus
 from ..domain.payments import amount_problems, payment_status_for
@@ -82,7 +83,7 @@ def record_payment(
         problems["amount"] = amount_problems(amount, invoice.currency)
     if problems:
         raise ValidationFailed(problems)
-    table = Payment.__table__
+    table = table_of(Payment)
     inserted = session.execute(
         dialect_insert(session, table)
         .values(id=uuid.uuid4(), tenant_id=actor.tenant_id, invoice_id=invoice.id, amount=amount,
@@ -97,6 +98,7 @@ def record_payment(
     before = {"payment_status": str(invoice.payment_status), "paid_amount": str(invoice.paid_amount)}
     total = session.scalar(select(func.coalesce(func.sum(Payment.amount), 0))
                            .where(Payment.invoice_id == invoice.id))
+    assert total is not None  # COALESCE(SUM, 0)
     invoice.paid_amount = Decimal(total)
     status = payment_status_for(invoice.paid_amount, invoice.total_gross)
     changed = status != invoice.payment_status

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from ..db import Invoice, Order
@@ -15,7 +15,7 @@ from ..domain.errors import NotFound, ValidationFailed
 from .actors import Actor
 
 
-def visible_invoices(actor: Actor):
+def visible_invoices(actor: Actor) -> Select[Invoice]:
     """The invoices this actor may see: its tenant's; for a checkout key, those of its own orders."""
     query = select(Invoice).where(Invoice.tenant_id == actor.tenant_id)
     if actor.sees_only_own_orders:
@@ -56,6 +56,7 @@ def order_ids_of(session: Session, invoice_ids: list[uuid.UUID]) -> dict[uuid.UU
     )
     result: dict[uuid.UUID, list[uuid.UUID]] = {}
     for invoice_id, order_id in rows:
+        assert invoice_id is not None  # the filter is on these ids
         result.setdefault(invoice_id, []).append(order_id)
     return result
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
@@ -69,7 +69,7 @@ def _delivered_batch(session: Session, cutoff: datetime, size: int) -> tuple[int
         return 0, 0
     # The attempts explicitly (and counted for the report), not left to the schema's ON DELETE CASCADE.
     removed = session.execute(delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(ids)))
-    attempts = cast(CursorResult, removed).rowcount  # a DELETE's result is a cursor result
+    attempts = cast("CursorResult[Any]", removed).rowcount  # a DELETE's result is a cursor result
     session.execute(delete(Delivery).where(Delivery.id.in_(ids)))
     return len(ids), attempts
 

@@ -15,6 +15,8 @@ from types import SimpleNamespace
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from ..db.tables import table_of
+
 
 class NewRow(SimpleNamespace):
     """A row about to be inserted; extra attributes (such as `lines`) ride along and are not columns."""
@@ -22,7 +24,7 @@ class NewRow(SimpleNamespace):
 
 @cache
 def _columns(model: type) -> tuple[str, ...]:
-    return tuple(column.key for column in model.__table__.columns)
+    return tuple(column.key for column in table_of(model).columns)
 
 
 def insert_new(session: Session, model: type, rows: Sequence[NewRow]) -> None:
@@ -30,4 +32,4 @@ def insert_new(session: Session, model: type, rows: Sequence[NewRow]) -> None:
     if not rows:
         return
     columns = [key for key in _columns(model) if key in vars(rows[0])]
-    session.execute(insert(model.__table__), [{key: vars(row)[key] for key in columns} for row in rows])
+    session.execute(insert(table_of(model)), [{key: vars(row)[key] for key in columns} for row in rows])

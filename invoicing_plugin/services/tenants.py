@@ -6,13 +6,16 @@ import hashlib
 import re
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ..db import ApiKey, Invoice, NumberSeries, SyncCursor, Tenant, VatRateRow
+from ..db.tables import table_of
 from ..domain.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from ..domain.vat import FINNISH_DEFAULT_RATES, VatRate, VatTable
 from . import audit
@@ -29,7 +32,8 @@ SETTINGS_FIELDS = (
 )
 
 
-def create_tenant(session: Session, *, name: str, business_id: str, slug: str | None = None, **settings) -> Tenant:
+def create_tenant(session: Session, *, name: str, business_id: str, slug: str | None = None,
+                  **settings: Any) -> Tenant:
     """A new tenant with the default number series and the Finnish VAT table (DESIGN §4)."""
     slug = slug or slugify(name)
     if session.scalar(select(func.count()).select_from(Tenant).where(Tenant.slug == slug)):
@@ -75,12 +79,12 @@ def list_tenants(session: Session) -> list[Tenant]:
     return list(session.scalars(select(Tenant).order_by(Tenant.slug)))
 
 
-def snapshot(tenant: Tenant) -> dict:
+def snapshot(tenant: Tenant) -> dict[str, Any]:
     """The tenant's settings as JSON-ready values (they go into audit events and API responses)."""
     return {field: getattr(tenant, field) for field in SETTINGS_FIELDS}
 
 
-def update_settings(session: Session, actor: Actor, tenant: Tenant, changes: dict) -> Tenant:
+def update_settings(session: Session, actor: Actor, tenant: Tenant, changes: dict[str, Any]) -> Tenant:
     """Apply validated setting changes; every change is audited and invalidates cached VAT tables."""
     unknown = set(changes) - set(SETTINGS_FIELDS)
     if unknown:
@@ -101,7 +105,7 @@ def update_settings(session: Session, actor: Actor, tenant: Tenant, changes: dic
 
 
 def save_channel(session: Session, actor: Actor, tenant: Tenant, name: str, *, enabled: bool, default: bool,
-                 settings: dict) -> dict:
+                 settings: dict[str, Any]) -> dict[str, Any]:
     """Enable or change a delivery channel (its settings checked before, by `channels.validate_settings`)."""
     from .. import channels
 
@@ -160,7 +164,7 @@ def vat_table(session: Session, tenant: Tenant) -> VatTable:
 
 def replace_vat_rates(session: Session, actor: Actor, tenant: Tenant, rates: list[VatRate]) -> VatTable:
     before = [_rate_dict(r) for r in vat_table(session, tenant).rates]
-    session.execute(VatRateRow.__table__.delete().where(VatRateRow.tenant_id == tenant.id))
+    session.execute(table_of(VatRateRow).delete().where(VatRateRow.tenant_id == tenant.id))
     session.add_all(
         VatRateRow(tenant_id=tenant.id, rate=r.rate, valid_from=r.valid_from, valid_to=r.valid_to) for r in rates
     )
@@ -173,7 +177,7 @@ def replace_vat_rates(session: Session, actor: Actor, tenant: Tenant, rates: lis
     return vat_table(session, tenant)
 
 
-def _rate_dict(rate: VatRate) -> dict:
+def _rate_dict(rate: VatRate) -> dict[str, Any]:
     return {
         "rate": str(rate.rate),
         "valid_from": rate.valid_from.isoformat() if rate.valid_from else None,
@@ -243,7 +247,7 @@ def _has_numbered_invoices(session: Session, tenant_id: uuid.UUID, series: str) 
         Invoice.tenant_id == tenant_id, Invoice.series == series, Invoice.sequence_number.is_not(None))))
 
 
-def _free_reference_prefix(series: object) -> str:
+def _free_reference_prefix(series: Iterable[NumberSeries]) -> str:
     used = [s.reference_prefix for s in series]
     for candidate in (str(n) for n in range(1, 10)):
         if not any(u.startswith(candidate) or candidate.startswith(u) for u in used):
@@ -251,7 +255,7 @@ def _free_reference_prefix(series: object) -> str:
     raise ValidationFailed({"reference_prefix": ["all one-digit prefixes are taken; give one explicitly"]})
 
 
-def _series_dict(series: NumberSeries) -> dict:
+def _series_dict(series: NumberSeries) -> dict[str, Any]:
     return {
         "name": series.name, "prefix": series.prefix, "reference_prefix": series.reference_prefix,
         "next_number": series.next_number, "chronological_dates": series.chronological_dates,

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from invoicing_plugin.domain.provider_events import (
     PAYMENT,
     UNKNOWN,
@@ -35,7 +37,7 @@ def parse(payload: object) -> list[ProviderEvent]:
     if not (invoice.invoice_id or invoice.number or invoice.reference):
         raise MalformedEvent("data names no invoice (invoice_id, invoice_number or reference)")
     kind = _KINDS.get(event_type, UNKNOWN)
-    common = {"event_id": text(payload.get("id"), "id", required=True), "kind": kind,
+    common: dict[str, Any] = {"event_id": text(payload.get("id"), "id", required=True), "kind": kind,
               "provider_type": event_type, "occurred_at": moment(payload.get("created_at"), "created_at"),
               "invoice": invoice, "detail": {"note": data.get("note")} if data.get("note") else {}, "raw": payload}
     if kind != PAYMENT:

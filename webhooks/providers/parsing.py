@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Literal, overload
 
 from invoicing_plugin.domain.provider_events import MalformedEvent
 
@@ -33,6 +34,10 @@ def moment(value: object, field: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+@overload
+def text(value: object, field: str, *, required: Literal[True], limit: int = 120) -> str: ...
+@overload
+def text(value: object, field: str, *, required: bool = False, limit: int = 120) -> str | None: ...
 def text(value: object, field: str, *, required: bool = False, limit: int = 120) -> str | None:
     if value is None or value == "":
         if required:
