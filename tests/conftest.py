@@ -96,7 +96,8 @@ def engine_name(database_url) -> str:
 
 @pytest.fixture
 def app(database_url):
-    application = create_app({"INVOICING_DATABASE_URL": database_url, "TESTING": True})
+    # Threaded test servers take many requests at once (a gunicorn sync worker takes one): room for them.
+    application = create_app({"INVOICING_DATABASE_URL": database_url, "INVOICING_DB_POOL_SIZE": "10", "TESTING": True})
     yield application
     plugin_state(application).engine.dispose()
 

@@ -36,7 +36,7 @@ class RecordingServer:
         """What connections sent, leaving out those that sent nothing (connected, then refused)."""
         return [data for data in self.settle() if data]
 
-    def settle(self, connections: int = 0, timeout: float = 5) -> list[bytes]:
+    def settle(self, connections: int = 0, timeout: float = 20) -> list[bytes]:
         """`received`, once every connection accepted so far (and at least `connections`) is closed and recorded."""
         with self._settled:
             self._settled.wait_for(lambda: len(self.received) >= max(self._accepted, connections), timeout)
