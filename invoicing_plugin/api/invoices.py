@@ -11,10 +11,10 @@ from marshmallow import RAISE
 from ..domain.lifecycle import InvoiceStatus
 from ..plugin import current_session
 from ..services import invoices, queries
-from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses
+from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses, request_body
 from .context import current_actor, current_tenant, json_body, load, requires
 from .presenters import invoice_detail, invoice_summary
-from .responses import json_response
+from .responses import dump
 from .schemas.output import InvoicePageSchema, InvoiceSchema
 from .schemas.queries import DiscardSchema, InvoiceListQuery
 from .writes import Outcome, run_write
@@ -36,7 +36,7 @@ class Invoices(MethodView):
         page, next_cursor = queries.list_invoices(
             session, current_actor(), queries.InvoiceFilter(**filters), limit=limit, cursor=cursor
         )
-        return json_response({"items": [invoice_summary(invoice) for invoice in page], "next_cursor": next_cursor})
+        return {"items": [invoice_summary(invoice) for invoice in page], "next_cursor": next_cursor}
 
 
 @blp.route("/<uuid:invoice_id>")
@@ -48,7 +48,7 @@ class InvoiceById(MethodView):
         """One invoice with its lines, VAT breakdown and references"""
         session = current_session()
         invoice = queries.get_invoice(session, current_actor(), invoice_id)
-        return json_response(invoice_detail(invoice, queries.orders_of_invoice(session, invoice.id)))
+        return invoice_detail(invoice, queries.orders_of_invoice(session, invoice.id))
 
 
 @blp.route("/<uuid:invoice_id>/finalize")
@@ -68,7 +68,8 @@ class FinalizeInvoice(MethodView):
             invoice = queries.get_invoice(session, actor, invoice_id, for_update=True)
             if invoice.status != InvoiceStatus.FINALIZED:
                 invoices.finalize(session, actor, tenant, invoice)
-            return Outcome(200, invoice_detail(invoice, queries.orders_of_invoice(session, invoice.id)))
+            order_ids = queries.orders_of_invoice(session, invoice.id)
+            return Outcome(200, dump(InvoiceSchema, invoice_detail(invoice, order_ids)))
 
         return run_write(work)
 
@@ -77,11 +78,8 @@ class FinalizeInvoice(MethodView):
 class DiscardInvoice(MethodView):
     @requires("backoffice")
     @blp.response(200, InvoiceSchema)
-    @blp.doc(
-        parameters=[IDEMPOTENCY_KEY_HEADER],
-        requestBody={"required": False, "content": {"application/json": {"schema": DiscardSchema}}},
-        responses=problem_responses(401, 403, 404, 409, 422),
-    )
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER], **request_body(DISCARD_SCHEMA, required=False),
+             responses=problem_responses(400, 401, 403, 404, 409, 415, 422))
     def post(self, invoice_id: uuid.UUID):
         """Discard a draft; a finalised invoice is never discarded (credit it instead)"""
         actor = current_actor()
@@ -93,6 +91,7 @@ class DiscardInvoice(MethodView):
             if invoice.status != InvoiceStatus.DISCARDED:
                 invoices.discard(session, actor, invoice, return_orders=options["return_orders"],
                                  reason=options.get("reason"))
-            return Outcome(200, invoice_detail(invoice, queries.orders_of_invoice(session, invoice.id)))
+            order_ids = queries.orders_of_invoice(session, invoice.id)
+            return Outcome(200, dump(InvoiceSchema, invoice_detail(invoice, order_ids)))
 
         return run_write(work, payload)

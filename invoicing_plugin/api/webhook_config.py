@@ -9,10 +9,9 @@ from flask.views import MethodView
 
 from ..plugin import current_session
 from ..services import webhook_setup
-from .blueprints import api_blueprint, problem_responses
+from .blueprints import api_blueprint, problem_responses, request_body
 from .context import current_actor, current_tenant, json_body, load, requires
-from .presenters import iso
-from .responses import json_response
+from .responses import dump
 from .schemas.payments import (
     InboundSecretResultSchema,
     InboundSecretSchema,
@@ -29,8 +28,8 @@ inbound_blp = api_blueprint("inbound_webhooks", "/tenant/inbound-webhooks",
 
 
 def endpoint_view(endpoint, secret: str | None = None) -> dict:
-    return {"id": str(endpoint.id), "url": endpoint.url, "event_types": list(endpoint.event_types),
-            "description": endpoint.description, "created_at": iso(endpoint.created_at), "secret": secret}
+    return {"id": endpoint.id, "url": endpoint.url, "event_types": list(endpoint.event_types),
+            "description": endpoint.description, "created_at": endpoint.created_at, "secret": secret}
 
 
 @endpoints_blp.route("")
@@ -41,12 +40,11 @@ class WebhookEndpoints(MethodView):
     def get(self):
         """The endpoints (never their secrets)"""
         rows = webhook_setup.list_endpoints(current_session(), current_actor().tenant_id)
-        return json_response({"items": [endpoint_view(row) for row in rows]})
+        return {"items": [endpoint_view(row) for row in rows]}
 
     @requires("admin")
-    @endpoints_blp.doc(requestBody={"required": True,
-                                    "content": {"application/json": {"schema": WebhookEndpointCreateSchema}}},
-                       responses=problem_responses(400, 401, 403, 422))
+    @endpoints_blp.doc(**request_body(WebhookEndpointCreateSchema),
+                       responses=problem_responses(400, 401, 403, 413, 415, 422))
     @endpoints_blp.response(201, WebhookEndpointSchema)
     def post(self):
         """Add an endpoint; its signing secret is in this response only (see README, "Notifications")"""
@@ -57,7 +55,8 @@ class WebhookEndpoints(MethodView):
         def work(session):
             endpoint, secret = webhook_setup.create_endpoint(session, actor, tenant, values["url"],
                                                              values["event_types"], values.get("description"))
-            return Outcome(201, endpoint_view(endpoint, secret), replay_body=endpoint_view(endpoint))
+            return Outcome(201, dump(WebhookEndpointSchema, endpoint_view(endpoint, secret)),
+                           replay_body=dump(WebhookEndpointSchema, endpoint_view(endpoint)))
 
         return run_write(work, payload)
 
@@ -78,8 +77,8 @@ class WebhookEndpointById(MethodView):
 @inbound_blp.route("/<string:provider>")
 class InboundSecret(MethodView):
     @requires("admin")
-    @inbound_blp.doc(requestBody={"required": False, "content": {"application/json": {"schema": InboundSecretSchema}}},
-                     responses=problem_responses(400, 401, 403, 422))
+    @inbound_blp.doc(**request_body(InboundSecretSchema, required=False),
+                     responses=problem_responses(400, 401, 403, 413, 415, 422))
     @inbound_blp.response(200, InboundSecretResultSchema)
     def post(self, provider: str):
         """Set (or rotate) the secret a provider signs its callbacks with; the previous one stays valid"""
@@ -89,8 +88,8 @@ class InboundSecret(MethodView):
 
         def work(session):
             secret = webhook_setup.set_inbound_secret(session, actor, tenant, provider, values.get("secret"))
-            return Outcome(200, {"provider": provider, "url": f"/webhooks/{provider}/{tenant.slug}", "secret": secret},
-                           replay_body={"provider": provider, "url": f"/webhooks/{provider}/{tenant.slug}",
-                                        "secret": None})
+            result = {"provider": provider, "url": f"/webhooks/{provider}/{tenant.slug}"}
+            return Outcome(200, dump(InboundSecretResultSchema, {**result, "secret": secret}),
+                           replay_body=dump(InboundSecretResultSchema, {**result, "secret": None}))
 
         return run_write(work, payload)

@@ -6,9 +6,10 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
+from ...domain.lifecycle import PaymentStatus
 from ...services.notifications import EVENT_TYPES
 from ..fields import DecimalString, choice, text
-from .output import money
+from .output import Money, OutputSchema
 
 
 class ManualPaymentSchema(Schema):
@@ -20,9 +21,9 @@ class ManualPaymentSchema(Schema):
     payment_id = text(120, metadata={"description": "your id for this payment: sending it again records nothing new"})
 
 
-class PaymentSchema(Schema):
+class PaymentSchema(OutputSchema):
     id = fields.UUID()
-    amount = money()
+    amount = Money()
     currency = fields.String()
     paid_on = fields.Date()
     source = fields.String(metadata={"example": "ropo24"})
@@ -33,31 +34,32 @@ class PaymentSchema(Schema):
     recorded_by = fields.String()
 
 
-class PaymentResultSchema(Schema):
-    payment = fields.Nested(PaymentSchema, allow_none=True)
-    payment_status = fields.String()
-    paid_amount = money()
+class PaymentResultSchema(OutputSchema):
+    payment = fields.Nested(PaymentSchema, allow_none=True, metadata={
+        "description": "null when this payment_id was recorded before (nothing new was recorded)"})
+    payment_status = fields.String(metadata={"enum": list(PaymentStatus)})
+    paid_amount = Money()
 
 
-class PaymentListSchema(Schema):
-    payment_status = fields.String()
-    paid_amount = money()
-    total_gross = money()
+class PaymentListSchema(OutputSchema):
+    payment_status = fields.String(metadata={"enum": list(PaymentStatus)})
+    paid_amount = Money()
+    total_gross = Money()
     items = fields.List(fields.Nested(PaymentSchema))
 
 
-class TimelineItemSchema(Schema):
+class TimelineItemSchema(OutputSchema):
     at = fields.DateTime()
     kind = fields.String(metadata={"example": "reminded"})
     source = fields.String(metadata={"description": "a provider, or who acted (api_key:..., cli)"})
     detail = fields.Dict(allow_none=True)
 
 
-class TimelineSchema(Schema):
+class TimelineSchema(OutputSchema):
     items = fields.List(fields.Nested(TimelineItemSchema))
 
 
-class InboxEventSchema(Schema):
+class InboxEventSchema(OutputSchema):
     id = fields.Integer()
     provider = fields.String()
     event_id = fields.String()
@@ -69,7 +71,7 @@ class InboxEventSchema(Schema):
     payload = fields.Dict()
 
 
-class InboxPageSchema(Schema):
+class InboxPageSchema(OutputSchema):
     items = fields.List(fields.Nested(InboxEventSchema))
 
 
@@ -84,16 +86,16 @@ class WebhookEndpointCreateSchema(Schema):
     description = text(200)
 
 
-class WebhookEndpointSchema(Schema):
+class WebhookEndpointSchema(OutputSchema):
     id = fields.UUID()
     url = fields.String()
-    event_types = fields.List(fields.String())
+    event_types = fields.List(fields.String(metadata={"enum": list(EVENT_TYPES)}))
     description = fields.String(allow_none=True)
     created_at = fields.DateTime()
     secret = fields.String(allow_none=True, metadata={"description": "whsec_...: shown once, in the 201 response"})
 
 
-class WebhookEndpointListSchema(Schema):
+class WebhookEndpointListSchema(OutputSchema):
     items = fields.List(fields.Nested(WebhookEndpointSchema))
 
 
@@ -102,7 +104,8 @@ class InboundSecretSchema(Schema):
         "description": "the provider's secret if it gives you one; otherwise one is generated"})
 
 
-class InboundSecretResultSchema(Schema):
+class InboundSecretResultSchema(OutputSchema):
     provider = fields.String()
     url = fields.String(metadata={"description": "where the provider sends its callbacks"})
-    secret = fields.String(metadata={"description": "shown once; the previous secret stays valid until the next"})
+    secret = fields.String(allow_none=True, metadata={
+        "description": "shown once; the previous secret stays valid until the next (null in a replay)"})
