@@ -55,6 +55,8 @@ class InvoicePayments(MethodView):
     @blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER], **request_body(ManualPaymentSchema),
              responses=problem_responses(400, 401, 403, 404, 409, 413, 415, 422))
     @blp.response(201, PaymentResultSchema)
+    @blp.alt_response(200, schema=PaymentResultSchema, success=True, description=(
+        "This `payment_id` was recorded before: nothing new is recorded and `payment` is null"))
     def post(self, invoice_id: uuid.UUID):
         """Record a payment by hand (a bank transfer seen in the bank, cash at the counter)"""
         payload = json_body()
