@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo serve test bench clean
+.PHONY: install demo serve test schemathesis bench clean
 
 $(STAMP): setup.cfg setup.py pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ serve: install
 # Runs on SQLite, and on PostgreSQL too when INVOICING_TEST_DATABASE_URL is set (CI sets it).
 test: install
 	$(BIN)/pytest
+
+# The bounded schemathesis pass alone (it is part of `make test` too).
+schemathesis: install
+	$(BIN)/pytest -q tests/contract/test_schemathesis.py
 
 bench: install
 	$(BIN)/python bench/intake.py

@@ -53,7 +53,8 @@ def register_api(app: Flask, settings: Settings) -> InvoicingApi:
         "info": {"description": (
             "Headless invoicing for web shops and POS systems. Authenticate with "
             "`Authorization: Bearer <api key>`. Errors are RFC 9457 problem details. Money is a decimal "
-            "string. POSTs that create something honour `Idempotency-Key`."
+            "string. POSTs that create something honour `Idempotency-Key`. Each operation names the least "
+            "role its key needs in `x-required-role` (checkout < backoffice < admin)."
         )},
         "security": [{"bearerAuth": []}],
     })

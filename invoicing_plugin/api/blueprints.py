@@ -15,11 +15,11 @@ IDEMPOTENCY_KEY_HEADER = {
     "in": "header",
     "name": "Idempotency-Key",
     "required": False,
-    "schema": {"type": "string", "maxLength": 255},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
     "description": (
-        "Any unique string (a UUID). A retry with the same key and body returns the first response "
-        "with `Idempotent-Replayed: true`; the same key with another body gets 422; while the first "
-        "request is still running, 409. Keys are kept for 7 days."
+        "Any unique string of visible ASCII characters (a UUID). A retry with the same key and body "
+        "returns the first response with `Idempotent-Replayed: true`; the same key with another body "
+        "gets 422; while the first request is still running, 409. Keys are kept for 7 days."
     ),
 }
 

@@ -4,6 +4,7 @@ with the schema the document gives for its status and media type, and no operati
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -227,3 +228,17 @@ def test_every_error_response_of_the_document_is_the_problem_schema(contract):
                     assert documented["content"] == problem, f"{method.upper()} {path} {status}"
     required = set(contract.document["components"]["schemas"]["Problem"]["required"])
     assert required == {"type", "title", "status", "code", "instance"}
+
+
+ROLES = ("checkout", "backoffice", "admin")
+
+
+def test_every_operation_names_its_role_and_lesser_keys_get_403(contract, shop):
+    for path, item in contract.document["paths"].items():
+        for method in set(item) & METHODS:
+            role = item[method]["x-required-role"]
+            params = {name: 1 if name == "event_id" else ("default" if name in ("name", "provider") else uuid.uuid4())
+                      for name in re.findall(r"\{(\w+)\}", path)}
+            for lesser in ROLES[:ROLES.index(role)]:
+                contract.call(method.upper(), path.removeprefix(PREFIX), 403, key=getattr(shop, lesser),
+                              params=params)

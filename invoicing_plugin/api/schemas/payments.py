@@ -81,7 +81,8 @@ class InboxQuery(Schema):
 
 
 class WebhookEndpointCreateSchema(Schema):
-    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
+    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
+                     metadata={"format": "uri", "pattern": "^https?://", "example": "https://shop.example/hooks"})
     event_types = fields.List(choice(EVENT_TYPES), required=True, validate=validate.Length(min=1))
     description = text(200)
 
