@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import partial
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, missing
 
 from ...domain.currency import minor_units, quantum
 from ...domain.lifecycle import InvoiceKind, InvoiceStatus, InvoicingMode, OrderStatus, PaymentStatus
@@ -19,7 +20,7 @@ from ...domain.money import tidy
 
 
 def currency_of(obj: object) -> str:
-    return obj["currency"] if isinstance(obj, Mapping) else obj.currency  # type: ignore[attr-defined]
+    return obj["currency"] if isinstance(obj, dict | Mapping) else obj.currency  # type: ignore[attr-defined]
 
 
 class Money(fields.Field):
@@ -55,16 +56,54 @@ def money(**kwargs) -> Money:
 
 class OutputSchema(Schema):
     """A response body: every field is always there (null when it has no value), so the document marks
-    each one required; a field that may be left out says so with metadata {"optional": True}."""
+    each one required (unless `all_required` is False, or a field's metadata says {"optional": True}).
+
+    Dumping writes each field with the field's own `_serialize`, like marshmallow, but from a plan made
+    once per schema instead of marshmallow's per-field bookkeeping: an invoice is ~150 fields, and this
+    is the checkout's hot path (3x faster; tests/contract/test_representation.py shows the same JSON).
+    """
+
+    all_required = True
+    fast_dump = True  # False: marshmallow's own loop (the tests compare the two)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
-            field.required = not field.metadata.get("optional", False)
+            field.required = self.all_required and not field.metadata.get("optional", False)
+        self._plan: list[tuple[str, str, fields.Field]] | None = None
+
+    def _serialize(self, obj, *, many: bool = False):
+        if not self.fast_dump:
+            return super()._serialize(obj, many=many)
+        if many and obj is not None:
+            return [self._serialize(item) for item in obj]
+        if self._plan is None:
+            self._plan = self._make_plan()
+        get = obj.get if isinstance(obj, dict | Mapping) else partial(getattr, obj)  # dict first: the usual case
+        body = {}
+        for attribute, key, field in self._plan:
+            value = get(attribute, _MISSING)
+            if value is not _MISSING:
+                body[key] = field._serialize(value, attribute, obj)
+        return body
+
+    def _make_plan(self) -> list[tuple[str, str, fields.Field]]:
+        plan = []
+        for name, field in self.dump_fields.items():
+            attribute = field.attribute or name
+            if not field._CHECK_ATTRIBUTE or field.dump_default is not missing or "." in attribute:
+                raise TypeError(f"{type(self).__name__}.{name}: a response field is read from its attribute as is")
+            plan.append((attribute, field.data_key or name, field))
+        return plan
 
 
-class PartySchema(Schema):
+_MISSING = object()
+
+
+class PartySchema(OutputSchema):
     """A buyer or seller as fixed on the invoice; which fields it has depends on the party."""
+
+    all_required = False
 
     type = fields.String(metadata={"enum": ["organisation", "person"]})
     name = fields.String()
@@ -83,7 +122,9 @@ class PartySchema(Schema):
     country = fields.String(allow_none=True)
 
 
-class ContactOutSchema(Schema):
+class ContactOutSchema(OutputSchema):
+    all_required = False
+
     name = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
