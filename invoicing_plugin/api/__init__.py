@@ -46,6 +46,8 @@ def register_api(app: Flask, settings: Settings) -> InvoicingApi:
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "docs",
         "OPENAPI_SWAGGER_UI_URL": assets_url(),
+        # Swagger UI would otherwise send the document's address to validator.swagger.io for a badge.
+        "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
     }
     for key, value in defaults.items():
         app.config.setdefault(CONFIG_PREFIX + key, value)

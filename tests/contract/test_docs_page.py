@@ -32,6 +32,7 @@ def test_the_docs_page_and_every_file_it_loads_come_from_the_app(client, script_
         assert answer.mimetype in ("text/css", "text/javascript", "application/javascript"), url
         assert "max-age" in answer.headers["Cache-Control"]
     assert f'url: "{script_root}/api/v1/openapi.json"' in html
+    assert '"validatorUrl": null' in html  # no badge that would send the document's address elsewhere
     assert client.get(f"{script_root}/api/v1/openapi.json".removeprefix(script_root),
                       base_url=base_url).status_code == 200
 
