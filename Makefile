@@ -55,6 +55,10 @@ serve: install
 test: install
 	$(BIN)/pytest
 
+# The bounded schemathesis pass alone (it is part of `make test` too).
+schemathesis: install
+	$(BIN)/pytest -q tests/contract/test_schemathesis.py
+
 bench: install
 	$(BIN)/python bench/intake.py
 

@@ -7,7 +7,10 @@ from flask_smorest import Api
 
 from ..config import Settings
 from . import deliveries, documents, invoices, orders, payments, tenant, webhook_config
+from .blueprints import error_statuses, problem_response
 from .problems import register_prefix_error_handlers
+from .schemas.problems import ProblemSchema
+from .swagger_ui import assets_url, swagger_ui_blueprint
 
 CONFIG_PREFIX = "INVOICING_"
 
@@ -16,8 +19,21 @@ class InvoicingApi(Api):
     """flask-smorest's Api, minus its app-wide error handler: our blueprints answer with problem
     details themselves, and a host application's own error pages stay its own."""
 
+    ERROR_SCHEMA = ProblemSchema
+
     def _register_error_handlers(self) -> None:
         return None
+
+    def _register_responses(self) -> None:
+        # Every error response of the document (the ones views list, the 422 of @blp.arguments and the
+        # `default` of every operation) is the one problem shape, with its real media type.
+        for status in error_statuses():
+            self.spec.components.response(status.name, problem_response(status.phrase), lazy=True)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, problem_response("Any other error"),
+                                      lazy=True)
+
+    def _register_pagination_header(self) -> None:
+        return None  # lists page with cursors in the body, not with flask-smorest's X-Pagination header
 
 
 def register_api(app: Flask, settings: Settings) -> InvoicingApi:
@@ -29,7 +45,9 @@ def register_api(app: Flask, settings: Settings) -> InvoicingApi:
         "OPENAPI_URL_PREFIX": prefix,
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "docs",
-        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        "OPENAPI_SWAGGER_UI_URL": assets_url(),
+        # Swagger UI would otherwise send the document's address to validator.swagger.io for a badge.
+        "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
     }
     for key, value in defaults.items():
         app.config.setdefault(CONFIG_PREFIX + key, value)
@@ -37,7 +55,8 @@ def register_api(app: Flask, settings: Settings) -> InvoicingApi:
         "info": {"description": (
             "Headless invoicing for web shops and POS systems. Authenticate with "
             "`Authorization: Bearer <api key>`. Errors are RFC 9457 problem details. Money is a decimal "
-            "string. POSTs that create something honour `Idempotency-Key`."
+            "string. POSTs that create something honour `Idempotency-Key`. Each operation names the least "
+            "role its key needs in `x-required-role` (checkout < backoffice < admin)."
         )},
         "security": [{"bearerAuth": []}],
     })
@@ -46,6 +65,7 @@ def register_api(app: Flask, settings: Settings) -> InvoicingApi:
                       tenant.blp,
                       tenant.keys_blp, webhook_config.endpoints_blp, webhook_config.inbound_blp):
         api.register_blueprint(blueprint, url_prefix=prefix + blueprint.url_prefix)
+    app.register_blueprint(swagger_ui_blueprint(prefix))
     from webhooks.inbound import blueprint as webhooks_blueprint
 
     app.register_blueprint(webhooks_blueprint, url_prefix=settings.webhooks_prefix)

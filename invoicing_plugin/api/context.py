@@ -9,6 +9,7 @@ from functools import wraps
 from typing import Any, cast
 
 from flask import g, request
+from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge, RequestURITooLarge
 
@@ -72,7 +73,8 @@ def current_tenant() -> Tenant:
 
 
 def requires(role: str) -> Callable:
-    """The view needs at least this role (admin > backoffice > checkout); otherwise 403."""
+    """The view needs at least this role (admin > backoffice > checkout); otherwise 403. The OpenAPI
+    document says so in the operation's `x-required-role`."""
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
@@ -80,7 +82,7 @@ def requires(role: str) -> Callable:
             current_actor().require(role)
             return view(*args, **kwargs)
 
-        return wrapper
+        return Blueprint.doc(**{"x-required-role": role})(wrapper)
 
     return decorate
 

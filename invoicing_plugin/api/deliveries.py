@@ -13,8 +13,7 @@ from ..services import outbox
 from ..services.commands import RetryDelivery as RetryDeliveryCommand
 from .blueprints import api_blueprint, problem_responses
 from .context import current_actor, requires
-from .presenters import iso, text_id
-from .responses import json_response
+from .responses import dump
 from .schemas.deliveries import DeliveryDetailSchema, DeliveryListQuery, DeliveryPageSchema
 from .writes import Outcome, run_write
 
@@ -23,21 +22,24 @@ blp = api_blueprint("deliveries", "/deliveries", "Deliveries to accounting, coll
 
 def delivery_view(delivery: Delivery) -> dict:
     return {
-        "id": str(delivery.id), "invoice_id": text_id(delivery.invoice_id), "channel": delivery.channel,
+        "id": delivery.id, "invoice_id": delivery.invoice_id, "channel": delivery.channel,
         "status": delivery.status, "attempts": delivery.attempts,
-        "next_attempt_at": iso(delivery.next_attempt_at) if delivery.status in (outbox.PENDING, outbox.FAILED)
-        else None,
+        "next_attempt_at": delivery.next_attempt_at if delivery.status in (outbox.PENDING, outbox.FAILED) else None,
         "last_error": delivery.last_error, "external_id": delivery.external_id,
-        "created_at": iso(delivery.created_at), "delivered_at": iso(delivery.delivered_at),
+        "created_at": delivery.created_at, "delivered_at": delivery.delivered_at,
     }
 
 
 def attempt_view(attempt: DeliveryAttempt) -> dict:
     return {
-        "attempt": attempt.attempt, "worker": attempt.worker, "started_at": iso(attempt.started_at),
+        "attempt": attempt.attempt, "worker": attempt.worker, "started_at": attempt.started_at,
         "duration_ms": attempt.duration_ms, "outcome": attempt.outcome, "http_status": attempt.http_status,
         "error": attempt.error, "response_excerpt": attempt.response_excerpt,
     }
+
+
+def delivery_detail(session, delivery: Delivery) -> dict:
+    return {**delivery_view(delivery), "attempt_log": [attempt_view(a) for a in outbox.attempts_of(session, delivery)]}
 
 
 @blp.route("")
@@ -50,7 +52,7 @@ class Deliveries(MethodView):
         """Deliveries, dead first (they need a person), then failed, in progress, pending, delivered"""
         rows = outbox.list_deliveries(current_session(), current_actor(), status=status, invoice_id=invoice_id,
                                       limit=limit, offset=offset)
-        return json_response({"items": [delivery_view(row) for row in rows]})
+        return {"items": [delivery_view(row) for row in rows]}
 
 
 @blp.route("/<uuid:delivery_id>")
@@ -62,8 +64,7 @@ class DeliveryById(MethodView):
         """One delivery with every attempt: time, duration, HTTP status and what the service answered"""
         session = current_session()
         delivery = outbox.get_delivery(session, current_actor(), delivery_id)
-        return json_response({**delivery_view(delivery),
-                              "attempt_log": [attempt_view(a) for a in outbox.attempts_of(session, delivery)]})
+        return delivery_detail(session, delivery)
 
 
 @blp.route("/<uuid:delivery_id>/retry")
@@ -77,8 +78,7 @@ class RetryDelivery(MethodView):
 
         def present(session, delivery) -> Outcome:
             session.flush()
-            return Outcome(200, {**delivery_view(delivery),
-                                 "attempt_log": [attempt_view(a) for a in outbox.attempts_of(session, delivery)]})
+            return Outcome(200, dump(DeliveryDetailSchema, delivery_detail(session, delivery)))
 
         return run_write(lambda reply: outbox.retry_delivery(current_database(), actor, RetryDeliveryCommand(
             delivery_id), reply=reply), present)

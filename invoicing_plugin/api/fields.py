@@ -83,7 +83,8 @@ class DecimalString(fields.Field):
         self, *, places: int, minimum: Decimal | None = None, maximum: Decimal | None = None,
         nonzero: bool = False, **kwargs,
     ) -> None:
-        metadata = {"type": "string", "format": "decimal", "example": "12.40", **kwargs.pop("metadata", {})}
+        metadata = {"type": "string", "format": "decimal", "pattern": DECIMAL_FORM.pattern, "example": "12.40",
+                **kwargs.pop("metadata", {})}
         super().__init__(metadata=metadata, **kwargs)
         self.places, self.minimum, self.maximum, self.nonzero = places, minimum, maximum, nonzero
 

@@ -10,10 +10,10 @@ from marshmallow import RAISE
 
 from ..plugin import current_database, current_session
 from ..services import commands, invoices, queries
-from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses
+from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses, request_body
 from .context import current_actor, json_body, load, requires
 from .presenters import invoice_detail, invoice_summary
-from .responses import json_response
+from .responses import dump
 from .schemas.output import InvoicePageSchema, InvoiceSchema
 from .schemas.queries import DiscardSchema, FinalizeSchema, InvoiceListQuery
 from .writes import Outcome, run_write
@@ -36,7 +36,7 @@ class Invoices(MethodView):
         page, next_cursor = queries.list_invoices(
             session, current_actor(), queries.InvoiceFilter(**filters), limit=limit, cursor=cursor
         )
-        return json_response({"items": [invoice_summary(invoice) for invoice in page], "next_cursor": next_cursor})
+        return {"items": [invoice_summary(invoice) for invoice in page], "next_cursor": next_cursor}
 
 
 @blp.route("/<uuid:invoice_id>")
@@ -48,18 +48,15 @@ class InvoiceById(MethodView):
         """One invoice with its lines, VAT breakdown and references"""
         session = current_session()
         invoice = queries.get_invoice(session, current_actor(), invoice_id)
-        return json_response(invoice_detail(invoice, queries.orders_of_invoice(session, invoice.id)))
+        return invoice_detail(invoice, queries.orders_of_invoice(session, invoice.id))
 
 
 @blp.route("/<uuid:invoice_id>/finalize")
 class FinalizeInvoice(MethodView):
     @requires("backoffice")
     @blp.response(200, InvoiceSchema)
-    @blp.doc(
-        parameters=[IDEMPOTENCY_KEY_HEADER],
-        requestBody={"required": False, "content": {"application/json": {"schema": FinalizeSchema}}},
-        responses=problem_responses(400, 401, 403, 404, 409, 415, 422),
-    )
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER], **request_body(FINALIZE_SCHEMA, required=False),
+             responses=problem_responses(400, 401, 403, 404, 409, 415, 422))
     def post(self, invoice_id: uuid.UUID):
         """Approve a draft: it gets its number, references, invoice date and due date
 
@@ -80,11 +77,8 @@ class FinalizeInvoice(MethodView):
 class DiscardInvoice(MethodView):
     @requires("backoffice")
     @blp.response(200, InvoiceSchema)
-    @blp.doc(
-        parameters=[IDEMPOTENCY_KEY_HEADER],
-        requestBody={"required": False, "content": {"application/json": {"schema": DiscardSchema}}},
-        responses=problem_responses(401, 403, 404, 409, 422),
-    )
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER], **request_body(DISCARD_SCHEMA, required=False),
+             responses=problem_responses(400, 401, 403, 404, 409, 415, 422))
     def post(self, invoice_id: uuid.UUID):
         """Discard a draft; a finalised invoice is never discarded (credit it instead)"""
         actor = current_actor()
@@ -97,4 +91,4 @@ class DiscardInvoice(MethodView):
 
 
 def _present_invoice(_session, result: invoices.InvoiceResult) -> Outcome:
-    return Outcome(200, invoice_detail(result.invoice, list(result.order_ids)))
+    return Outcome(200, dump(InvoiceSchema, invoice_detail(result.invoice, list(result.order_ids))))

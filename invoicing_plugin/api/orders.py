@@ -11,10 +11,10 @@ from .. import channels
 from ..plugin import current_database, current_session, plugin_state
 from ..services import intake, invoices, queries, tenants
 from ..services.commands import SubmitOrder
-from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses
+from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses, request_body
 from .context import current_actor, current_tenant, json_body, requires
-from .presenters import invoice_detail, order_summary
-from .responses import json_response
+from .presenters import order_result
+from .responses import dump
 from .schemas.orders import OrderRules, OrderSchema, parse_order
 from .schemas.output import OrderResultSchema
 from .writes import Outcome, run_write
@@ -25,11 +25,8 @@ blp = api_blueprint("orders", "/orders", "Orders from web shops and POS terminal
 @blp.route("")
 class Orders(MethodView):
     @requires("checkout")
-    @blp.doc(
-        parameters=[IDEMPOTENCY_KEY_HEADER],
-        requestBody={"required": True, "content": {"application/json": {"schema": OrderSchema}}},
-        responses=problem_responses(400, 401, 409, 413, 415, 422),
-    )
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER], **request_body(OrderSchema),
+             responses=problem_responses(400, 401, 409, 413, 415, 422))
     @blp.response(201, OrderResultSchema, description="Stored; `invoice` is there unless the mode is collect")
     @blp.alt_response(200, schema=OrderResultSchema, description=(
         "The order was sent before (same source and external_id, same content): the existing order and "
@@ -49,7 +46,7 @@ class Orders(MethodView):
         def present(_session, result: intake.IntakeResult) -> Outcome:
             return Outcome(
                 status=201 if result.created else 200,
-                body=order_result(result.order, result.invoice, list(result.order_ids)),
+                body=dump(OrderResultSchema, order_result(result.order, result.invoice, list(result.order_ids))),
                 headers={"Location": url_for("orders.OrderById", order_id=result.order.id)},
             )
 
@@ -69,7 +66,7 @@ class OrderById(MethodView):
         order = queries.get_order(session, actor, order_id)
         invoice = queries.find_invoice(session, actor, order.invoice_id) if order.invoice_id else None
         order_ids = queries.orders_of_invoice(session, invoice.id) if invoice else []
-        return json_response(order_result(order, invoice, order_ids))
+        return order_result(order, invoice, order_ids)
 
 
 def order_rules(session, tenant) -> OrderRules:
@@ -81,6 +78,3 @@ def order_rules(session, tenant) -> OrderRules:
         default_currency=tenant.currency, max_lines=plugin_state().settings.max_lines,
     )
 
-
-def order_result(order, invoice, order_ids) -> dict:
-    return {"order": order_summary(order), "invoice": invoice_detail(invoice, order_ids) if invoice else None}

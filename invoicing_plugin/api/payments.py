@@ -13,10 +13,9 @@ from sqlalchemy import select
 from ..db import AuditEvent, InvoiceEvent, Payment
 from ..plugin import current_database, current_session
 from ..services import commands, inbox, payments, queries
-from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses
+from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses, request_body
 from .context import current_actor, json_body, load, requires
-from .presenters import iso, money_text, text_id
-from .responses import json_response
+from .responses import dump
 from .schemas.payments import (
     InboxPageSchema,
     InboxQuery,
@@ -34,10 +33,10 @@ inbox_blp = api_blueprint("inbox", "/inbox", "Events from providers, with those 
 
 
 def payment_view(payment: Payment) -> dict:
-    return {"id": str(payment.id), "amount": money_text(payment.amount, payment.currency),
-            "currency": payment.currency, "paid_on": iso(payment.paid_on), "source": payment.source,
-            "source_payment_id": payment.source_payment_id, "reference": payment.reference, "note": payment.note,
-            "recorded_at": iso(payment.recorded_at), "recorded_by": payment.recorded_by}
+    return {"id": payment.id, "amount": payment.amount, "currency": payment.currency, "paid_on": payment.paid_on,
+            "source": payment.source, "source_payment_id": payment.source_payment_id,
+            "reference": payment.reference, "note": payment.note, "recorded_at": payment.recorded_at,
+            "recorded_by": payment.recorded_by}
 
 
 @blp.route("/<uuid:invoice_id>/payments")
@@ -49,33 +48,34 @@ class InvoicePayments(MethodView):
         """The invoice's payments, whichever service reported them, and its payment status"""
         session = current_session()
         invoice = queries.get_invoice(session, current_actor(), invoice_id)
-        return json_response({
-            "payment_status": invoice.payment_status, "paid_amount": money_text(invoice.paid_amount, invoice.currency),
-            "total_gross": money_text(invoice.total_gross, invoice.currency),
-            "items": [payment_view(p) for p in payments.payments_of(session, invoice)]})
+        return {"currency": invoice.currency, "payment_status": invoice.payment_status,
+                "paid_amount": invoice.paid_amount, "total_gross": invoice.total_gross,
+                "items": [payment_view(p) for p in payments.payments_of(session, invoice)]}
 
     @requires("backoffice")
-    @blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER],
-             requestBody={"required": True, "content": {"application/json": {"schema": ManualPaymentSchema}}},
-             responses=problem_responses(400, 401, 403, 404, 409, 422))
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER], **request_body(ManualPaymentSchema),
+             responses=problem_responses(400, 401, 403, 404, 409, 413, 415, 422))
     @blp.response(201, PaymentResultSchema)
+    @blp.alt_response(200, schema=PaymentResultSchema, success=True, description=(
+        "This `payment_id` was recorded before with the same amount and date: nothing new is recorded and "
+        "`payment` is the payment recorded then (with another amount or date: 409 `payment_id_reused`)"))
     def post(self, invoice_id: uuid.UUID):
         """Record a payment by hand (a bank transfer seen in the bank, cash at the counter)"""
         payload = json_body()
         values = load(MANUAL_PAYMENT_SCHEMA, payload)
         actor = current_actor()
         command = commands.RecordPayment(invoice_id, amount=values["amount"], paid_on=values.get("paid_on"),
-                                payment_id=values.get("payment_id"), reference=values.get("reference"),
-                                note=values.get("note"))
+                                         payment_id=values.get("payment_id"), reference=values.get("reference"),
+                                         note=values.get("note"))
 
         def present(_session, outcome: payments.PaymentOutcome) -> Outcome:
-            return Outcome(201 if outcome.created else 200, {
+            return Outcome(201 if outcome.created else 200, dump(PaymentResultSchema, {
                 "payment": payment_view(outcome.payment) if outcome.payment is not None else None,
                 "payment_status": outcome.invoice.payment_status,
-                "paid_amount": money_text(outcome.invoice.paid_amount, outcome.invoice.currency)})
+                "currency": outcome.invoice.currency, "paid_amount": outcome.invoice.paid_amount}))
 
-        return run_write(lambda reply: payments.record_manual_payment(current_database(), actor, command, reply=reply),
-                         present, payload)
+        return run_write(lambda reply: payments.record_manual_payment(current_database(), actor, command,
+                                                                      reply=reply), present, payload)
 
 
 @blp.route("/<uuid:invoice_id>/timeline")
@@ -94,7 +94,7 @@ class InvoiceTimeline(MethodView):
         items += [{"at": e.occurred_at, "kind": e.kind, "source": e.source, "detail": e.detail}
                   for e in session.scalars(select(InvoiceEvent).where(InvoiceEvent.invoice_id == invoice.id))]
         items.sort(key=lambda item: item["at"] or datetime.min.replace(tzinfo=UTC))
-        return json_response({"items": [{**item, "at": iso(item["at"])} for item in items]})
+        return {"items": items}
 
 
 @inbox_blp.route("")
@@ -106,7 +106,7 @@ class Inbox(MethodView):
     def get(self, limit: int, status: str | None = None):
         """Provider events, newest first; `status=unmatched` lists those kept for review"""
         rows = inbox.list_inbox(current_session(), current_actor(), status=status, limit=limit)
-        return json_response({"items": [inbox_view(row) for row in rows]})
+        return {"items": [inbox_view(row) for row in rows]}
 
 
 @inbox_blp.route("/<int(max=9223372036854775807):event_id>/reprocess")  # bigger ids: 404, not an overflow
@@ -120,10 +120,10 @@ class ReprocessInboxEvent(MethodView):
         return run_write(
             lambda reply: inbox.reprocess_event(current_database(), actor, commands.ReprocessInboxEvent(event_id),
                                                 reply=reply),
-            lambda _session, row: Outcome(200, {"items": [inbox_view(row)]}))
+            lambda _session, row: Outcome(200, dump(InboxPageSchema, {"items": [inbox_view(row)]})))
 
 
 def inbox_view(row) -> dict:
     return {"id": row.id, "provider": row.provider, "event_id": row.event_id, "event_type": row.event_type,
-            "received_at": iso(row.received_at), "status": row.status, "note": row.note,
-            "invoice_id": text_id(row.invoice_id), "payload": row.payload}
+            "received_at": row.received_at, "status": row.status, "note": row.note,
+            "invoice_id": row.invoice_id, "payload": row.payload}

@@ -1,12 +1,29 @@
-"""JSON responses built from presenter dictionaries (already JSON-ready), without a second serialisation pass."""
+"""Response bodies written by their schemas, and JSON responses of bodies that are already JSON-ready.
+
+GET views return data and `@blp.response(status, Schema)` dumps it; the write path (api/writes.py, which
+stores an idempotent body as JSON text inside its transaction) calls `dump` with the schema its
+`@blp.response` documents. Either way the schema alone decides the JSON: one representation per shape.
+"""
 
 from __future__ import annotations
 
 import json
+from functools import cache
 
 from flask import Response
+from marshmallow import Schema
 
 JSON_MIME = "application/json"
+
+
+@cache
+def _schema(schema_class: type[Schema]) -> Schema:
+    return schema_class()  # building a schema is costly; dumping with one is thread-safe
+
+
+def dump(schema: type[Schema] | Schema, data: object) -> dict:
+    """The JSON-ready body of `data` as `schema` writes it (the one the view's @blp.response documents)."""
+    return (schema if isinstance(schema, Schema) else _schema(schema)).dump(data)
 
 
 def to_json(body: object) -> str:

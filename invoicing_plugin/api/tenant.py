@@ -11,7 +11,7 @@ from flask.views import MethodView
 from .. import channels
 from ..db import Tenant
 from ..domain.errors import ValidationFailed
-from ..domain.vat import VatRate, format_rate
+from ..domain.vat import VatRate
 from ..plugin import current_database, current_session, plugin_state
 from ..services import tenant_admin, tenants
 from ..services.commands import (
@@ -22,10 +22,9 @@ from ..services.commands import (
     SaveChannel,
     SaveNumberSeries,
 )
-from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses
+from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses, request_body
 from .context import current_actor, current_tenant, json_body, load, requires
-from .presenters import iso
-from .responses import json_response
+from .responses import dump
 from .schemas.tenants import (
     ApiKeyCreateSchema,
     ApiKeyListSchema,
@@ -54,12 +53,15 @@ def delivery_warnings(tenant: Tenant, how_to_set: str) -> list[str]:
 
 
 def tenant_view(session, tenant: Tenant) -> dict:
+    """The tenant as JSON, written by TenantSchema (the API's responses, `invoicing show-tenant`)."""
+    return dump(TenantSchema, tenant_data(session, tenant))
+
+
+def tenant_data(session, tenant: Tenant) -> dict:
     view = tenants.snapshot(tenant)
-    view.update(id=str(tenant.id), slug=tenant.slug)
-    view["vat_rates"] = [
-        {"rate": format_rate(rate.rate), "valid_from": iso(rate.valid_from), "valid_to": iso(rate.valid_to)}
-        for rate in tenants.vat_table(session, tenant).rates
-    ]
+    view.update(id=tenant.id, slug=tenant.slug)
+    view["vat_rates"] = [{"rate": rate.rate, "valid_from": rate.valid_from, "valid_to": rate.valid_to}
+                         for rate in tenants.vat_table(session, tenant).rates]
     view["channels"] = channels.redacted(tenant.channels or {})
     view["number_series"] = [
         {"name": s.name, "prefix": s.prefix, "reference_prefix": s.reference_prefix, "next_number": s.next_number}
@@ -76,11 +78,10 @@ class TenantSettings(MethodView):
     @blp.doc(responses=problem_responses(401, 403))
     def get(self):
         """The merchant's settings"""
-        return json_response(tenant_view(current_session(), current_tenant()))
+        return tenant_data(current_session(), current_tenant())
 
     @requires("admin")
-    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": TenantSettingsSchema}}},
-             responses=problem_responses(400, 401, 403, 422))
+    @blp.doc(**request_body(TenantSettingsSchema), responses=problem_responses(400, 401, 403, 413, 415, 422))
     @blp.response(200, TenantSchema)
     def patch(self):
         """Change settings: only the fields sent change; every change is audited"""
@@ -94,8 +95,7 @@ class TenantSettings(MethodView):
 @blp.route("/vat-rates")
 class TenantVatRates(MethodView):
     @requires("admin")
-    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": VatRatesSchema}}},
-             responses=problem_responses(400, 401, 403, 422))
+    @blp.doc(**request_body(VatRatesSchema), responses=problem_responses(400, 401, 403, 413, 415, 422))
     @blp.response(200, TenantSchema)
     def put(self):
         """Replace the VAT table: each rate with the dates it is valid (both inclusive, open when null)"""
@@ -110,8 +110,7 @@ class TenantVatRates(MethodView):
 @blp.route("/number-series/<string:name>")
 class TenantNumberSeries(MethodView):
     @requires("admin")
-    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": NumberSeriesSchema}}},
-             responses=problem_responses(400, 401, 403, 409, 422))
+    @blp.doc(**request_body(NumberSeriesSchema), responses=problem_responses(400, 401, 403, 409, 413, 415, 422))
     @blp.response(200, TenantSchema)
     def put(self, name: str):
         """Create or change a number series; its next number can be set only before its first invoice"""
@@ -127,8 +126,7 @@ class TenantNumberSeries(MethodView):
 @blp.route("/channels/<string:name>")
 class TenantChannel(MethodView):
     @requires("admin")
-    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": ChannelSchema}}},
-             responses=problem_responses(400, 401, 403, 422))
+    @blp.doc(**request_body(ChannelSchema), responses=problem_responses(400, 401, 403, 413, 415, 422))
     @blp.response(200, TenantSchema)
     def put(self, name: str):
         """Enable or change a delivery channel (netvisor, ropo24, ...); the settings are checked by the channel"""
@@ -147,12 +145,11 @@ class ApiKeys(MethodView):
     def get(self):
         """The merchant's API keys (never their secrets)"""
         keys = tenants.list_api_keys(current_session(), current_actor().tenant_id)
-        return json_response({"items": [_key_view(key) for key in keys]})
+        return {"items": [_key_view(key) for key in keys]}
 
     @requires("admin")
-    @keys_blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER],
-                  requestBody={"required": True, "content": {"application/json": {"schema": ApiKeyCreateSchema}}},
-                  responses=problem_responses(400, 401, 403, 422))
+    @keys_blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER], **request_body(ApiKeyCreateSchema),
+                  responses=problem_responses(400, 401, 403, 413, 415, 422))
     @keys_blp.response(201, ApiKeySchema)
     def post(self):
         """Create a key; its secret is in this response only (a replay under the same Idempotency-Key omits it)"""
@@ -163,7 +160,8 @@ class ApiKeys(MethodView):
 
         def present(_session, created: tenant_admin.NewSecret) -> Outcome:
             body = _key_view(created.row)
-            return Outcome(201, {**body, "key": created.secret}, replay_body=body)
+            return Outcome(201, dump(ApiKeySchema, {**body, "key": created.secret}),
+                           replay_body=dump(ApiKeySchema, body))
 
         return run_write(lambda reply: tenant_admin.create_api_key(current_database(), actor, command, reply=reply),
                          present, payload)
@@ -187,5 +185,5 @@ def _present_tenant(session, tenant: Tenant) -> Outcome:
 
 
 def _key_view(key) -> dict:
-    return {"id": str(key.id), "role": key.role, "name": key.name, "prefix": key.prefix,
-            "created_at": iso(key.created_at), "revoked_at": iso(key.revoked_at), "key": None}
+    return {"id": key.id, "role": key.role, "name": key.name, "prefix": key.prefix,
+            "created_at": key.created_at, "revoked_at": key.revoked_at, "key": None}

@@ -10,10 +10,9 @@ from flask.views import MethodView
 from ..plugin import current_database, current_session, plugin_state
 from ..services import tenant_admin, webhook_setup
 from ..services.commands import AddWebhookEndpoint, DisableWebhookEndpoint, SetInboundSecret
-from .blueprints import api_blueprint, problem_responses
+from .blueprints import api_blueprint, problem_responses, request_body
 from .context import current_actor, json_body, load, requires
-from .presenters import iso
-from .responses import json_response
+from .responses import dump
 from .schemas.payments import (
     InboundSecretResultSchema,
     InboundSecretSchema,
@@ -30,8 +29,8 @@ inbound_blp = api_blueprint("inbound_webhooks", "/tenant/inbound-webhooks",
 
 
 def endpoint_view(endpoint, secret: str | None = None) -> dict:
-    return {"id": str(endpoint.id), "url": endpoint.url, "event_types": list(endpoint.event_types),
-            "description": endpoint.description, "created_at": iso(endpoint.created_at), "secret": secret}
+    return {"id": endpoint.id, "url": endpoint.url, "event_types": list(endpoint.event_types),
+            "description": endpoint.description, "created_at": endpoint.created_at, "secret": secret}
 
 
 @endpoints_blp.route("")
@@ -42,12 +41,11 @@ class WebhookEndpoints(MethodView):
     def get(self):
         """The endpoints (never their secrets)"""
         rows = webhook_setup.list_endpoints(current_session(), current_actor().tenant_id)
-        return json_response({"items": [endpoint_view(row) for row in rows]})
+        return {"items": [endpoint_view(row) for row in rows]}
 
     @requires("admin")
-    @endpoints_blp.doc(requestBody={"required": True,
-                                    "content": {"application/json": {"schema": WebhookEndpointCreateSchema}}},
-                       responses=problem_responses(400, 401, 403, 422))
+    @endpoints_blp.doc(**request_body(WebhookEndpointCreateSchema),
+                       responses=problem_responses(400, 401, 403, 413, 415, 422))
     @endpoints_blp.response(201, WebhookEndpointSchema)
     def post(self):
         """Add an endpoint; its signing secret is in this response only (see README, "Notifications")"""
@@ -57,7 +55,8 @@ class WebhookEndpoints(MethodView):
         command = AddWebhookEndpoint(values["url"], tuple(values["event_types"]), values.get("description"))
 
         def present(_session, created: tenant_admin.NewSecret) -> Outcome:
-            return Outcome(201, endpoint_view(created.row, created.secret), replay_body=endpoint_view(created.row))
+            return Outcome(201, dump(WebhookEndpointSchema, endpoint_view(created.row, created.secret)),
+                           replay_body=dump(WebhookEndpointSchema, endpoint_view(created.row)))
 
         return run_write(lambda reply: tenant_admin.add_webhook_endpoint(current_database(), actor, command,
                                                                          reply=reply), present, payload)
@@ -80,8 +79,8 @@ class WebhookEndpointById(MethodView):
 @inbound_blp.route("/<string:provider>")
 class InboundSecret(MethodView):
     @requires("admin")
-    @inbound_blp.doc(requestBody={"required": False, "content": {"application/json": {"schema": InboundSecretSchema}}},
-                     responses=problem_responses(400, 401, 403, 422))
+    @inbound_blp.doc(**request_body(InboundSecretSchema, required=False),
+                     responses=problem_responses(400, 401, 403, 413, 415, 422))
     @inbound_blp.response(200, InboundSecretResultSchema)
     def post(self, provider: str):
         """Set (or rotate) the secret a provider signs its callbacks with; the previous one stays valid"""
@@ -94,7 +93,8 @@ class InboundSecret(MethodView):
 
         def present(_session, result: tenant_admin.InboundSecret) -> Outcome:
             body = {"provider": result.provider, "url": f"{prefix}/{result.provider}/{result.tenant_slug}"}
-            return Outcome(200, {**body, "secret": result.secret}, replay_body={**body, "secret": None})
+            return Outcome(200, dump(InboundSecretResultSchema, {**body, "secret": result.secret}),
+                           replay_body=dump(InboundSecretResultSchema, {**body, "secret": None}))
 
         return run_write(lambda reply: tenant_admin.set_inbound_secret(current_database(), actor, command,
                                                                        reply=reply), present, payload)

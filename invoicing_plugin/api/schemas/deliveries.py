@@ -6,11 +6,12 @@ from marshmallow import Schema, fields, validate
 
 from ...services.outbox import DEAD, DELIVERED, FAILED, IN_PROGRESS, PENDING
 from ..fields import choice
+from .output import OutputSchema
 
 STATUSES = (PENDING, IN_PROGRESS, DELIVERED, FAILED, DEAD)
 
 
-class DeliveryAttemptSchema(Schema):
+class DeliveryAttemptSchema(OutputSchema):
     attempt = fields.Integer()
     worker = fields.String()
     started_at = fields.DateTime()
@@ -21,7 +22,7 @@ class DeliveryAttemptSchema(Schema):
     response_excerpt = fields.String(allow_none=True)
 
 
-class DeliverySchema(Schema):
+class DeliverySchema(OutputSchema):
     id = fields.UUID()
     invoice_id = fields.UUID(allow_none=True)
     channel = fields.String()
@@ -38,7 +39,7 @@ class DeliveryDetailSchema(DeliverySchema):
     attempt_log = fields.List(fields.Nested(DeliveryAttemptSchema))
 
 
-class DeliveryPageSchema(Schema):
+class DeliveryPageSchema(OutputSchema):
     items = fields.List(fields.Nested(DeliverySchema))
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from ...domain.lifecycle import PaymentStatus
 from ...services.notifications import EVENT_TYPES
 from ..fields import DecimalString, choice, text
-from .output import money
+from .output import Money, OutputSchema
 
 
 class ManualPaymentSchema(Schema):
@@ -19,9 +20,9 @@ class ManualPaymentSchema(Schema):
     payment_id = text(120, metadata={"description": "your id for this payment: sending it again records nothing new"})
 
 
-class PaymentSchema(Schema):
+class PaymentSchema(OutputSchema):
     id = fields.UUID()
-    amount = money()
+    amount = Money()
     currency = fields.String()
     paid_on = fields.Date()
     source = fields.String(metadata={"example": "ropo24"})
@@ -32,31 +33,32 @@ class PaymentSchema(Schema):
     recorded_by = fields.String()
 
 
-class PaymentResultSchema(Schema):
-    payment = fields.Nested(PaymentSchema, allow_none=True)
-    payment_status = fields.String()
-    paid_amount = money()
+class PaymentResultSchema(OutputSchema):
+    payment = fields.Nested(PaymentSchema, allow_none=True, metadata={
+        "description": "null when this payment_id was recorded before (nothing new was recorded)"})
+    payment_status = fields.String(metadata={"enum": list(PaymentStatus)})
+    paid_amount = Money()
 
 
-class PaymentListSchema(Schema):
-    payment_status = fields.String()
-    paid_amount = money()
-    total_gross = money()
+class PaymentListSchema(OutputSchema):
+    payment_status = fields.String(metadata={"enum": list(PaymentStatus)})
+    paid_amount = Money()
+    total_gross = Money()
     items = fields.List(fields.Nested(PaymentSchema))
 
 
-class TimelineItemSchema(Schema):
+class TimelineItemSchema(OutputSchema):
     at = fields.DateTime()
     kind = fields.String(metadata={"example": "reminded"})
     source = fields.String(metadata={"description": "a provider, or who acted (api_key:..., cli)"})
     detail = fields.Dict(allow_none=True)
 
 
-class TimelineSchema(Schema):
+class TimelineSchema(OutputSchema):
     items = fields.List(fields.Nested(TimelineItemSchema))
 
 
-class InboxEventSchema(Schema):
+class InboxEventSchema(OutputSchema):
     id = fields.Integer()
     provider = fields.String()
     event_id = fields.String()
@@ -68,7 +70,7 @@ class InboxEventSchema(Schema):
     payload = fields.Dict()
 
 
-class InboxPageSchema(Schema):
+class InboxPageSchema(OutputSchema):
     items = fields.List(fields.Nested(InboxEventSchema))
 
 
@@ -78,21 +80,22 @@ class InboxQuery(Schema):
 
 
 class WebhookEndpointCreateSchema(Schema):
-    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
+    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
+                     metadata={"format": "uri", "pattern": "^https?://", "example": "https://shop.example/hooks"})
     event_types = fields.List(choice(EVENT_TYPES), required=True, validate=validate.Length(min=1))
     description = text(200)
 
 
-class WebhookEndpointSchema(Schema):
+class WebhookEndpointSchema(OutputSchema):
     id = fields.UUID()
     url = fields.String()
-    event_types = fields.List(fields.String())
+    event_types = fields.List(fields.String(metadata={"enum": list(EVENT_TYPES)}))
     description = fields.String(allow_none=True)
     created_at = fields.DateTime()
     secret = fields.String(allow_none=True, metadata={"description": "whsec_...: shown once, in the 201 response"})
 
 
-class WebhookEndpointListSchema(Schema):
+class WebhookEndpointListSchema(OutputSchema):
     items = fields.List(fields.Nested(WebhookEndpointSchema))
 
 
@@ -101,7 +104,8 @@ class InboundSecretSchema(Schema):
         "description": "the provider's secret if it gives you one; otherwise one is generated"})
 
 
-class InboundSecretResultSchema(Schema):
+class InboundSecretResultSchema(OutputSchema):
     provider = fields.String()
     url = fields.String(metadata={"description": "where the provider sends its callbacks"})
-    secret = fields.String(metadata={"description": "shown once; the previous secret stays valid until the next"})
+    secret = fields.String(allow_none=True, metadata={
+        "description": "shown once; the previous secret stays valid until the next (null in a replay)"})

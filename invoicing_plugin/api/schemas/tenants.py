@@ -18,6 +18,7 @@ from ...domain.identifiers import (
 )
 from ...services.actors import ROLES
 from ..fields import (
+    LANGUAGES,
     CountryCode,
     CurrencyCode,
     DecimalString,
@@ -27,6 +28,7 @@ from ..fields import (
     language,
     text,
 )
+from .output import Number, OutputSchema
 
 
 @cache
@@ -88,7 +90,6 @@ class VatRatesSchema(Schema):
 
 
 class NumberSeriesSchema(Schema):
-    name = fields.String(dump_only=True)
     prefix = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9/_-]{0,20}$",
                                                     error="up to 20 letters, digits, / _ -"))
     reference_prefix = fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,3}$",
@@ -107,13 +108,54 @@ class ChannelSchema(Schema):
         "description": "host, credentials and options of the channel; secrets are never shown back"})
 
 
-class TenantSchema(TenantSettingsSchema):
-    id = fields.UUID(dump_only=True)
-    slug = fields.String(dump_only=True)
-    vat_rates = fields.List(fields.Nested(VatRateSchema), dump_only=True)
-    number_series = fields.List(fields.Nested(NumberSeriesSchema), dump_only=True)
-    channels = fields.Dict(keys=fields.String(), values=fields.Nested(ChannelSchema), dump_only=True)
-    warnings = fields.List(fields.String(), dump_only=True, metadata={
+class TenantVatRateSchema(OutputSchema):
+    rate = Number(metadata={"example": "25.5"})
+    valid_from = fields.Date(allow_none=True)
+    valid_to = fields.Date(allow_none=True)
+
+
+class TenantNumberSeriesSchema(OutputSchema):
+    name = fields.String(metadata={"example": "default"})
+    prefix = fields.String()
+    reference_prefix = fields.String()
+    next_number = fields.Integer()
+    chronological_dates = fields.Boolean()
+
+
+class TenantChannelSchema(OutputSchema):
+    enabled = fields.Boolean()
+    default = fields.Boolean()
+    settings = fields.Dict(keys=fields.String(), metadata={"description": "secrets are shown as ********"})
+
+
+class TenantSchema(OutputSchema):
+    """The merchant as GET /tenant shows it: the settings (null where unset), VAT table, series and channels."""
+
+    id = fields.UUID()
+    slug = fields.String()
+    name = fields.String()
+    business_id = fields.String()
+    vat_id = fields.String(allow_none=True)
+    iban = fields.String(allow_none=True)
+    bic = fields.String(allow_none=True)
+    street = fields.String(allow_none=True)
+    postcode = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    country = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    einvoice_address = fields.String(allow_none=True)
+    einvoice_operator = fields.String(allow_none=True)
+    default_language = fields.String(metadata={"enum": list(LANGUAGES)})
+    currency = fields.String(metadata={"example": "EUR"})
+    payment_terms_days = fields.Integer()
+    timezone = fields.String(metadata={"example": "Europe/Helsinki"})
+    default_series = fields.String()
+    layout = fields.Dict(keys=fields.String())
+    vat_rates = fields.List(fields.Nested(TenantVatRateSchema))
+    number_series = fields.List(fields.Nested(TenantNumberSeriesSchema))
+    channels = fields.Dict(keys=fields.String(), values=fields.Nested(TenantChannelSchema))
+    warnings = fields.List(fields.String(), metadata={
         "description": "what the merchant should fix, e.g. no delivery channel: finalised invoices go nowhere"})
 
 
@@ -122,9 +164,9 @@ class ApiKeyCreateSchema(Schema):
     name = text(100)
 
 
-class ApiKeySchema(Schema):
+class ApiKeySchema(OutputSchema):
     id = fields.UUID()
-    role = fields.String()
+    role = fields.String(metadata={"enum": list(ROLES)})
     name = fields.String()
     prefix = fields.String(metadata={"description": "the first characters, to recognise the key"})
     created_at = fields.DateTime()
@@ -132,5 +174,5 @@ class ApiKeySchema(Schema):
     key = fields.String(allow_none=True, metadata={"description": "the secret: shown once, in the 201 response"})
 
 
-class ApiKeyListSchema(Schema):
+class ApiKeyListSchema(OutputSchema):
     items = fields.List(fields.Nested(ApiKeySchema))
