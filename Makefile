@@ -33,13 +33,6 @@ lock: install
 lint: install
 	status=0; $(BIN)/ruff check . || status=1; $(BIN)/mypy || status=1; exit $$status
 
-# SCHEMATHESIS PASS: owned by the API-document work (issue 8, item 11), which replaces this stub with the
-# bounded pass. Until then it runs tests/contract when that folder exists. If those tests also run in
-# `make test` (testpaths = tests), the owner should keep them from running twice.
-schemathesis: install
-	@if [ -d tests/contract ]; then $(BIN)/pytest -q tests/contract; \
-	else echo "schemathesis: no tests/contract yet, nothing to run"; fi
-
 # Installs, migrates the embedded SQLite database, creates a demo shop with keys, starts the API,
 # sends a web shop order and a POS order, prints their invoices, and keeps the API running.
 # `make demo PORT=8001` serves it on another port.

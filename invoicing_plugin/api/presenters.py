@@ -9,9 +9,10 @@ from __future__ import annotations
 import uuid
 
 from ..db import Invoice, Order
+from ..services.rows import NewRow
 
 
-def invoice_summary(invoice: Invoice) -> dict:
+def invoice_summary(invoice: Invoice | NewRow) -> dict:
     return {
         "id": invoice.id, "kind": invoice.kind, "status": invoice.status,
         "payment_status": invoice.payment_status, "source": invoice.source, "series": invoice.series,
@@ -25,7 +26,7 @@ def invoice_summary(invoice: Invoice) -> dict:
     }
 
 
-def invoice_detail(invoice: Invoice, order_ids: list[uuid.UUID]) -> dict:
+def invoice_detail(invoice: Invoice | NewRow, order_ids: list[uuid.UUID]) -> dict:
     currency = invoice.currency  # lines and VAT groups carry it: their amounts are written in it
     return {
         **invoice_summary(invoice),
@@ -60,7 +61,7 @@ def invoice_detail(invoice: Invoice, order_ids: list[uuid.UUID]) -> dict:
     }
 
 
-def order_summary(order: Order) -> dict:
+def order_summary(order: Order | NewRow) -> dict:
     return {
         "id": order.id, "external_id": order.external_id, "source": order.source, "status": order.status,
         "invoicing_mode": order.invoicing_mode, "store_id": order.store_id, "terminal_id": order.terminal_id,
@@ -69,5 +70,5 @@ def order_summary(order: Order) -> dict:
     }
 
 
-def order_result(order: Order, invoice: Invoice | None, order_ids: list[uuid.UUID]) -> dict:
+def order_result(order: Order | NewRow, invoice: Invoice | NewRow | None, order_ids: list[uuid.UUID]) -> dict:
     return {"order": order_summary(order), "invoice": invoice_detail(invoice, order_ids) if invoice else None}
