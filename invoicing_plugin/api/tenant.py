@@ -64,7 +64,8 @@ def tenant_data(session, tenant: Tenant) -> dict:
                          for rate in tenants.vat_table(session, tenant).rates]
     view["channels"] = channels.redacted(tenant.channels or {})
     view["number_series"] = [
-        {"name": s.name, "prefix": s.prefix, "reference_prefix": s.reference_prefix, "next_number": s.next_number}
+        {"name": s.name, "prefix": s.prefix, "reference_prefix": s.reference_prefix, "next_number": s.next_number,
+         "chronological_dates": s.chronological_dates}
         for s in sorted(tenants.series_by_name(session, tenant.id).values(), key=lambda s: s.name)
     ]
     view["warnings"] = delivery_warnings(tenant, f"PUT {plugin_state().settings.api_prefix}/tenant/channels/{{name}}")
