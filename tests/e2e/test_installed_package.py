@@ -96,11 +96,13 @@ def pins(tmp_path_factory) -> Path:
 
 
 def venv_with(folder: Path, pins: Path, *requirements: object) -> Path:
-    venv = folder / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    result = run(python, "-m", "pip", "install", "--quiet", "-c", pins, *requirements, timeout=600, cwd=folder)
-    assert result.returncode == 0, result.stderr[-3000:]
+    """A fresh virtual environment with `requirements` at the locked versions. uv (the lock's own tool) makes
+    and fills it: the same packages pip would install, in a fraction of the time."""
+    venv, uv = folder / "venv", Path(sys.executable).with_name("uv")
+    for command in (["venv", "--quiet", "--python", sys.executable, venv],
+                    ["pip", "install", "--quiet", "--python", venv / "bin" / "python", "-c", pins, *requirements]):
+        result = run(uv, *command, timeout=600, cwd=folder)
+        assert result.returncode == 0, result.stderr[-3000:]
     # The test's invoice factory, copied beside the scripts: the installed package must not need the repo.
     (folder / "tests_factories.py").write_text((ROOT / "tests" / "factories.py").read_text())
     return venv
