@@ -54,7 +54,8 @@ def test_settings_vat_rates_and_series_change_from_the_command_line(invoke):
     settings = json.loads("\n".join(lines))
     assert settings["payment_terms_days"] == 30 and settings["default_language"] == "sv"
     assert [r["rate"] for r in settings["vat_rates"]] == ["25.5", "24", "0"]
-    assert {"name": "pos", "prefix": "P-", "reference_prefix": "2", "next_number": 100} in settings["number_series"]
+    assert {"name": "pos", "prefix": "P-", "reference_prefix": "2", "next_number": 100,
+            "chronological_dates": False} in settings["number_series"]
 
 
 def test_commands_before_migrate_say_what_to_do(tmp_path, monkeypatch):
