@@ -24,6 +24,7 @@ class PluginState:
     engine: Engine
     session_factory: sessionmaker[Session]
     database: Database  # what use cases take: each opens its own unit of work through it
+    request_database: Database  # the same, reusing the request's session (current_database())
 
 
 class InvoicingPlugin:
@@ -49,7 +50,8 @@ class InvoicingPlugin:
             pool_timeout_seconds=settings.db_pool_timeout_seconds,
         )
         session_factory = make_session_factory(engine)
-        state = PluginState(settings, engine, session_factory, Database(session_factory))
+        state = PluginState(settings, engine, session_factory, Database(session_factory),
+                            Database(session_factory, borrowed=current_session))
         app.extensions[EXTENSION_KEY] = state
         load_extensions()
         app.teardown_appcontext(_close_session)
@@ -72,7 +74,8 @@ def load_extensions() -> None:
 
 
 def current_database() -> Database:
-    return plugin_state().database
+    """The database as a request's use cases take it: on the request's own session."""
+    return plugin_state().request_database
 
 
 def current_session() -> Session:

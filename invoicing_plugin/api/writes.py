@@ -1,5 +1,6 @@
-"""Answering a write request: the view calls a use case, which owns its unit of work; this module adds the
-response, stored under the request's Idempotency-Key in that same transaction and replayed to its retries."""
+"""Answering a write request: the view calls a use case, which owns its unit of work (on the request's
+session: `current_database()`); this module adds the response, stored under the request's Idempotency-Key
+in that same transaction and replayed to its retries."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from ..plugin import plugin_state
 from ..services import idempotency
 from ..services.unit_of_work import Replayed, Reply
-from .context import current_actor, end_transaction
+from .context import current_actor
 from .responses import json_text_response, to_json
 
 
@@ -30,7 +31,6 @@ class Outcome:
 def run_write(call: Callable[[Reply], Any], present: Callable[[Session, Any], Outcome],
               payload: object = None) -> Response:
     """`call(reply)` runs the use case; `present(session, result)` makes the response inside its transaction."""
-    end_transaction()  # the key lookup's read is over; the use case opens its own transaction
     presented: list[Outcome] = []
 
     def encode(session: Session, result: Any) -> tuple[int, str]:

@@ -47,12 +47,25 @@ class Reply:
 
 @dataclass(frozen=True)
 class Database:
-    """The plugin's sessions; one per app (the plugin's own engine, never the host's)."""
+    """The plugin's sessions (the plugin's own engine, never the host's).
+
+    `borrowed`: the session of the HTTP request in hand, which a request's use case reuses instead of
+    checking out a second connection; on PostgreSQL the request's key lookup then simply continues into the
+    work, one connection and one transaction per request. Elsewhere (CLI, worker, host code) each unit of
+    work has a session of its own.
+    """
 
     session_factory: sessionmaker[Session]
+    borrowed: Callable[[], Session] | None = None
 
     def run(self, work: Callable[[Session], T], *, reply: Reply | None = None, attempts: int = 3) -> T:
         """`work` in one transaction, retried after a lost race, then committed."""
+        if self.borrowed is not None:
+            session = self.borrowed()
+            if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+                # A SQLite read must not grow into a write: the unit of work begins with BEGIN IMMEDIATE.
+                session.commit()
+            return run_in_transaction(session, lambda db: _attempt(db, work, reply), attempts=attempts)
         session = self.session_factory()
         try:
             return run_in_transaction(session, lambda db: _attempt(db, work, reply), attempts=attempts)
@@ -60,7 +73,13 @@ class Database:
             session.close()
 
     def read(self, work: Callable[[Session], T]) -> T:
-        """A read: no write intent, nothing committed; closing ends the transaction and keeps what was loaded."""
+        """A read: no write intent; its transaction ends with it, and what it loaded stays readable."""
+        if self.borrowed is not None:
+            session = self.borrowed()
+            try:
+                return work(session)
+            finally:
+                session.commit()  # ends the read; expire_on_commit is off, so results stay loaded
         session = self.session_factory()
         try:
             return work(session)
