@@ -173,6 +173,18 @@ def pos_payload(external_id: str = "POS-1", **overrides) -> dict:
 
 
 @pytest.fixture
+def memory_channel():
+    """The in-memory channel "memory" (tests/fakes.py), registered for the test; yields its service."""
+    from invoicing_plugin import channels
+    from tests.fakes import MemoryChannel, MemoryService
+
+    service = MemoryService()
+    channels.register("memory", lambda settings: MemoryChannel(service, dict(settings)))
+    yield service
+    channels._registered.pop("memory", None)
+
+
+@pytest.fixture
 def live_server(app) -> Iterator[str]:
     """The app served over real HTTP on a loopback port (threaded, like a small production server)."""
     with serve_in_thread(app) as url:

@@ -7,18 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from invoicing_plugin import channels
 from tests.conftest import Shop, order_payload
-from tests.fakes import MemoryChannel, MemoryService
 from webhooks.signing import signed_headers
-
-
-@pytest.fixture
-def memory_channel():
-    service = MemoryService()
-    channels.register("memory", lambda settings: MemoryChannel(service, dict(settings)))
-    yield service
-    channels._registered.pop("memory", None)
 
 
 @dataclass

@@ -13,12 +13,10 @@ import pytest
 import schemathesis
 from sqlalchemy import select
 
-from invoicing_plugin import channels
 from invoicing_plugin.db import Delivery
 from invoicing_plugin.plugin import plugin_state
 from invoicing_plugin.worker import Worker, WorkerSettings
 from tests.conftest import order_payload
-from tests.fakes import MemoryChannel, MemoryService
 from webhooks.signing import signed_headers
 
 PREFIX = "/api/v1"
@@ -56,14 +54,6 @@ class Contract:
         if "$ref" in documented:
             documented = self.document["components"]["responses"][documented["$ref"].rsplit("/", 1)[-1]]
         return documented
-
-
-@pytest.fixture
-def memory_channel():
-    service = MemoryService()
-    channels.register("memory", lambda settings: MemoryChannel(service, dict(settings)))
-    yield service
-    channels._registered.pop("memory", None)
 
 
 @pytest.fixture

@@ -7,24 +7,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from invoicing_plugin import channels
 from invoicing_plugin.db import Delivery, DeliveryAttempt
 from invoicing_plugin.plugin import plugin_state
 from invoicing_plugin.services import audit
 from invoicing_plugin.worker import Worker, WorkerSettings
 from tests.conftest import order_payload
-from tests.fakes import MemoryChannel, MemoryService
 
 FAST = WorkerSettings(batch_size=10, lease=timedelta(seconds=30), poll_interval=0.01, max_attempts=4,
                       backoff_base=0.01, backoff_cap=0.05)
 
 
 @pytest.fixture
-def service():
-    memory = MemoryService()
-    channels.register("memory", lambda settings: MemoryChannel(memory, dict(settings)))
-    yield memory
-    channels._registered.pop("memory", None)
+def service(memory_channel):
+    return memory_channel
 
 
 @pytest.fixture
