@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ..domain.invoice_data import Contact  # the buyer's person who ordered: the same on the order and invoice
 from ..domain.lifecycle import InvoicingMode
 from .idempotency import canonical_digest
 
@@ -46,13 +47,6 @@ class CustomerDetails:
         details = {key: value for key, value in asdict(self).items() if key != "address"}
         details.update(asdict(self.address))
         return details
-
-
-@dataclass(frozen=True)
-class Contact:
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
 
 
 @dataclass(frozen=True)
