@@ -8,18 +8,26 @@ from flask import request
 from flask.views import MethodView
 from marshmallow import RAISE
 
+from ..domain.errors import PreconditionFailed
 from ..plugin import current_database, current_session
-from ..services import commands, invoices, queries
+from ..services import commands, drafts, invoices, queries
 from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses, request_body
 from .context import current_actor, json_body, load, requires
 from .presenters import invoice_detail, invoice_summary
 from .responses import dump
+from .schemas.drafts import DraftChangesSchema
 from .schemas.output import InvoicePageSchema, InvoiceSchema
 from .schemas.queries import DiscardSchema, FinalizeSchema, InvoiceListQuery
 from .writes import Outcome, run_write
 
 DISCARD_SCHEMA = DiscardSchema()
 FINALIZE_SCHEMA = FinalizeSchema()
+DRAFT_CHANGES_SCHEMA = DraftChangesSchema()
+IF_MATCH_HEADER = {
+    "in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+    "description": "the `ETag` of the invoice as you read it; a draft changed since then is refused with 412",
+}
+
 
 blp = api_blueprint("invoices", "/invoices", "Invoices: drafts, finalised invoices, the back-office queue")
 
@@ -45,18 +53,64 @@ class InvoiceById(MethodView):
     @blp.response(200, InvoiceSchema)
     @blp.doc(responses=problem_responses(401, 404))
     def get(self, invoice_id: uuid.UUID):
-        """One invoice with its lines, VAT breakdown and references"""
+        """One invoice with its lines, VAT breakdown and references; `ETag` names its version"""
         session = current_session()
         invoice = queries.get_invoice(session, current_actor(), invoice_id)
-        return invoice_detail(invoice, queries.orders_of_invoice(session, invoice.id))
+        return invoice_detail(invoice, queries.orders_of_invoice(session, invoice.id)), etag(invoice)
+
+    @requires("backoffice")
+    @blp.response(200, InvoiceSchema)
+    @blp.doc(parameters=[IF_MATCH_HEADER], **request_body(DRAFT_CHANGES_SCHEMA),
+             responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422))
+    def patch(self, invoice_id: uuid.UUID):
+        """Edit a draft before approving it: lines, invoice date, terms, references, billing details, series
+
+        Only the fields sent change. Totals, VAT and the due date are computed again as at intake, and every
+        problem is reported at once with nothing written. Send `If-Match` with the `ETag` you read: if the
+        draft changed meanwhile the answer is 412 and your edit is not applied.
+        """
+        payload = json_body()
+        command = edit_command(invoice_id, load(DRAFT_CHANGES_SCHEMA, payload), if_match())
+        actor = current_actor()
+        return run_write(lambda reply: drafts.edit_draft(current_database(), actor, command, reply=reply),
+                         _present_invoice, payload)
+
+
+def etag(invoice) -> dict[str, str]:
+    return {"ETag": f'"{invoice.version}"'}
+
+
+def if_match() -> int | None:
+    """The version an If-Match header names (None without one, or with *); a tag no version has is refused."""
+    value = request.headers.get("If-Match")
+    if value is None or value.strip() == "*":
+        return None
+    tag = value.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit() or len(tag) > 18:
+        raise PreconditionFailed(f"If-Match {value!r} names no version of this invoice; send its ETag")
+    return int(tag)
+
+
+def edit_command(invoice_id: uuid.UUID, values: dict, expected_version: int | None) -> commands.EditDraft:
+    billing = values.get("billing")
+    return commands.EditDraft(
+        invoice_id, expected_version=expected_version,
+        lines=tuple(commands.OrderLine(**line) for line in values["lines"]) if "lines" in values else None,
+        invoice_date=values.get("invoice_date"), payment_terms_days=values.get("payment_terms_days"),
+        buyer_reference=values.get("buyer_reference"), notes=values.get("notes"), series=values.get("series"),
+        billing=commands.BillingDetails(
+            **{key: value for key, value in billing.items() if key != "address"},
+            address=commands.Address(**billing["address"]) if billing.get("address") else None,
+        ) if billing else None,
+    )
 
 
 @blp.route("/<uuid:invoice_id>/finalize")
 class FinalizeInvoice(MethodView):
     @requires("backoffice")
     @blp.response(200, InvoiceSchema)
-    @blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER], **request_body(FINALIZE_SCHEMA, required=False),
-             responses=problem_responses(400, 401, 403, 404, 409, 415, 422))
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER, IF_MATCH_HEADER], **request_body(FINALIZE_SCHEMA, required=False),
+             responses=problem_responses(400, 401, 403, 404, 409, 412, 415, 422))
     def post(self, invoice_id: uuid.UUID):
         """Approve a draft: it gets its number, references, invoice date and due date
 
@@ -67,7 +121,8 @@ class FinalizeInvoice(MethodView):
         """
         payload = json_body() if request.get_data(cache=True) else {}
         options = load(FINALIZE_SCHEMA, payload)
-        command = commands.FinalizeInvoice(invoice_id, invoice_date=options.get("invoice_date"))
+        command = commands.FinalizeInvoice(invoice_id, invoice_date=options.get("invoice_date"),
+                                           expected_version=if_match())
         actor = current_actor()
         return run_write(lambda reply: invoices.finalize_invoice(current_database(), actor, command, reply=reply),
                          _present_invoice, payload)
@@ -91,4 +146,5 @@ class DiscardInvoice(MethodView):
 
 
 def _present_invoice(_session, result: invoices.InvoiceResult) -> Outcome:
-    return Outcome(200, dump(InvoiceSchema, invoice_detail(result.invoice, list(result.order_ids))))
+    return Outcome(200, dump(InvoiceSchema, invoice_detail(result.invoice, list(result.order_ids))),
+                   headers=etag(result.invoice))

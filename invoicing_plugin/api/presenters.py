@@ -58,6 +58,7 @@ def invoice_detail(invoice: Invoice | NewRow, order_ids: list[uuid.UUID]) -> dic
         ],
         "order_ids": order_ids,
         "discarded_at": invoice.discarded_at,
+        "version": invoice.version,
     }
 
 

@@ -18,6 +18,7 @@ from ..domain.errors import (
     Forbidden,
     InvalidState,
     NotFound,
+    PreconditionFailed,
     Unavailable,
     ValidationFailed,
     summarize,
@@ -55,6 +56,7 @@ _STATUS = (
     (NotFound, 404),
     (InvalidState, 409),
     (Conflict, 409),
+    (PreconditionFailed, 412),
     (UnsupportedMediaType, 415),
     (Unavailable, 503),
 )

@@ -61,6 +61,8 @@ class Invoice(Base):
     total_gross: Mapped[Decimal] = mapped_column(MONEY)
     # The sum of this invoice's payments, kept with them in one transaction (payment_status follows it).
     paid_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    # Counts the changes of the invoice: a draft's ETag, checked against If-Match before an edit or approval.
+    version: Mapped[int] = mapped_column(Integer, default=1)
     credited_invoice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoices.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -45,6 +45,13 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class PreconditionFailed(DomainError):
+    """The caller worked on a version of the object that is no longer the current one (If-Match)."""
+
+    code = "precondition_failed"
+    title = "The invoice changed since you read it"
+
+
 class Forbidden(DomainError):
     code = "forbidden"
     title = "Forbidden"

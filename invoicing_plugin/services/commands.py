@@ -118,10 +118,42 @@ class SubmitOrder:
 
 @dataclass(frozen=True)
 class FinalizeInvoice:
-    """Approve a draft. `invoice_date`: default the merchant's today; never in the future."""
+    """Approve a draft. `invoice_date`: default the date the draft was given, else the merchant's today; never
+    in the future. `expected_version`: the version the clerk saw (If-Match); another one is refused."""
 
     invoice_id: uuid.UUID
     invoice_date: date | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class BillingDetails:
+    """The customer's billing details as this one invoice shows them (the customer register is left as it is)."""
+
+    name: str | None = None
+    address: Address | None = None
+    einvoice_address: str | None = None
+    einvoice_operator: str | None = None
+    email: str | None = None
+    language: str | None = None
+
+
+UNCHANGED = None  # a field of EditDraft left at None keeps what the draft has
+
+
+@dataclass(frozen=True)
+class EditDraft:
+    """Replace parts of a draft before it is approved; what is None stays as it is."""
+
+    invoice_id: uuid.UUID
+    expected_version: int | None = None  # If-Match: the version the clerk edited
+    lines: tuple[OrderLine, ...] | None = None
+    invoice_date: date | None = None
+    payment_terms_days: int | None = None
+    buyer_reference: str | None = None
+    notes: str | None = None
+    billing: BillingDetails | None = None
+    series: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db import Customer, Invoice, Order, Tenant
-from ..domain.errors import ValidationFailed
+from ..domain.errors import PreconditionFailed, ValidationFailed
 from ..domain.lifecycle import (
     InvoiceKind,
     InvoiceStatus,
@@ -75,7 +75,7 @@ def build_draft(
         language=customer.language or tenant.default_language, seller=None,
         buyer={field: getattr(customer, field) for field in BUYER_FIELDS},
         contact=first.contact, buyer_reference=first.buyer_reference, notes=first.notes, channels=None,
-        total_net=totals.net, total_vat=totals.vat, total_gross=totals.gross, paid_amount=Decimal(0),
+        total_net=totals.net, total_vat=totals.vat, total_gross=totals.gross, paid_amount=Decimal(0), version=1,
         credited_invoice_id=None,
         created_at=now, updated_at=now, finalized_at=None, discarded_at=None,
     )
@@ -124,6 +124,14 @@ class InvoiceResult:
     order_ids: tuple[uuid.UUID, ...]
 
 
+def check_version(invoice: Invoice, expected: int | None) -> None:
+    """With If-Match, the caller must have seen the current version of the invoice."""
+    if expected is not None and expected != invoice.version:
+        raise PreconditionFailed(
+            f"the invoice is at version {invoice.version}, the request was for version {expected}: someone "
+            "changed it meanwhile; read it again and redo your change")
+
+
 def finalize_invoice(db: Database, actor: Actor, command: FinalizeInvoice, *, reply: Reply | None = None
                      ) -> InvoiceResult:
     """Approve a draft: it gets its number, references and dates. Approving it again changes nothing."""
@@ -132,7 +140,9 @@ def finalize_invoice(db: Database, actor: Actor, command: FinalizeInvoice, *, re
         tenant = load_tenant(session, actor)
         invoice = get_invoice(session, actor, command.invoice_id, for_update=True)
         if invoice.status != InvoiceStatus.FINALIZED:
-            finalize(session, actor, tenant, invoice, invoice_date=command.invoice_date)
+            # Once approved, approving again (a double click, a retry) answers with the invoice as it is.
+            check_version(invoice, command.expected_version)
+            finalize(session, actor, tenant, invoice, invoice_date=command.invoice_date or invoice.invoice_date)
         return InvoiceResult(invoice, tuple(orders_of_invoice(session, invoice.id)))
 
     return db.run(work, reply=reply)
@@ -164,6 +174,7 @@ def finalize(
     orders = orders if orders is not None else _orders_of(session, invoice)
     # The counter lock is taken last, so it is held only for this invoice's UPDATE and the commit.
     apply_number(invoice, take_next_number(session, tenant.id, invoice.series), tenant, invoice_date)
+    invoice.version = (invoice.version or 1) + 1
     for order in orders:
         check_order_transition(OrderStatus(order.status), OrderStatus.INVOICED)
         order.status = OrderStatus.INVOICED

@@ -142,6 +142,12 @@ def test_every_documented_operation_answers_as_its_schema_says(contract, shop, a
     c.call("POST", "/invoices/{invoice_id}/discard", 409, key=office, params={"invoice_id": invoice})
     c.call("POST", "/invoices/{invoice_id}/discard", 422, key=office, params={"invoice_id": draft},
            json={"return_orders": "yes"})
+    c.call("PATCH", "/invoices/{invoice_id}", 200, key=office, params={"invoice_id": draft},
+           json={"notes": "checked by the back office", "payment_terms_days": 21})
+    c.call("PATCH", "/invoices/{invoice_id}", 422, key=office, params={"invoice_id": draft}, json={})
+    c.call("PATCH", "/invoices/{invoice_id}", 409, key=office, params={"invoice_id": invoice}, json={"notes": "x"})
+    c.call("PATCH", "/invoices/{invoice_id}", 412, key=office, params={"invoice_id": draft}, json={"notes": "x"},
+           headers={"If-Match": '"1"'})
     c.call("POST", "/invoices/{invoice_id}/finalize", 200, key=office, params={"invoice_id": draft})
     c.call("POST", "/invoices/{invoice_id}/finalize", 404, key=office, params={"invoice_id": uuid.uuid4()})
     second_draft = c.call("POST", "/orders", 201, key=checkout,

@@ -57,6 +57,7 @@ CROSS_TENANT_CALLS = [
     ("GET", "/api/v1/invoices/{invoice_id}", "backoffice"),
     ("POST", "/api/v1/invoices/{draft_id}/finalize", "backoffice"),
     ("POST", "/api/v1/invoices/{draft_id}/discard", "backoffice"),
+    ("PATCH", "/api/v1/invoices/{draft_id}", "backoffice"),
     ("DELETE", "/api/v1/api-keys/{key_id}", "admin"),
     ("GET", "/api/v1/deliveries/{delivery_id}", "backoffice"),
     ("POST", "/api/v1/deliveries/{delivery_id}/retry", "backoffice"),
@@ -75,7 +76,7 @@ CROSS_TENANT_CALLS = [
 def test_another_tenants_object_is_not_found_and_not_touched(client, shop, other_shop, objects_of_a,
                                                              session, method, path, role):
     audit_before = session.scalar(select(func.count()).select_from(AuditEvent))
-    body = {"amount": "1.00"} if path.endswith("/payments") else None
+    body = {"amount": "1.00"} if path.endswith("/payments") else {"notes": "mine"} if method == "PATCH" else None
     response = client.open(path.format(**objects_of_a), method=method, headers=other_shop.auth(role), json=body)
 
     assert response.status_code == 404

@@ -191,6 +191,7 @@ class InvoiceSchema(InvoiceSummarySchema):
     lines = fields.List(fields.Nested(InvoiceLineSchema))
     order_ids = fields.List(fields.UUID())
     discarded_at = fields.DateTime(allow_none=True)
+    version = fields.Integer(metadata={"description": "counts the invoice's changes; its ETag"})
 
 
 class OrderSummarySchema(OutputSchema):
