@@ -41,5 +41,5 @@ def _document_view(kind: str):
 for _kind, _media in (("pdf", "application/pdf"), ("finvoice", "application/xml"), ("ubl", "application/xml")):
     _document = {"description": "the document", "content": {_media: {"schema": {"type": "string", "format": "binary"}}}}
     view = type(f"Invoice{_kind.title()}", (MethodView,), {"get": requires("checkout")(
-        blp.doc(responses={"200": _document, **problem_responses(401, 404, 409, 422)})(_document_view(_kind)))})
+        blp.doc(responses={"200": _document, **problem_responses(401, 404, 409, 422, 501)})(_document_view(_kind)))})
     blp.route(f"/<uuid:invoice_id>/{_kind}")(view)

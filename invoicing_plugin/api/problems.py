@@ -23,6 +23,7 @@ from ..domain.errors import (
     ValidationFailed,
     summarize,
 )
+from ..extras import MissingExtra
 from ..services.idempotency import IdempotencyMismatch
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,12 @@ def unexpected_error_response(error: Exception) -> Response:
                    f"an unexpected error happened; it was logged as incident {incident}")
 
 
+def missing_extra_response(error: MissingExtra) -> Response:
+    """A feature whose optional dependency this installation left out: the operator's to add, not a bug."""
+    log.warning("%s %s needs an extra that is not installed: %s", request.method, request.path, error)
+    return problem(501, "feature_not_installed", "This installation lacks what the feature needs", str(error))
+
+
 def database_error_response(error: SQLAlchemyError) -> Response:
     """A database that is down or busy is a 503 with Retry-After (a lock wait a 409); anything else a bug."""
     fault = faults.classify(error)
@@ -184,6 +191,7 @@ def register_blueprint_error_handlers(blueprint: Blueprint) -> None:
     blueprint.register_error_handler(DomainError, domain_error_response)
     blueprint.register_error_handler(HTTPException, http_error_response)
     blueprint.register_error_handler(SQLAlchemyError, database_error_response)
+    blueprint.register_error_handler(MissingExtra, missing_extra_response)
     blueprint.register_error_handler(Exception, unexpected_error_response)
 
 
@@ -192,6 +200,7 @@ def register_app_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, domain_error_response)
     app.register_error_handler(HTTPException, http_error_response)
     app.register_error_handler(SQLAlchemyError, database_error_response)
+    app.register_error_handler(MissingExtra, missing_extra_response)
     app.register_error_handler(Exception, unexpected_error_response)
 
 

@@ -115,3 +115,21 @@ def test_the_tenants_layout_is_checked_and_used(client, shop):
     invoice = invoice_for(client, shop)
     assert "Kiitos kaupastasi!" in pdf_text(client.get(f"/api/v1/invoices/{invoice['id']}/pdf",
                                                        headers=shop.auth()).data)
+
+
+def test_a_pdf_on_an_installation_without_the_pdf_extra_is_a_clear_501(client, shop, monkeypatch):
+    from invoicing_plugin.documents import pdf
+    from invoicing_plugin.extras import MissingExtra
+
+    invoice = client.post("/api/v1/orders", json=order_payload("NO-PDF"), headers=shop.auth()).json["invoice"]
+
+    def without_weasyprint(*_args, **_kwargs):
+        raise MissingExtra("the invoice PDF needs weasyprint, which is not installed: "
+                           "pip install 'invoicing_plugin[pdf]'", name="weasyprint")
+
+    monkeypatch.setattr(pdf, "render_invoice_pdf", without_weasyprint)
+    response = client.get(f"/api/v1/invoices/{invoice['id']}/pdf", headers=shop.auth())
+    assert response.status_code == 501 and response.mimetype == "application/problem+json"
+    assert response.json["code"] == "feature_not_installed"
+    assert "pip install 'invoicing_plugin[pdf]'" in response.json["detail"]
+    assert client.get(f"/api/v1/invoices/{invoice['id']}/ubl", headers=shop.auth()).status_code == 200
