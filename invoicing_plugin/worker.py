@@ -177,15 +177,14 @@ class Worker:
         return document
 
     def _notify_shop(self, claimed: outbox.Claimed) -> outbox.Outcome:
-        session = self.session_factory()
-        try:
+        def read(session: Session) -> tuple[dict, tuple[str, str] | None]:
             delivery = session.get(Delivery, claimed.id)
             assert delivery is not None and delivery.payload is not None  # just claimed; it carries the event
-            payload = delivery.payload
-            endpoint = session.get(WebhookEndpoint, uuid.UUID(payload["endpoint_id"]))
+            endpoint = session.get(WebhookEndpoint, uuid.UUID(delivery.payload["endpoint_id"]))
             target = (endpoint.url, endpoint.secret) if endpoint is not None and endpoint.enabled else None
-        finally:
-            session.close()
+            return delivery.payload, target
+
+        payload, target = self.db.read(read)
         if target is None:
             return self._failure(claimed, "the webhook endpoint was removed or disabled", retryable=False)
         guard.refuse_inside_transaction("notifying the shop")
@@ -196,15 +195,14 @@ class Worker:
                                  error.response_excerpt, error.retry_after)
 
     def _load(self, claimed: outbox.Claimed) -> Loaded:
-        session = self.session_factory()
-        try:
+        def read(session: Session) -> Loaded:
             tenant = session.get(Tenant, claimed.tenant_id)
             invoice = session.get(Invoice, claimed.invoice_id)
             assert tenant is not None and invoice is not None  # the claimed delivery's own (foreign keys)
             return Loaded(documents.load_invoice_data(session, invoice), dict(tenant.channels or {}),
                           dict(tenant.layout or {}), tenant_rules(session, tenant).webhooks)
-        finally:
-            session.close()
+
+        return self.db.read(read)
 
     @staticmethod
     def _announce(session: Session, claimed: outbox.Claimed, outcome: outbox.Outcome, webhooks) -> None:

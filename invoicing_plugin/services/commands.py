@@ -138,9 +138,6 @@ class BillingDetails:
     language: str | None = None
 
 
-UNCHANGED = None  # a field of EditDraft left at None keeps what the draft has
-
-
 @dataclass(frozen=True)
 class EditDraft:
     """Replace parts of a draft before it is approved; what is None stays as it is."""
