@@ -56,7 +56,8 @@ class InvoiceById(MethodView):
         """One invoice with its lines, VAT breakdown and references; `ETag` names its version"""
         session = current_session()
         invoice = queries.get_invoice(session, current_actor(), invoice_id)
-        return invoice_detail(invoice, queries.orders_of_invoice(session, invoice.id)), etag(invoice)
+        return (invoice_detail(invoice, queries.orders_of_invoice(session, invoice.id),
+                               queries.credit_links(session, invoice)), etag(invoice))
 
     @requires("backoffice")
     @blp.response(200, InvoiceSchema)
@@ -145,6 +146,7 @@ class DiscardInvoice(MethodView):
                          _present_invoice, payload)
 
 
-def _present_invoice(_session, result: invoices.InvoiceResult) -> Outcome:
-    return Outcome(200, dump(InvoiceSchema, invoice_detail(result.invoice, list(result.order_ids))),
+def _present_invoice(session, result: invoices.InvoiceResult) -> Outcome:
+    return Outcome(200, dump(InvoiceSchema, invoice_detail(result.invoice, list(result.order_ids),
+                                                           queries.credit_links(session, result.invoice))),
                    headers=etag(result.invoice))

@@ -7,8 +7,12 @@ tests/contract checks every documented response against its schema.
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from ..db import Invoice, Order
+from ..domain.lifecycle import ISSUED, InvoiceKind
+from ..domain.payments import open_amount
+from ..services.queries import CreditLinks
 from ..services.rows import NewRow
 
 
@@ -21,12 +25,28 @@ def invoice_summary(invoice: Invoice | NewRow) -> dict:
         "invoice_date": invoice.invoice_date, "tax_date": invoice.tax_date, "due_date": invoice.due_date,
         "currency": invoice.currency,
         "total_net": invoice.total_net, "total_vat": invoice.total_vat, "total_gross": invoice.total_gross,
-        "paid_amount": invoice.paid_amount,
+        "paid_amount": invoice.paid_amount, "credited_amount": invoice.credited_amount,
+        "allocated_amount": invoice.allocated_amount, "open_amount": open_amount_of(invoice),
+        "credited_invoice_id": invoice.credited_invoice_id, "cancelled_by_id": invoice.cancelled_by_id,
         "created_at": invoice.created_at, "finalized_at": invoice.finalized_at,
     }
 
 
-def invoice_detail(invoice: Invoice | NewRow, order_ids: list[uuid.UUID]) -> dict:
+def open_amount_of(invoice: Invoice | NewRow) -> Decimal:
+    if invoice.kind != InvoiceKind.INVOICE or invoice.status not in ISSUED:
+        return Decimal(0)
+    return open_amount(invoice.total_gross, invoice.paid_amount, invoice.credited_amount, invoice.allocated_amount)
+
+
+def document_link(invoice: Invoice) -> dict:
+    return {"id": invoice.id, "kind": invoice.kind, "status": invoice.status, "number": invoice.number,
+            "invoice_date": invoice.invoice_date, "currency": invoice.currency, "total_gross": invoice.total_gross}
+
+
+def invoice_detail(invoice: Invoice | NewRow, order_ids: list[uuid.UUID], links: CreditLinks | None = None
+                   ) -> dict:
+    """The whole invoice; `links` (queries.credit_links) names the documents it refers to and that refer to it."""
+    links = links or CreditLinks()
     currency = invoice.currency  # lines and VAT groups carry it: their amounts are written in it
     return {
         **invoice_summary(invoice),
@@ -48,16 +68,23 @@ def invoice_detail(invoice: Invoice | NewRow, order_ids: list[uuid.UUID]) -> dic
         ],
         "lines": [
             {
-                "currency": currency, "position": line.position, "order_id": line.order_id, "sku": line.sku,
+                "currency": currency, "id": line.id, "position": line.position, "order_id": line.order_id,
+                "sku": line.sku,
                 "description": line.description, "quantity": line.quantity, "unit": line.unit,
                 "unit_price": line.unit_price, "discount_percent": line.discount_percent,
                 "vat_rate": line.vat_rate, "vat_category": line.vat_category,
                 "net_amount": line.net_amount, "vat_amount": line.vat_amount, "gross_amount": line.gross_amount,
+                "credited_line_id": line.credited_line_id, "credit_type": line.credit_type,
             }
             for line in invoice.lines
         ],
         "order_ids": order_ids,
         "discarded_at": invoice.discarded_at,
+        "cancelled_at": invoice.cancelled_at,
+        "credit_reason": invoice.credit_reason,
+        "credited_invoice": document_link(links.credited_invoice) if links.credited_invoice else None,
+        "cancelled_by": document_link(links.cancelled_by) if links.cancelled_by else None,
+        "credit_notes": [document_link(note) for note in links.credit_notes],
         "version": invoice.version,
     }
 

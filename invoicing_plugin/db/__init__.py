@@ -1,6 +1,7 @@
 """SQLAlchemy 2 models and the engine/session plumbing; schema changes go through Alembic."""
 
 from . import guard
+from .balances import Allocation, Refund
 from .base import Base
 from .deliveries import Delivery, DeliveryAttempt
 from .documents import InvoiceDocument
@@ -12,7 +13,8 @@ from .tenants import ApiKey, NumberSeries, Tenant, VatRateRow
 
 __all__ = [
     "guard",
-    "ApiKey", "AuditEvent", "Base", "Customer", "Delivery", "DeliveryAttempt", "IdempotencyRecord", "InboxEvent",
+    "Allocation", "ApiKey", "AuditEvent", "Base", "Customer", "Delivery", "DeliveryAttempt", "IdempotencyRecord",
+    "InboxEvent",
     "Invoice", "InvoiceDocument", "InvoiceEvent", "InvoiceLine", "NumberSeries", "Order", "OrderLine", "Payment",
-    "SyncCursor", "Tenant", "VatRateRow", "WebhookEndpoint",
+    "Refund", "SyncCursor", "Tenant", "VatRateRow", "WebhookEndpoint",
 ]

@@ -63,11 +63,23 @@ class Invoice(Base):
     paid_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
     # Counts the changes of the invoice: a draft's ETag, checked against If-Match before an edit or approval.
     version: Mapped[int] = mapped_column(Integer, default=1)
-    credited_invoice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoices.id"))
+    # A credit note: the invoice it credits. A cancelled invoice: the credit note that cancelled it.
+    credited_invoice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    cancelled_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoices.id"))
+    # A credit note: why it was given (printed on it).
+    credit_reason: Mapped[str | None] = mapped_column(String(500))
+    # The sums kept with their rows in one transaction under this invoice's row lock: what its finalised
+    # credit notes took off (positive), and what was applied to it from the customer's credit balance.
+    credited_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    allocated_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    # A pro forma: the real invoice made from it, which closed it.
+    converted_to_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoices.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     finalized_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     discarded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         order_by="InvoiceLine.position", cascade="all, delete-orphan", lazy="selectin"
@@ -87,6 +99,10 @@ class InvoiceLine(Base):
     invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"))
+    # A credit note's line: the line of the credited invoice it takes back (quantity or amount).
+    credited_line_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoice_lines.id"), index=True)
+    # How: "quantity" (some of its units back, at its price) or "amount" (an amount off it).
+    credit_type: Mapped[str | None] = mapped_column(String(8))
     sku: Mapped[str | None] = mapped_column(String(64))
     description: Mapped[str] = mapped_column(String(500))
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal(6))

@@ -38,6 +38,11 @@ class Tenant(Base):
     payment_terms_days: Mapped[int] = mapped_column(Integer, default=14)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Helsinki")
     default_series: Mapped[str] = mapped_column(String(40), default="default")
+    # Credit notes are numbered in this series; None: in the series of the invoice they credit.
+    credit_note_series: Mapped[str | None] = mapped_column(String(40))
+    proforma_series: Mapped[str] = mapped_column(String(40), default="proforma")
+    # A customer's credit balance is applied to their next finalised invoice by itself.
+    apply_credit_automatically: Mapped[bool] = mapped_column(Boolean, default=True)
     layout: Mapped[dict] = mapped_column(JsonDocument, default=dict)
     channels: Mapped[dict] = mapped_column(JsonDocument, default=dict)
     # Secrets that sign the callbacks each provider sends us: {"ropo24": ["whsec_...", "whsec_..."]}

@@ -30,6 +30,12 @@ class InvoiceStatus(StrEnum):
     DRAFT = "draft"
     FINALIZED = "finalized"
     DISCARDED = "discarded"
+    CANCELLED = "cancelled"  # finalised, then credited in full by a cancellation (its credit note)
+
+
+# Numbered documents: they were issued, stay as they are, and take payments (a payment on a cancelled
+# invoice becomes credit on the customer's balance).
+ISSUED = frozenset({InvoiceStatus.FINALIZED, InvoiceStatus.CANCELLED})
 
 
 class PaymentStatus(StrEnum):
@@ -42,20 +48,24 @@ class PaymentStatus(StrEnum):
 
 _INVOICE_TRANSITIONS = {
     InvoiceStatus.DRAFT: {InvoiceStatus.FINALIZED, InvoiceStatus.DISCARDED},
-    InvoiceStatus.FINALIZED: set(),  # immutable: corrected by a credit note, never edited or deleted
+    # Immutable: corrected by a credit note, never edited or deleted; a cancellation marks it cancelled.
+    InvoiceStatus.FINALIZED: {InvoiceStatus.CANCELLED},
     InvoiceStatus.DISCARDED: set(),
+    InvoiceStatus.CANCELLED: set(),
 }
 
 _ORDER_TRANSITIONS = {
     OrderStatus.READY_FOR_INVOICING: {OrderStatus.AWAITING_APPROVAL, OrderStatus.INVOICED, OrderStatus.CANCELLED},
     OrderStatus.AWAITING_APPROVAL: {OrderStatus.INVOICED, OrderStatus.CANCELLED, OrderStatus.READY_FOR_INVOICING},
-    OrderStatus.INVOICED: set(),
+    # Only by cancelling its invoice with release_orders: the order is invoiced again, correctly.
+    OrderStatus.INVOICED: {OrderStatus.READY_FOR_INVOICING},
     OrderStatus.CANCELLED: set(),
 }
 
 _WHY_NOT = {
     InvoiceStatus.FINALIZED: "a finalised invoice is never edited or deleted; correct it with a credit note",
     InvoiceStatus.DISCARDED: "the draft was discarded",
+    InvoiceStatus.CANCELLED: "the invoice was cancelled by a credit note",
 }
 
 

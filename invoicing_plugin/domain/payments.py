@@ -18,7 +18,7 @@ def amount_problems(amount: Decimal, currency: str | None) -> list[str]:
     if not amount.is_finite():
         return ["must be a number"]
     if amount <= 0:
-        return ["must be more than zero (money paid back to a customer is recorded with a credit note)"]
+        return ["must be more than zero (money paid back to a customer is a refund from their credit balance)"]
     places = minor_units(currency) if currency else MAX_MINOR_UNITS
     if amount != amount.quantize(Decimal(1).scaleb(-places)):
         return [f"may have at most {places} decimals" + (f" in {currency}" if currency else "")]
@@ -27,9 +27,26 @@ def amount_problems(amount: Decimal, currency: str | None) -> list[str]:
     return []
 
 
-def payment_status_for(paid: Decimal, gross: Decimal) -> PaymentStatus:
-    if paid <= 0:
+def payment_status_for(paid: Decimal, gross: Decimal, credited: Decimal = Decimal(0),
+                       allocated: Decimal = Decimal(0)) -> PaymentStatus:
+    """From sums only, so any order of payments, credits and allocations ends in the same status: what is
+    due is the gross less its credit notes; it is met by payments and credit applied from the balance."""
+    due = gross - credited
+    received = paid + allocated
+    if gross > 0 and due <= 0:
+        return PaymentStatus.CREDITED
+    if received <= 0:
         return PaymentStatus.UNPAID
-    if paid < gross:
+    if received < due:
         return PaymentStatus.PARTIALLY_PAID
-    return PaymentStatus.PAID if paid == gross else PaymentStatus.OVERPAID
+    return PaymentStatus.PAID if received == due else PaymentStatus.OVERPAID
+
+
+def open_amount(gross: Decimal, paid: Decimal, credited: Decimal, allocated: Decimal) -> Decimal:
+    """What the customer still owes on an invoice (never below zero: more is credit on their balance)."""
+    return max(gross - credited - paid - allocated, Decimal(0))
+
+
+def excess(gross: Decimal, paid: Decimal, credited: Decimal, allocated: Decimal) -> Decimal:
+    """What was paid or credited beyond the invoice: credit on the customer's balance."""
+    return max(paid + allocated - (gross - credited), Decimal(0))

@@ -161,6 +161,57 @@ class DiscardInvoice:
 
 
 @dataclass(frozen=True)
+class LineCredit:
+    """Credit part of one line of the invoice: some of its units (`quantity`) or an `amount` off it (net or
+    gross, as the invoice was priced). Exactly one of the two."""
+
+    invoice_line_id: uuid.UUID
+    quantity: Decimal | None = None
+    amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class CreateCreditNote:
+    """Credit a finalised invoice: `full`, or the `lines` given. Finalised at once unless `draft`."""
+
+    invoice_id: uuid.UUID
+    reason: str
+    lines: tuple[LineCredit, ...] = ()
+    full: bool = False
+    draft: bool = False
+
+
+@dataclass(frozen=True)
+class CancelInvoice:
+    """Credit everything not yet credited with one credit note and mark the invoice cancelled; with
+    `release_orders` its orders wait to be invoiced again."""
+
+    invoice_id: uuid.UUID
+    reason: str
+    release_orders: bool = False
+
+
+@dataclass(frozen=True)
+class ApplyCredit:
+    """Pay (part of) an invoice from its customer's credit balance."""
+
+    invoice_id: uuid.UUID
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class RecordRefund:
+    """Money paid back to a customer out of their credit balance; the same `refund_id` again records nothing."""
+
+    customer_id: uuid.UUID
+    amount: Decimal
+    refund_id: str
+    currency: str | None = None  # default: the tenant's currency
+    paid_on: date | None = None  # default: the merchant's today
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class RecordPayment:
     """A payment seen by a person (bank statement, cash) or reported by a service."""
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from ..db import Customer
+from ..domain.errors import NotFound, ValidationFailed
 from .idempotency import dialect_insert
 
 # What an order may tell us about its customer; a field the order leaves out keeps its remembered value.
@@ -75,3 +78,40 @@ def _find(session: Session, tenant_id: uuid.UUID, details: dict[str, Any]) -> Cu
             func.lower(Customer.email) == details["email"].lower(), Customer.name == details["name"]
         )
     return session.scalars(query.limit(1)).first()
+
+
+def search_customers(session: Session, tenant_id: uuid.UUID, *, q: str | None, limit: int,
+                     cursor: str | None) -> tuple[list[Customer], str | None]:
+    """The tenant's customers by name (any part, any case) or business ID / VAT ID, in name order."""
+    query = select(Customer).where(Customer.tenant_id == tenant_id)
+    if q:
+        needle = q.strip()
+        compact = needle.replace(" ", "").upper()
+        query = query.where(or_(func.lower(Customer.name).contains(needle.lower(), autoescape=True),
+                                Customer.business_id == needle, Customer.vat_id == compact))
+    if cursor:
+        name, last_id = _decode_cursor(cursor)
+        query = query.where(or_(Customer.name > name, and_(Customer.name == name, Customer.id > last_id)))
+    rows = list(session.scalars(query.order_by(Customer.name, Customer.id).limit(limit + 1)))
+    page, more = rows[:limit], len(rows) > limit
+    return page, (_encode_cursor(page[-1]) if more else None)
+
+
+def get_customer(session: Session, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> Customer:
+    customer = session.scalars(select(Customer).where(Customer.id == customer_id,
+                                                      Customer.tenant_id == tenant_id)).first()
+    if customer is None:
+        raise NotFound("no such customer")
+    return customer
+
+
+def _encode_cursor(customer: Customer) -> str:
+    return base64.urlsafe_b64encode(json.dumps([customer.name, str(customer.id)]).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[str, uuid.UUID]:
+    try:
+        name, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return str(name), uuid.UUID(last_id)
+    except (ValueError, TypeError) as error:
+        raise ValidationFailed({"cursor": ["is not a cursor this list gave out"]}) from error

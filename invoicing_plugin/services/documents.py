@@ -20,7 +20,7 @@ from ..db import Invoice, InvoiceDocument, Order, guard
 from ..db.tables import table_of
 from ..domain.errors import InvalidState, ValidationFailed
 from ..domain.invoice_data import InvoiceData
-from ..domain.lifecycle import InvoiceStatus
+from ..domain.lifecycle import ISSUED
 from .actors import Actor
 from .idempotency import dialect_insert
 from .invoice_data import invoice_data
@@ -103,7 +103,7 @@ def invoice_document(db: Database, actor: Actor, invoice_id: uuid.UUID, kind: st
         found = _find(session, invoice.id, kind)
         if found is not None:
             return _plain(found, invoice.number), None, None, invoice.tenant_id
-        if invoice.status != InvoiceStatus.FINALIZED:
+        if invoice.status not in ISSUED:
             raise InvalidState("documents are made of finalised invoices; this one is " + str(invoice.status))
         return None, load_invoice_data(session, invoice), invoice.finalized_at, invoice.tenant_id
 

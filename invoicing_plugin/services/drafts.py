@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ..db import Invoice, InvoiceLine, Tenant
 from ..domain.errors import InvalidState, ValidationFailed
 from ..domain.identifiers import InvalidIdentifier, normalize_einvoice_address, normalize_operator_id
-from ..domain.lifecycle import InvoiceStatus
+from ..domain.lifecycle import InvoiceKind, InvoiceStatus
 from ..domain.money import PricedLine, compute_totals
 from ..domain.orders import LineTax, order_problems
 from ..domain.vat import default_category
@@ -38,6 +38,8 @@ def edit_draft(db: Database, actor: Actor, command: EditDraft, *, reply: Reply |
         if invoice.status != InvoiceStatus.DRAFT:
             raise InvalidState(f"only drafts are edited; this invoice is {invoice.status} (a finalised invoice "
                                "is corrected with a credit note)")
+        if invoice.kind == InvoiceKind.CREDIT_NOTE:
+            raise InvalidState("a draft credit note is not edited: discard it and credit the invoice again")
         check_version(invoice, command.expected_version)
         billing = _checked(session, tenant, invoice, command)
         before = {**state(invoice), **_editable(invoice), "version": invoice.version}

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ..db import InboxEvent, Invoice, InvoiceEvent
 from ..db.tables import table_of
 from ..domain.errors import DomainError, InvalidState, NotFound
-from ..domain.lifecycle import InvoiceStatus
+from ..domain.lifecycle import ISSUED
 from ..domain.payments import amount_problems
 from ..domain.provider_events import PAYMENT, TIMELINE_KINDS, InvoiceRef, ProviderEvent
 from . import payments
@@ -123,7 +123,7 @@ def act(session: Session, tenant_id: uuid.UUID, provider: str, event: ProviderEv
 
 def find_invoice(session: Session, tenant_id: uuid.UUID, ref: InvoiceRef) -> Invoice | None:
     """A finalised invoice of the tenant by our id, our number, or its reference (national or RF)."""
-    query = select(Invoice).where(Invoice.tenant_id == tenant_id, Invoice.status == InvoiceStatus.FINALIZED)
+    query = select(Invoice).where(Invoice.tenant_id == tenant_id, Invoice.status.in_(ISSUED))
     conditions = []
     if ref.invoice_id:
         try:

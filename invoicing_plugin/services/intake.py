@@ -19,6 +19,7 @@ from ..domain.orders import LineTax, order_problems
 from ..domain.vat import default_category
 from . import audit, invoices, notifications, outbox
 from .actors import Actor
+from .balances import allocate_at_finalisation
 from .commands import SubmitOrder
 from .customers import resolve_customer
 from .idempotency import canonical_digest
@@ -95,11 +96,12 @@ def _submit(session: Session, actor: Actor, tenant: Tenant, command: SubmitOrder
         insert_new(session, InvoiceLine, invoice.lines)
         audit.record(session, actor, "invoice.drafted", "invoice", invoice.id, after=drafted)
         if mode is InvoicingMode.IMMEDIATE:
+            audit.record(session, actor, "invoice.finalized", "invoice", invoice.id, before=drafted,
+                         after=invoices.state(invoice))
+            allocate_at_finalisation(session, actor, tenant, invoice)
             outbox.enqueue_invoice(session, tenant, invoice)  # the outbox: in the same transaction
             notifications.notify(session, tenant.id, "invoice.finalized", invoice,
                                  subscribed=tenant_rules(session, tenant).webhooks)
-            audit.record(session, actor, "invoice.finalized", "invoice", invoice.id, before=drafted,
-                         after=invoices.state(invoice))
     return IntakeResult(order, invoice, created=True, order_ids=(order.id,))
 
 

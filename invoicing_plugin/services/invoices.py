@@ -76,8 +76,9 @@ def build_draft(
         buyer={field: getattr(customer, field) for field in BUYER_FIELDS},
         contact=first.contact, buyer_reference=first.buyer_reference, notes=first.notes, channels=None,
         total_net=totals.net, total_vat=totals.vat, total_gross=totals.gross, paid_amount=Decimal(0), version=1,
-        credited_invoice_id=None,
-        created_at=now, updated_at=now, finalized_at=None, discarded_at=None,
+        credited_invoice_id=None, cancelled_by_id=None, credit_reason=None, credited_amount=Decimal(0),
+        allocated_amount=Decimal(0), converted_to_id=None,
+        created_at=now, updated_at=now, finalized_at=None, discarded_at=None, cancelled_at=None, closed_at=None,
     )
     invoice.lines = [
         NewRow(
@@ -85,7 +86,7 @@ def build_draft(
             sku=line.sku, description=line.description, quantity=line.quantity, unit=line.unit,
             unit_price=line.unit_price, discount_percent=line.discount_percent, vat_rate=line.vat_rate,
             vat_category=line.vat_category, net_amount=amounts.net, vat_amount=amounts.vat,
-            gross_amount=amounts.gross,
+            gross_amount=amounts.gross, credited_line_id=None, credit_type=None,
         )
         for position, ((order, line), amounts) in enumerate(zip(order_lines, totals.lines, strict=True), start=1)
     ]
@@ -167,7 +168,8 @@ def finalize(
 ) -> Invoice:
     """Approve a stored draft: it gets its number and becomes immutable. `orders`: its orders, if at hand."""
     check_invoice_transition(InvoiceStatus(invoice.status), InvoiceStatus.FINALIZED)
-    check_vat_still_valid(session, tenant, invoice)
+    if invoice.kind != InvoiceKind.CREDIT_NOTE:  # a credit note takes back VAT at the rates it was charged
+        check_vat_still_valid(session, tenant, invoice)
     if invoice_date is not None:
         check_invoice_date(session, tenant, invoice, invoice_date)
     before = state(invoice)
@@ -178,10 +180,18 @@ def finalize(
     for order in orders:
         check_order_transition(OrderStatus(order.status), OrderStatus.INVOICED)
         order.status = OrderStatus.INVOICED
+    audit.record(session, actor, "invoice.finalized", "invoice", invoice.id, before=before, after=state(invoice))
+    if invoice.kind == InvoiceKind.CREDIT_NOTE:
+        from .credit_notes import credit_finalized
+
+        credit_finalized(session, actor, tenant, invoice)
+    else:
+        from .balances import allocate_at_finalisation
+
+        allocate_at_finalisation(session, actor, tenant, invoice)
     outbox.enqueue_invoice(session, tenant, invoice)  # the outbox: in the same transaction
     notifications.notify(session, tenant.id, "invoice.finalized", invoice,
                          subscribed=tenant_rules(session, tenant).webhooks)
-    audit.record(session, actor, "invoice.finalized", "invoice", invoice.id, before=before, after=state(invoice))
     return invoice
 
 

@@ -20,7 +20,7 @@ from .rows import NewRow, insert_new
 
 EVENT_TYPES = (
     "invoice.finalized", "invoice.delivered", "invoice.delivery_failed", "invoice.paid",
-    "invoice.partially_paid", "invoice.credited",
+    "invoice.partially_paid", "invoice.credited", "invoice.cancelled", "customer.balance_changed",
 )
 WEBHOOK_CHANNEL = "webhook"
 
@@ -37,15 +37,22 @@ def notify(session: Session, tenant_id: uuid.UUID, event_type: str, invoice: Inv
            subscribed: tuple[tuple[uuid.UUID, frozenset[str]], ...] | None = None,
            extra: dict[str, Any] | None = None) -> None:
     """Queue `event_type` about `invoice` for every endpoint that wants it (`subscribed`: if known already)."""
+    queue_event(session, tenant_id, event_type, {"invoice": event_data(invoice), **(extra or {})},
+                invoice_id=invoice.id, subscribed=subscribed)
+
+
+def queue_event(session: Session, tenant_id: uuid.UUID, event_type: str, data: dict[str, Any], *,
+                invoice_id: uuid.UUID | None = None,
+                subscribed: tuple[tuple[uuid.UUID, frozenset[str]], ...] | None = None) -> None:
+    """Queue an event with its `data` for every endpoint subscribed to its type, in the caller's transaction."""
     endpoints = [endpoint for endpoint, types in (subscribed if subscribed is not None
                                                   else subscriptions(session, tenant_id)) if event_type in types]
     if not endpoints:
         return
     now = datetime.now(UTC)
-    event = {"id": f"evt_{uuid.uuid4().hex}", "type": event_type, "created_at": now.isoformat(),
-             "data": {"invoice": event_data(invoice), **(extra or {})}}
+    event = {"id": f"evt_{uuid.uuid4().hex}", "type": event_type, "created_at": now.isoformat(), "data": data}
     insert_new(session, Delivery, [
-        NewRow(id=uuid.uuid4(), tenant_id=tenant_id, invoice_id=invoice.id, channel=WEBHOOK_CHANNEL,
+        NewRow(id=uuid.uuid4(), tenant_id=tenant_id, invoice_id=invoice_id, channel=WEBHOOK_CHANNEL,
                payload={"endpoint_id": str(endpoint), "event": event}, status="pending", attempts=0,
                attempts_at_manual_retry=0, next_attempt_at=now, locked_until=None, locked_by=None,
                last_error=None, external_id=None, created_at=now, updated_at=now, delivered_at=None)

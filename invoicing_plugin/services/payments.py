@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from ..db import Invoice, Payment
 from ..db.tables import table_of
 from ..domain.errors import Conflict, InvalidState, ValidationFailed
-from ..domain.lifecycle import InvoiceKind, InvoiceStatus, PaymentStatus
-from ..domain.payments import amount_problems, payment_status_for
+from ..domain.lifecycle import ISSUED, InvoiceKind, PaymentStatus
+from ..domain.payments import amount_problems, excess, payment_status_for
 from . import audit, notifications
 from .actors import Actor
+from .balances import announce_balance, settle
 from .commands import RecordPayment
 from .idempotency import dialect_insert
 from .queries import get_invoice
@@ -74,7 +75,7 @@ def record_payment(
     invoice = session.scalars(
         select(Invoice).where(Invoice.id == invoice_id, Invoice.tenant_id == actor.tenant_id).with_for_update()
     ).one()
-    if invoice.status != InvoiceStatus.FINALIZED or invoice.kind != InvoiceKind.INVOICE:
+    if invoice.status not in ISSUED or invoice.kind != InvoiceKind.INVOICE:
         raise InvalidState(f"payments are recorded against finalised invoices; this one is {invoice.status}")
     problems: dict[str, list[str]] = {}
     if currency and currency != invoice.currency:
@@ -100,9 +101,10 @@ def record_payment(
                            .where(Payment.invoice_id == invoice.id))
     assert total is not None  # COALESCE(SUM, 0)
     invoice.paid_amount = Decimal(total)
-    status = payment_status_for(invoice.paid_amount, invoice.total_gross)
-    changed = status != invoice.payment_status
-    invoice.payment_status = status
+    before_status = invoice.payment_status
+    settle(invoice)
+    status = PaymentStatus(invoice.payment_status)
+    changed = status != before_status
     audit.record(session, actor, "invoice.payment_recorded", "invoice", invoice.id, before=before,
                  after={"payment_status": str(status), "paid_amount": str(invoice.paid_amount),
                         "amount": str(amount), "source": source, "source_payment_id": source_payment_id})
@@ -111,6 +113,8 @@ def record_payment(
     already_paid = before["payment_status"] in (PaymentStatus.PAID, PaymentStatus.OVERPAID)
     if changed and event and not (event == "invoice.paid" and already_paid):
         notifications.notify(session, actor.tenant_id, event, invoice)
+    if excess(invoice.total_gross, invoice.paid_amount, invoice.credited_amount, invoice.allocated_amount) > 0:
+        announce_balance(session, actor.tenant_id, invoice.customer_id, invoice.currency, invoice)
     return PaymentOutcome(True, invoice, session.get(Payment, inserted))
 
 

@@ -66,6 +66,26 @@ def orders_of_invoice(session: Session, invoice_id: uuid.UUID) -> list[uuid.UUID
 
 
 @dataclass(frozen=True)
+class CreditLinks:
+    """The documents an invoice refers to or is referred to by: credited invoice, cancelling credit note,
+    its credit notes."""
+
+    credited_invoice: Invoice | None = None
+    cancelled_by: Invoice | None = None
+    credit_notes: tuple[Invoice, ...] = ()
+
+
+def credit_links(session: Session, invoice: Invoice) -> CreditLinks:
+    credit_notes = () if invoice.kind != "invoice" else tuple(session.scalars(
+        select(Invoice).where(Invoice.tenant_id == invoice.tenant_id, Invoice.credited_invoice_id == invoice.id,
+                              Invoice.status != "discarded").order_by(Invoice.created_at)))
+    return CreditLinks(
+        credited_invoice=session.get(Invoice, invoice.credited_invoice_id) if invoice.credited_invoice_id else None,
+        cancelled_by=session.get(Invoice, invoice.cancelled_by_id) if invoice.cancelled_by_id else None,
+        credit_notes=credit_notes)
+
+
+@dataclass(frozen=True)
 class InvoiceFilter:
     status: str | None = None
     kind: str | None = None

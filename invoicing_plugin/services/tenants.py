@@ -28,7 +28,8 @@ DEFAULT_SERIES = "default"
 SETTINGS_FIELDS = (
     "name", "business_id", "vat_id", "iban", "bic", "street", "postcode", "city", "country", "email",
     "phone", "einvoice_address", "einvoice_operator", "default_language", "currency",
-    "payment_terms_days", "timezone", "default_series", "layout",
+    "payment_terms_days", "timezone", "default_series", "credit_note_series", "proforma_series",
+    "apply_credit_automatically", "layout",
 )
 
 
@@ -89,8 +90,12 @@ def update_settings(session: Session, actor: Actor, tenant: Tenant, changes: dic
     unknown = set(changes) - set(SETTINGS_FIELDS)
     if unknown:
         raise ValidationFailed({field: ["is not a tenant setting"] for field in sorted(unknown)})
-    if "default_series" in changes and not series_by_name(session, tenant.id).get(changes["default_series"]):
-        raise ValidationFailed({"default_series": [f"no number series named {changes['default_series']!r}"]})
+    named = series_by_name(session, tenant.id)
+    missing = {field: [f"no number series named {changes[field]!r}"]
+               for field in ("default_series", "credit_note_series", "proforma_series")
+               if changes.get(field) is not None and changes[field] not in named}
+    if missing:
+        raise ValidationFailed(missing)
     if "layout" in changes:
         from .documents import check_layout
 

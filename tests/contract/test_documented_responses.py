@@ -182,6 +182,43 @@ def test_every_documented_operation_answers_as_its_schema_says(contract, shop, a
     c.call("POST", "/inbox/{event_id}/reprocess", 404, key=office, params={"event_id": 2**40})
     c.call("GET", "/invoices/{invoice_id}/timeline", 200, key=office, params={"invoice_id": invoice})
 
+    # Corrections: a credit note, an overpayment that becomes credit, credit applied and refunded, a cancellation.
+    c.call("PATCH", "/tenant", 200, key=admin, json={"apply_credit_automatically": False})
+    sold = c.call("POST", "/orders", 201, key=checkout, json=order_payload("WS-CR")).json["invoice"]
+    line = {"invoice_line_id": sold["lines"][0]["id"], "quantity": "1"}
+    note = c.call("POST", "/invoices/{invoice_id}/credit-notes", 201, key=office, params={"invoice_id": sold["id"]},
+                  json={"reason": "one bag damaged", "lines": [line]}).json
+    assert note["kind"] == "credit_note" and note["credited_invoice"]["number"] == sold["number"]
+    c.call("POST", "/invoices/{invoice_id}/credit-notes", 422, key=office, params={"invoice_id": sold["id"]},
+           json={"reason": "too much", "lines": [{**line, "quantity": "5"}]})
+    c.call("POST", "/invoices/{invoice_id}/credit-notes", 409, key=office, params={"invoice_id": note["id"]},
+           json={"reason": "again", "full": True})
+    c.call("POST", "/invoices/{invoice_id}/payments", 201, key=office, params={"invoice_id": sold["id"]},
+           json={"amount": sold["total_gross"]})
+    later = c.call("POST", "/orders", 201, key=checkout, json=order_payload("WS-CR2")).json["invoice"]
+    c.call("POST", "/invoices/{invoice_id}/apply-credit", 200, key=office, params={"invoice_id": later["id"]},
+           json={"amount": "1.00"})
+    c.call("POST", "/invoices/{invoice_id}/apply-credit", 422, key=office, params={"invoice_id": later["id"]},
+           json={"amount": "1000.00"})
+    customer = sold["customer_id"]
+    c.call("POST", "/customers/{customer_id}/refunds", 201, key=office, params={"customer_id": customer},
+           json={"amount": "1.00", "refund_id": "refund-1"})
+    c.call("POST", "/customers/{customer_id}/refunds", 200, key=office, params={"customer_id": customer},
+           json={"amount": "1.00", "refund_id": "refund-1"})
+    c.call("POST", "/customers/{customer_id}/refunds", 422, key=office, params={"customer_id": customer},
+           json={"amount": "1000.00", "refund_id": "refund-2"})
+    c.call("POST", "/customers/{customer_id}/refunds", 404, key=office, params={"customer_id": uuid.uuid4()},
+           json={"amount": "1.00", "refund_id": "refund-3"})
+    cancelled = c.call("POST", "/invoices/{invoice_id}/cancel", 200, key=office, params={"invoice_id": later["id"]},
+                       json={"reason": "wrong customer", "release_orders": True}).json
+    assert cancelled["status"] == "cancelled" and cancelled["cancelled_by"]["kind"] == "credit_note"
+    c.call("POST", "/invoices/{invoice_id}/cancel", 409, key=office, params={"invoice_id": later["id"]},
+           json={"reason": "again"})
+    c.call("GET", "/customers", 200, key=office, query_string={"q": "esimerkki"})
+    c.call("GET", "/customers", 422, key=office, query_string={"limit": 1000})
+    c.call("GET", "/customers/{customer_id}", 200, key=office, params={"customer_id": customer})
+    c.call("GET", "/customers/{customer_id}", 404, key=office, params={"customer_id": uuid.uuid4()})
+
     # Deliveries: the first one died at the service; a retry by hand, then it is delivered.
     worker = Worker(plugin_state(app).session_factory,
                     WorkerSettings(batch_size=10, lease=timedelta(seconds=30), poll_interval=0.01, max_attempts=2,

@@ -139,6 +139,7 @@ class VatGroupSchema(OutputSchema):
 
 
 class InvoiceLineSchema(OutputSchema):
+    id = fields.UUID(metadata={"description": "the `invoice_line_id` a credit note names"})
     position = fields.Integer()
     order_id = fields.UUID(allow_none=True)
     sku = fields.String(allow_none=True)
@@ -152,6 +153,21 @@ class InvoiceLineSchema(OutputSchema):
     net_amount = Money()
     vat_amount = Money()
     gross_amount = Money()
+    credited_line_id = fields.UUID(allow_none=True, metadata={
+        "description": "a credit note's line: the line of the credited invoice it takes back"})
+    credit_type = fields.String(allow_none=True, metadata={"enum": ["quantity", "amount"]})
+
+
+class DocumentLinkSchema(OutputSchema):
+    """Another invoice or credit note this one refers to."""
+
+    id = fields.UUID()
+    kind = fields.String(metadata={"enum": list(InvoiceKind)})
+    status = fields.String(metadata={"enum": list(InvoiceStatus)})
+    number = fields.String(allow_none=True)
+    invoice_date = fields.Date(allow_none=True)
+    currency = fields.String()
+    total_gross = Money()
 
 
 class InvoiceSummarySchema(OutputSchema):
@@ -174,6 +190,14 @@ class InvoiceSummarySchema(OutputSchema):
     total_vat = Money()
     total_gross = Money()
     paid_amount = Money(metadata={"description": "the sum of the invoice's payments"})
+    credited_amount = Money(metadata={"description": "what its finalised credit notes took off"})
+    allocated_amount = Money(metadata={"description": "paid from the customer's credit balance (prepaid)"})
+    open_amount = Money(metadata={
+        "description": "what is still owed: gross - payments - credits - credit applied (never below 0)"})
+    credited_invoice_id = fields.UUID(allow_none=True, metadata={
+        "description": "a credit note: the invoice it credits"})
+    cancelled_by_id = fields.UUID(allow_none=True, metadata={
+        "description": "a cancelled invoice: the credit note that cancelled it"})
     created_at = fields.DateTime()
     finalized_at = fields.DateTime(allow_none=True)
 
@@ -191,6 +215,13 @@ class InvoiceSchema(InvoiceSummarySchema):
     lines = fields.List(fields.Nested(InvoiceLineSchema))
     order_ids = fields.List(fields.UUID())
     discarded_at = fields.DateTime(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+    credit_reason = fields.String(allow_none=True, metadata={"description": "a credit note: why it was given"})
+    credited_invoice = fields.Nested(DocumentLinkSchema, allow_none=True, metadata={
+        "description": "a credit note: the invoice it credits, by number and date"})
+    cancelled_by = fields.Nested(DocumentLinkSchema, allow_none=True)
+    credit_notes = fields.List(fields.Nested(DocumentLinkSchema), metadata={
+        "description": "an invoice: its credit notes (drafts too)"})
     version = fields.Integer(metadata={"description": "counts the invoice's changes; its ETag"})
 
 

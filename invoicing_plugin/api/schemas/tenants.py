@@ -63,6 +63,11 @@ class TenantSettingsSchema(Schema):
     payment_terms_days = fields.Integer(strict=True, validate=validate.Range(0, 365))
     timezone = TimeZoneName()
     default_series = text(40)
+    credit_note_series = text(40, allow_none=True, metadata={
+        "description": "the series credit notes are numbered in; null: the series of the invoice they credit"})
+    proforma_series = text(40, metadata={"description": "the series pro forma invoices are numbered in"})
+    apply_credit_automatically = fields.Boolean(metadata={
+        "description": "a customer's credit balance is applied to their next finalised invoice"})
     layout = fields.Dict(keys=fields.String(), metadata={"description": "logo, colours, texts (documents)"})
 
 
