@@ -95,5 +95,17 @@ class InvoiceData:
     buyer_reference: str | None = None  # the buyer's own reference / PO number
     order_reference: str | None = None  # the shop's order id (external id)
     notes: str | None = None
-    credited_invoice_number: str | None = None  # credit notes only
+    # Credit notes only: the invoice they credit (its number and date: the unambiguous reference VAT
+    # Directive art. 219 and 226b ask for), its id, reference number and the channels' ids for it, and why.
+    credited_invoice_number: str | None = None
     credited_invoice_date: date | None = None
+    credited_invoice_id: str | None = None
+    credited_invoice_reference: str | None = None
+    credit_reason: str | None = None
+    # Paid from the customer's credit balance before the invoice was sent: a prepaid amount (UBL
+    # PrepaidAmount); the amount to pay is total_gross - prepaid_amount.
+    prepaid_amount: Decimal = Decimal(0)
+
+    @property
+    def amount_due(self) -> Decimal:
+        return self.total_gross - self.prepaid_amount

@@ -146,4 +146,5 @@ def load_invoice_data(session: Session, invoice: Invoice) -> InvoiceData:
     """The invoice as plain data, with the first order's external id as the order reference."""
     first_order = session.scalars(select(Order.external_id).where(Order.invoice_id == invoice.id)
                                   .order_by(Order.created_at).limit(1)).first()
-    return invoice_data(invoice, order_reference=first_order)
+    credited = session.get(Invoice, invoice.credited_invoice_id) if invoice.credited_invoice_id else None
+    return invoice_data(invoice, order_reference=first_order, credited=credited)

@@ -72,4 +72,8 @@ def invoice_data(invoice: Invoice, *, order_reference: str | None = None,
         total_gross=money(invoice.total_gross),
         credited_invoice_number=credited.number if credited else None,
         credited_invoice_date=credited.invoice_date if credited else None,
+        credited_invoice_id=str(credited.id) if credited else None,
+        credited_invoice_reference=credited.reference if credited else None,
+        credit_reason=invoice.credit_reason,
+        prepaid_amount=money(invoice.allocated_amount),
     )
