@@ -10,19 +10,20 @@ from marshmallow import RAISE
 
 from ..domain.errors import PreconditionFailed
 from ..plugin import current_database, current_session
-from ..services import commands, drafts, invoices, queries
+from ..services import commands, drafts, invoices, order_invoicing, queries
 from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses, request_body
 from .context import current_actor, json_body, load, requires
 from .presenters import invoice_detail, invoice_summary
 from .responses import dump
 from .schemas.drafts import DraftChangesSchema
 from .schemas.output import InvoicePageSchema, InvoiceSchema
-from .schemas.queries import DiscardSchema, FinalizeSchema, InvoiceListQuery
+from .schemas.queries import DiscardSchema, FinalizeSchema, InvoiceListQuery, InvoiceOrdersSchema
 from .writes import Outcome, run_write
 
 DISCARD_SCHEMA = DiscardSchema()
 FINALIZE_SCHEMA = FinalizeSchema()
 DRAFT_CHANGES_SCHEMA = DraftChangesSchema()
+INVOICE_ORDERS_SCHEMA = InvoiceOrdersSchema()
 IF_MATCH_HEADER = {
     "in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
     "description": "the `ETag` of the invoice as you read it; a draft changed since then is refused with 412",
@@ -45,6 +46,31 @@ class Invoices(MethodView):
             session, current_actor(), queries.InvoiceFilter(**filters), limit=limit, cursor=cursor
         )
         return {"items": [invoice_summary(invoice) for invoice in page], "next_cursor": next_cursor}
+
+    @requires("backoffice")
+    @blp.response(201, InvoiceSchema)
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER], **request_body(INVOICE_ORDERS_SCHEMA),
+             responses=problem_responses(400, 401, 403, 404, 409, 415, 422))
+    def post(self):
+        """Invoice orders that wait for it (`ready_for_invoicing`): one invoice of one customer's orders
+
+        For orders placed with `"invoicing": {"mode": "collect"}` or returned by a discarded draft or a
+        cancellation with `release_orders`. Each order is invoiced once: an order invoiced meanwhile is
+        refused with 409 and nothing is written. A draft unless `finalize` is true.
+        """
+        payload = json_body()
+        values = load(INVOICE_ORDERS_SCHEMA, payload)
+        command = commands.InvoiceOrders(tuple(values["order_ids"]), finalize=values["finalize"],
+                                         invoice_date=values.get("invoice_date"))
+        actor = current_actor()
+
+        def created(session, result: invoices.InvoiceResult) -> Outcome:
+            outcome = _present_invoice(session, result)
+            outcome.status = 201
+            return outcome
+
+        return run_write(lambda reply: order_invoicing.invoice_orders(current_database(), actor, command,
+                                                                      reply=reply), created, payload)
 
 
 @blp.route("/<uuid:invoice_id>")

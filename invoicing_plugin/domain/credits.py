@@ -122,7 +122,7 @@ def plan_credit(
     if not requests:
         problems["lines"].append("nothing is left to credit on this invoice")
     for index, request in enumerate(requests):
-        where = f"lines.{index}"
+        where = f"lines[{index}]"
         line = by_id.get(request.line_id)
         if line is None:
             problems[f"{where}.invoice_line_id"].append("is not a line of this invoice")

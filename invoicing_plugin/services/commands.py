@@ -161,6 +161,15 @@ class DiscardInvoice:
 
 
 @dataclass(frozen=True)
+class InvoiceOrders:
+    """Invoice orders that wait for it (ready for invoicing), all of one customer: a draft, or finalised."""
+
+    order_ids: tuple[uuid.UUID, ...]
+    finalize: bool = False
+    invoice_date: date | None = None
+
+
+@dataclass(frozen=True)
 class LineCredit:
     """Credit part of one line of the invoice: some of its units (`quantity`) or an `amount` off it (net or
     gross, as the invoice was priced). Exactly one of the two."""

@@ -46,6 +46,7 @@ def objects_of_a(client, shop, app):
         "order_id": finalized["order"]["id"], "invoice_id": finalized["invoice"]["id"],
         "draft_id": draft["invoice"]["id"], "key_id": keys[0]["id"], "delivery_id": deliveries[0]["id"],
         "endpoint_id": endpoint["id"], "inbox_id": unmatched["id"],
+        "customer_id": finalized["invoice"]["customer_id"],
     }
     channels._registered.pop("memory", None)
 
@@ -69,14 +70,27 @@ CROSS_TENANT_CALLS = [
     ("GET", "/api/v1/invoices/{invoice_id}/pdf", "backoffice"),
     ("GET", "/api/v1/invoices/{invoice_id}/finvoice", "backoffice"),
     ("GET", "/api/v1/invoices/{invoice_id}/ubl", "backoffice"),
+    ("POST", "/api/v1/invoices/{invoice_id}/credit-notes", "backoffice"),
+    ("POST", "/api/v1/invoices/{invoice_id}/cancel", "backoffice"),
+    ("POST", "/api/v1/invoices/{invoice_id}/apply-credit", "backoffice"),
+    ("GET", "/api/v1/customers/{customer_id}", "backoffice"),
+    ("POST", "/api/v1/customers/{customer_id}/refunds", "backoffice"),
 ]
+
+# A valid body for each write, so that only the tenant can be what is wrong.
+BODIES = {
+    "/payments": {"amount": "1.00"}, "/apply-credit": {"amount": "1.00"},
+    "/credit-notes": {"reason": "mine", "full": True}, "/cancel": {"reason": "mine"},
+    "/refunds": {"amount": "1.00", "refund_id": "r-1"},
+}
 
 
 @pytest.mark.parametrize("method, path, role", CROSS_TENANT_CALLS)
 def test_another_tenants_object_is_not_found_and_not_touched(client, shop, other_shop, objects_of_a,
                                                              session, method, path, role):
     audit_before = session.scalar(select(func.count()).select_from(AuditEvent))
-    body = {"amount": "1.00"} if path.endswith("/payments") else {"notes": "mine"} if method == "PATCH" else None
+    body = next((body for suffix, body in BODIES.items() if path.endswith(suffix)),
+                {"notes": "mine"} if method == "PATCH" else None)
     response = client.open(path.format(**objects_of_a), method=method, headers=other_shop.auth(role), json=body)
 
     assert response.status_code == 404
@@ -85,6 +99,8 @@ def test_another_tenants_object_is_not_found_and_not_touched(client, shop, other
     assert session.scalar(select(func.count()).select_from(AuditEvent)) == audit_before
     draft = session.get(Invoice, __import__("uuid").UUID(objects_of_a["draft_id"]))
     assert draft.status == "draft"
+    finalized = session.get(Invoice, __import__("uuid").UUID(objects_of_a["invoice_id"]))
+    assert finalized.status == "finalized" and finalized.credited_amount == 0
 
 
 def test_lists_and_settings_show_only_the_callers_tenant(client, shop, other_shop, objects_of_a):
@@ -97,6 +113,8 @@ def test_lists_and_settings_show_only_the_callers_tenant(client, shop, other_sho
     assert "memory" not in client.get("/api/v1/tenant", headers=other_shop.auth("admin")).json["channels"]
     assert client.get("/api/v1/webhook-endpoints", headers=other_shop.auth("admin")).json["items"] == []
     assert client.get("/api/v1/inbox", headers=other_shop.auth("backoffice")).json["items"] == []
+    assert client.get("/api/v1/customers", headers=other_shop.auth("backoffice")).json["items"] == []
+    assert len(client.get("/api/v1/customers", headers=shop.auth("backoffice")).json["items"]) == 1
 
 
 def test_same_external_id_in_two_tenants_is_two_orders(client, shop, other_shop):

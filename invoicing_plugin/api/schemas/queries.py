@@ -32,3 +32,12 @@ class FinalizeSchema(Schema):
     invoice_date = fields.Date(metadata={
         "description": "default: the merchant's today; never in the future (and, in a series with "
                        "chronological dates, never before its latest invoice)"})
+
+
+class InvoiceOrdersSchema(Schema):
+    order_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(
+        min=1, max=500, error="from 1 to 500 orders"), metadata={
+        "description": "orders ready for invoicing, all of one customer, in the order their lines appear"})
+    finalize = StrictBoolean(load_default=False, metadata={
+        "description": "true: finalised and delivered at once; false (default): a draft to review"})
+    invoice_date = fields.Date(metadata={"description": "with finalize: default the merchant's today"})
