@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -120,7 +120,7 @@ def plan_credit(
     taken_base: dict[uuid.UUID, Decimal] = defaultdict(lambda: ZERO)
     drafts: list[tuple[OriginalLine, str, Decimal, Decimal]] = []  # line, type, quantity, base
     if not requests:
-        problems["lines"].append("nothing is left to credit on this invoice")
+        problems["lines"].append("nothing is left to credit on this invoice: it is credited in full")
     for index, request in enumerate(requests):
         where = f"lines[{index}]"
         line = by_id.get(request.line_id)
@@ -133,6 +133,10 @@ def plan_credit(
             left_quantity = remaining_quantity(line) - taken_quantity[line.id]
             if quantity <= 0:
                 problems[f"{where}.quantity"].append("must be more than zero")
+                continue
+            if left_base == 0:
+                problems[f"{where}.quantity"].append(
+                    "nothing is left to credit on the line: its amount is credited in full")
                 continue
             if quantity > left_quantity:
                 problems[f"{where}.quantity"].append(
@@ -158,8 +162,8 @@ def plan_credit(
                 continue
             if abs(amount) > abs(left_base):
                 problems[f"{where}.amount"].append(
-                    f"is more than is left to credit on the line ({left_base} {currency} of "
-                    f"{base_of(line, prices_include_vat)}, "
+                    f"is more than is left to credit on the line ({_money(left_base, currency)} {currency} of "
+                    f"{_money(base_of(line, prices_include_vat), currency)}, "
                     + ("gross" if prices_include_vat else "net") + ")")
                 continue
             taken_base[line.id] += amount
@@ -173,8 +177,9 @@ def plan_credit(
     gross = sum((line.gross_amount for line in credit_lines), ZERO)
     if -gross + credited_so_far > invoice_gross and invoice_gross >= 0:
         return CreditPlan((), ZERO, ZERO, ZERO, {"lines": [
-            f"together with earlier credit notes ({credited_so_far} {currency}) this would credit more than "
-            f"the invoice's total of {invoice_gross} {currency}"]})
+            f"together with earlier credit notes ({_money(credited_so_far, currency)} {currency}) this would "
+            f"credit more than is left to credit of the invoice's total of {_money(invoice_gross, currency)} "
+            f"{currency}"]})
     if gross >= 0 and invoice_gross > 0:
         return CreditPlan((), ZERO, ZERO, ZERO, {"lines": [
             "these lines credit nothing: a credit note takes money off the invoice"]})
@@ -230,6 +235,5 @@ def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def credited_totals(lines: Mapping[uuid.UUID, OriginalLine]) -> Decimal:
-    """What earlier credits took off in total (gross, positive)."""
-    return sum((line.credited_gross for line in lines.values()), ZERO)
+def _money(value: Decimal, currency: str) -> str:
+    return format(round_money(value, currency), "f")
