@@ -357,3 +357,47 @@ def test_the_timeline_tells_what_happened_to_the_invoice(client, shop):
     kinds = [item["kind"] for item in timeline["items"]]
     assert kinds[-3:] == ["invoice.credited", "invoice.credited", "invoice.cancelled"]
     assert timeline["items"][-1]["detail"]["reason"] == "Wrong customer"
+
+
+@pytest.mark.parametrize("credit_first", [True, False])
+def test_payments_and_credits_in_any_order_end_the_same(client, shop, credit_first):
+    office = shop.auth("backoffice")
+    invoice = sell(client, shop)
+    steps = [
+        lambda: credit(client, shop, invoice, {"reason": "x", "lines": [
+            {"invoice_line_id": invoice["lines"][0]["id"], "quantity": "1"}]}),
+        lambda: client.post(f"/api/v1/invoices/{invoice['id']}/payments", json={"amount": "40.00"}, headers=office),
+    ]
+    for step in steps if credit_first else reversed(steps):
+        assert step().status_code == 201
+
+    after = get(client, shop, invoice)
+    # 56.52 - 28.26 credited = 28.26 due; 40.00 paid: 11.74 is the customer's credit.
+    assert (after["payment_status"], after["open_amount"]) == ("overpaid", "0.00")
+    [balance] = client.get(f"/api/v1/customers/{invoice['customer_id']}", headers=office).json["balances"]
+    assert (balance["credit_available"], balance["balance"]) == ("11.74", "-11.74")
+
+
+def test_another_tenants_orders_cannot_be_invoiced(client, shop, other_shop):
+    order = client.post("/api/v1/orders", json=order_payload("C-1", invoicing={"mode": "collect"}),
+                        headers=shop.auth()).json["order"]
+    response = client.post("/api/v1/invoices", json={"order_ids": [order["id"]]}, headers=other_shop.auth("backoffice"))
+    assert response.status_code == 404
+    assert client.get(f"/api/v1/orders/{order['id']}", headers=shop.auth()).json["order"]["status"] == (
+        "ready_for_invoicing")
+    assert client.get("/api/v1/customers", headers=other_shop.auth("backoffice")).json["items"] == []
+
+
+def test_orders_of_different_customers_are_not_put_on_one_invoice(client, shop):
+    other_customer = {"type": "organisation", "name": "Toinen Asiakas Oy", "business_id": "2077474-0",
+                      "email": "laskut@toinen.fi", "address": order_payload()["customer"]["address"]}
+    first = client.post("/api/v1/orders", json=order_payload("C-1", invoicing={"mode": "collect"}),
+                        headers=shop.auth()).json["order"]
+    second = client.post("/api/v1/orders", json=order_payload("C-2", invoicing={"mode": "collect"},
+                                                              customer=other_customer),
+                         headers=shop.auth()).json["order"]
+    response = client.post("/api/v1/invoices", json={"order_ids": [first["id"], second["id"]]},
+                           headers=shop.auth("backoffice"))
+    assert response.status_code == 422 and "customer" in problems(response)["order_ids"][0]
+    together = client.post("/api/v1/invoices", json={"order_ids": [first["id"]]}, headers=shop.auth("backoffice"))
+    assert together.status_code == 201 and together.json["status"] == "draft"
