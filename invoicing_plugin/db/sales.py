@@ -52,6 +52,9 @@ class Customer(Base):
     postcode: Mapped[str | None] = mapped_column(String(20))
     city: Mapped[str | None] = mapped_column(String(100))
     country: Mapped[str | None] = mapped_column(String(2))
+    # Set once any invoice of theirs received more than was due (an overpayment, a credit after payment):
+    # until then they cannot have credit, and finalising their invoices needs no look at balances.
+    has_had_credit: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..db import Allocation, Customer, Invoice, Refund, Tenant
@@ -123,14 +123,12 @@ def lock_customer(session: Session, tenant_id: uuid.UUID, customer_id: uuid.UUID
     return customer
 
 
-def ever_had_credit(session: Session, tenant_id: uuid.UUID, customer_id: uuid.UUID, currency: str) -> bool:
-    """One indexed lookup: did any invoice of the customer receive more than was due on it? If none did,
-    they have no credit, and finalising their invoice needs no lock and no sums (the checkout's usual case)."""
-    return session.scalar(select(Invoice.id).where(
-        Invoice.tenant_id == tenant_id, Invoice.customer_id == customer_id, Invoice.currency == currency,
-        Invoice.kind == InvoiceKind.INVOICE,
-        Invoice.paid_amount + Invoice.allocated_amount + Invoice.credited_amount > Invoice.total_gross,
-    ).limit(1)) is not None
+def note_credit(session: Session, invoice: Invoice) -> None:
+    """After a payment or credit note: if the invoice now received more than is due, its customer has credit
+    from now on (the flag that lets finalising skip balances for everyone else)."""
+    if excess(invoice.total_gross, invoice.paid_amount, invoice.credited_amount, invoice.allocated_amount) > 0:
+        session.execute(update(Customer).where(Customer.id == invoice.customer_id,
+                                               Customer.has_had_credit.is_(False)).values(has_had_credit=True))
 
 
 def allocate(session: Session, actor: Actor, tenant: Tenant, invoice: Invoice, amount: Decimal | None, *,
@@ -172,14 +170,17 @@ def allocate(session: Session, actor: Actor, tenant: Tenant, invoice: Invoice, a
     return allocation
 
 
-def allocate_at_finalisation(session: Session, actor: Actor, tenant: Tenant, invoice: Invoice | NewRow) -> None:
+def allocate_at_finalisation(session: Session, actor: Actor, tenant: Tenant, invoice: Invoice | NewRow,
+                             customer: Customer | None = None) -> None:
     """The tenant's automatic rule: a customer's credit pays their newly finalised invoice as far as it goes.
 
     `invoice` may be the row intake just wrote (a NewRow); its amounts are then updated from the stored row.
+    A customer who never had credit (the checkout's usual case) costs nothing here: `customer`, if at hand.
     """
     if not tenant.apply_credit_automatically or invoice.kind != InvoiceKind.INVOICE:
         return
-    if not ever_had_credit(session, tenant.id, invoice.customer_id, invoice.currency):
+    customer = customer or session.get_one(Customer, invoice.customer_id)
+    if not customer.has_had_credit:
         return
     stored = invoice if isinstance(invoice, Invoice) else session.get_one(Invoice, invoice.id)
     if allocate(session, actor, tenant, stored, None, how="automatic") is not None and stored is not invoice:

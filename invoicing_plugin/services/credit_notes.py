@@ -36,7 +36,7 @@ from ..domain.lifecycle import (
 )
 from . import audit, notifications
 from .actors import Actor
-from .balances import announce_balance, settle
+from .balances import announce_balance, note_credit, settle
 from .commands import CancelInvoice, CreateCreditNote
 from .invoices import InvoiceResult, finalize, state
 from .notifications import WEBHOOK_CHANNEL
@@ -209,6 +209,7 @@ def credit_finalized(session: Session, actor: Actor, tenant: Tenant, credit_note
     before = {"payment_status": str(original.payment_status), "credited_amount": str(original.credited_amount)}
     original.credited_amount = original.credited_amount - credit_note.total_gross
     settle(original)
+    note_credit(session, original)
     original.version = original.version + 1
     audit.record(session, actor, "invoice.credited", "invoice", original.id, before=before, after={
         "payment_status": str(original.payment_status), "credited_amount": str(original.credited_amount),

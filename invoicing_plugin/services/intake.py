@@ -98,7 +98,7 @@ def _submit(session: Session, actor: Actor, tenant: Tenant, command: SubmitOrder
         if mode is InvoicingMode.IMMEDIATE:
             audit.record(session, actor, "invoice.finalized", "invoice", invoice.id, before=drafted,
                          after=invoices.state(invoice))
-            allocate_at_finalisation(session, actor, tenant, invoice)
+            allocate_at_finalisation(session, actor, tenant, invoice, customer)
             outbox.enqueue_invoice(session, tenant, invoice)  # the outbox: in the same transaction
             notifications.notify(session, tenant.id, "invoice.finalized", invoice,
                                  subscribed=tenant_rules(session, tenant).webhooks)

@@ -22,7 +22,7 @@ from ..domain.lifecycle import ISSUED, InvoiceKind, PaymentStatus
 from ..domain.payments import amount_problems, excess, payment_status_for
 from . import audit, notifications
 from .actors import Actor
-from .balances import announce_balance, settle
+from .balances import announce_balance, note_credit, settle
 from .commands import RecordPayment
 from .idempotency import dialect_insert
 from .queries import get_invoice
@@ -114,6 +114,7 @@ def record_payment(
     if changed and event and not (event == "invoice.paid" and already_paid):
         notifications.notify(session, actor.tenant_id, event, invoice)
     if excess(invoice.total_gross, invoice.paid_amount, invoice.credited_amount, invoice.allocated_amount) > 0:
+        note_credit(session, invoice)
         announce_balance(session, actor.tenant_id, invoice.customer_id, invoice.currency, invoice)
     return PaymentOutcome(True, invoice, session.get(Payment, inserted))
 

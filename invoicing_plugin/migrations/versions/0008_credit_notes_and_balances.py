@@ -58,6 +58,11 @@ def upgrade() -> None:
         batch_op.create_index('ix_allocations_customer', ['tenant_id', 'customer_id', 'currency'], unique=False)
         batch_op.create_index('ix_allocations_invoice', ['invoice_id'], unique=False)
 
+    with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('has_had_credit', sa.Boolean(), nullable=False, server_default=sa.false()))
+    with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.alter_column('has_had_credit', server_default=None)
+
     with op.batch_alter_table('invoice_lines', schema=None) as batch_op:
         batch_op.add_column(sa.Column('credited_line_id', sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column('credit_type', sa.String(length=8), nullable=True))
@@ -107,6 +112,9 @@ def downgrade() -> None:
         batch_op.drop_column('credited_amount')
         batch_op.drop_column('credit_reason')
         batch_op.drop_column('cancelled_by_id')
+
+    with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.drop_column('has_had_credit')
 
     with op.batch_alter_table('invoice_lines', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_invoice_lines_credited_line_id_invoice_lines'), type_='foreignkey')
