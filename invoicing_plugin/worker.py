@@ -29,7 +29,7 @@ from .db import Delivery, Invoice, Tenant, WebhookEndpoint, guard
 from .domain.errors import DomainError
 from .domain.invoice_data import InvoiceData
 from .plugin import load_extensions
-from .services import documents, notifications, outbox
+from .services import documents, invoice_runs, notifications, outbox
 from .services.actors import system_actor
 from .services.tenants import tenant_rules
 from .services.unit_of_work import Database
@@ -104,14 +104,24 @@ class Worker:
         self.stopping.set()
 
     def run_once(self) -> int:
-        """Claim one batch and deliver it; the number of deliveries handled."""
+        """Claim one batch and deliver it, then one batch of an invoice run; the number of things done."""
         claimed = self.db.run(lambda session: outbox.claim_due(
             session, self.name, limit=self.settings.batch_size, lease=self.settings.lease))
         for delivery in claimed:
             if self.stopping.is_set():
                 break  # the rest come due again when their lease ends
             self.deliver(delivery)
-        return len(claimed)
+        return len(claimed) + self.work_on_runs()
+
+    def work_on_runs(self) -> int:
+        """One batch of the oldest invoice run no other worker holds: 1 if there was one, else 0."""
+        if self.stopping.is_set():
+            return 0
+        run_id = self.db.run(lambda session: invoice_runs.claim_run(session, self.name, self.settings.lease))
+        if run_id is None:
+            return 0
+        invoice_runs.work_on_run(self.db, run_id, self.name, self.settings.lease)
+        return 1
 
     def deliver(self, claimed: outbox.Claimed) -> None:
         started_at = datetime.now(UTC)

@@ -6,7 +6,18 @@ from flask import Flask
 from flask_smorest import Api
 
 from ..config import Settings
-from . import credits, customers, deliveries, documents, invoices, orders, payments, tenant, webhook_config
+from . import (
+    credits,
+    customers,
+    deliveries,
+    documents,
+    invoice_runs,
+    invoices,
+    orders,
+    payments,
+    tenant,
+    webhook_config,
+)
 from .blueprints import error_statuses, problem_response
 from .problems import register_prefix_error_handlers
 from .schemas.problems import ProblemSchema
@@ -61,7 +72,7 @@ def register_api(app: Flask, settings: Settings) -> InvoicingApi:
         "security": [{"bearerAuth": []}],
     })
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blueprint in (orders.blp, invoices.blp, credits.blp, customers.blp,
+    for blueprint in (orders.blp, invoices.blp, credits.blp, customers.blp, invoice_runs.blp,
                       documents.blp, payments.blp, payments.inbox_blp, deliveries.blp,
                       tenant.blp,
                       tenant.keys_blp, webhook_config.endpoints_blp, webhook_config.inbound_blp):

@@ -8,6 +8,7 @@ from .documents import InvoiceDocument
 from .invoices import Invoice, InvoiceLine
 from .payments import InboxEvent, InvoiceEvent, Payment, SyncCursor, WebhookEndpoint
 from .records import AuditEvent, IdempotencyRecord
+from .runs import InvoiceRun
 from .sales import Customer, Order, OrderLine
 from .tenants import ApiKey, NumberSeries, Tenant, VatRateRow
 
@@ -15,6 +16,7 @@ __all__ = [
     "guard",
     "Allocation", "ApiKey", "AuditEvent", "Base", "Customer", "Delivery", "DeliveryAttempt", "IdempotencyRecord",
     "InboxEvent",
-    "Invoice", "InvoiceDocument", "InvoiceEvent", "InvoiceLine", "NumberSeries", "Order", "OrderLine", "Payment",
+    "Invoice", "InvoiceDocument", "InvoiceEvent", "InvoiceLine", "InvoiceRun", "NumberSeries", "Order", "OrderLine",
+    "Payment",
     "Refund", "SyncCursor", "Tenant", "VatRateRow", "WebhookEndpoint",
 ]

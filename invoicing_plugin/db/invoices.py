@@ -72,6 +72,8 @@ class Invoice(Base):
     # credit notes took off (positive), and what was applied to it from the customer's credit balance.
     credited_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
     allocated_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    # The invoice run that made it, if one did.
+    run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoice_runs.id"), index=True)
     # A pro forma: the real invoice made from it, which closed it.
     converted_to_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoices.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -21,6 +21,7 @@ from .rows import NewRow, insert_new
 EVENT_TYPES = (
     "invoice.finalized", "invoice.delivered", "invoice.delivery_failed", "invoice.paid",
     "invoice.partially_paid", "invoice.credited", "invoice.cancelled", "customer.balance_changed",
+    "invoice_run.completed",
 )
 WEBHOOK_CHANNEL = "webhook"
 

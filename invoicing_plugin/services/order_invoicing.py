@@ -61,7 +61,7 @@ def invoice_orders(db: Database, actor: Actor, command: InvoiceOrders, *, reply:
 
 def check_one_invoice(orders: list[Order]) -> None:
     """Orders on one invoice share its customer, currency and pricing (net or gross)."""
-    problems = {}
+    problems: dict[str, list[str]] = {}
     for field, label in (("customer_id", "customer"), ("currency", "currency"),
                          ("prices_include_vat", "pricing (prices with or without VAT)")):
         if len({getattr(order, field) for order in orders}) > 1:

@@ -219,6 +219,35 @@ def test_every_documented_operation_answers_as_its_schema_says(contract, shop, a
     c.call("GET", "/customers/{customer_id}", 200, key=office, params={"customer_id": customer})
     c.call("GET", "/customers/{customer_id}", 404, key=office, params={"customer_id": uuid.uuid4()})
 
+    # An invoice run over a collected order: queued, worked through by the worker, finalised, re-run.
+    today = shop.today().isoformat()
+    c.call("POST", "/orders", 201, key=checkout, json=order_payload("WS-RUN", invoicing={"mode": "collect"}))
+    period = {"period_from": today, "period_to": today}
+    run = c.call("POST", "/invoice-runs", 201, key=office, json=period).json
+    c.call("POST", "/invoice-runs", 422, key=office, json={**period, "group_by": ["colour"]})
+    c.call("POST", "/invoice-runs/{run_id}/finalize", 409, key=office, params={"run_id": run["id"]})
+    c.call("POST", "/invoice-runs/{run_id}/rerun", 409, key=office, params={"run_id": run["id"]})
+    stopped = c.call("POST", "/invoice-runs", 201, key=office, json={**period, "filters": {"source": "pos"}}).json
+    c.call("POST", "/invoice-runs/{run_id}/cancel", 200, key=office, params={"run_id": stopped["id"]})
+    runner = Worker(plugin_state(app).session_factory, WorkerSettings(lease=timedelta(seconds=30)), name="runs")
+    while runner.work_on_runs():
+        pass
+    c.call("POST", "/invoice-runs/{run_id}/cancel", 409, key=office, params={"run_id": run["id"]})
+    c.call("GET", "/invoice-runs", 200, key=office)
+    c.call("GET", "/invoice-runs", 422, key=office, query_string={"limit": 0})
+    c.call("GET", "/invoice-runs/{run_id}", 200, key=office, params={"run_id": run["id"]})
+    c.call("GET", "/invoice-runs/{run_id}", 404, key=office, params={"run_id": uuid.uuid4()})
+    c.call("GET", "/invoice-runs/{run_id}/remaining", 200, key=office, params={"run_id": run["id"]})
+    c.call("POST", "/invoice-runs/{run_id}/finalize", 200, key=office, params={"run_id": run["id"]})
+    c.call("POST", "/invoice-runs/{run_id}/rerun", 200, key=office, params={"run_id": run["id"]})
+
+    waiting = c.call("POST", "/orders", 201, key=checkout,
+                     json=order_payload("WS-HAND", invoicing={"mode": "collect"})).json["order"]
+    c.call("POST", "/invoices", 201, key=office, json={"order_ids": [waiting["id"]]})
+    c.call("POST", "/invoices", 409, key=office, json={"order_ids": [waiting["id"]]})
+    c.call("POST", "/invoices", 404, key=office, json={"order_ids": [str(uuid.uuid4())]})
+    c.call("POST", "/invoices", 422, key=office, json={"order_ids": []})
+
     # Deliveries: the first one died at the service; a retry by hand, then it is delivered.
     worker = Worker(plugin_state(app).session_factory,
                     WorkerSettings(batch_size=10, lease=timedelta(seconds=30), poll_interval=0.01, max_attempts=2,

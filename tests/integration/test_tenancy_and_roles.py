@@ -47,6 +47,8 @@ def objects_of_a(client, shop, app):
         "draft_id": draft["invoice"]["id"], "key_id": keys[0]["id"], "delivery_id": deliveries[0]["id"],
         "endpoint_id": endpoint["id"], "inbox_id": unmatched["id"],
         "customer_id": finalized["invoice"]["customer_id"],
+        "run_id": client.post("/api/v1/invoice-runs", json={"period_from": "2026-11-01", "period_to": "2026-11-30"},
+                              headers=shop.auth("backoffice")).json["id"],
     }
     channels._registered.pop("memory", None)
 
@@ -75,6 +77,11 @@ CROSS_TENANT_CALLS = [
     ("POST", "/api/v1/invoices/{invoice_id}/apply-credit", "backoffice"),
     ("GET", "/api/v1/customers/{customer_id}", "backoffice"),
     ("POST", "/api/v1/customers/{customer_id}/refunds", "backoffice"),
+    ("GET", "/api/v1/invoice-runs/{run_id}", "backoffice"),
+    ("POST", "/api/v1/invoice-runs/{run_id}/cancel", "backoffice"),
+    ("POST", "/api/v1/invoice-runs/{run_id}/finalize", "backoffice"),
+    ("GET", "/api/v1/invoice-runs/{run_id}/remaining", "backoffice"),
+    ("POST", "/api/v1/invoice-runs/{run_id}/rerun", "backoffice"),
 ]
 
 # A valid body for each write, so that only the tenant can be what is wrong.
@@ -115,6 +122,7 @@ def test_lists_and_settings_show_only_the_callers_tenant(client, shop, other_sho
     assert client.get("/api/v1/inbox", headers=other_shop.auth("backoffice")).json["items"] == []
     assert client.get("/api/v1/customers", headers=other_shop.auth("backoffice")).json["items"] == []
     assert len(client.get("/api/v1/customers", headers=shop.auth("backoffice")).json["items"]) == 1
+    assert client.get("/api/v1/invoice-runs", headers=other_shop.auth("backoffice")).json["items"] == []
 
 
 def test_same_external_id_in_two_tenants_is_two_orders(client, shop, other_shop):
