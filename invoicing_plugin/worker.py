@@ -46,6 +46,7 @@ class WorkerSettings:
     backoff_base: float = 5.0
     backoff_cap: float = 3600.0
     sync_payments_every: float = 0.0  # seconds; 0: the worker does not poll for payments
+    run_batch_customers: int = invoice_runs.CUSTOMERS_PER_BATCH  # customers an invoice run's batch takes
 
     @classmethod
     def from_settings(cls, settings) -> WorkerSettings:
@@ -120,7 +121,7 @@ class Worker:
         run_id = self.db.run(lambda session: invoice_runs.claim_run(session, self.name, self.settings.lease))
         if run_id is None:
             return 0
-        invoice_runs.work_on_run(self.db, run_id, self.name, self.settings.lease)
+        invoice_runs.work_on_run(self.db, run_id, self.name, self.settings.lease, self.settings.run_batch_customers)
         return 1
 
     def deliver(self, claimed: outbox.Claimed) -> None:

@@ -177,12 +177,13 @@ def claim_run(session: Session, worker: str, lease: timedelta) -> uuid.UUID | No
         .returning(table.id)).scalar()
 
 
-def work_on_run(db: Database, run_id: uuid.UUID, worker: str, lease: timedelta) -> bool:
+def work_on_run(db: Database, run_id: uuid.UUID, worker: str, lease: timedelta,
+                customers_per_batch: int = CUSTOMERS_PER_BATCH) -> bool:
     """One batch of the run (one transaction); False when the run is done, cancelled or no longer ours."""
-    return db.run(lambda session: _batch(session, run_id, worker, lease))
+    return db.run(lambda session: _batch(session, run_id, worker, lease, customers_per_batch))
 
 
-def _batch(session: Session, run_id: uuid.UUID, worker: str, lease: timedelta) -> bool:
+def _batch(session: Session, run_id: uuid.UUID, worker: str, lease: timedelta, customers_per_batch: int) -> bool:
     run = session.scalars(select(InvoiceRun).where(InvoiceRun.id == run_id).with_for_update()).one()
     if run.status not in ACTIVE or run.locked_by != worker:
         return False
@@ -192,7 +193,7 @@ def _batch(session: Session, run_id: uuid.UUID, worker: str, lease: timedelta) -
     waiting = in_scope(run).where(Order.status == OrderStatus.READY_FOR_INVOICING)
     if failed:
         waiting = waiting.where(Order.id.not_in(failed))
-    batch_size = CUSTOMERS_PER_FINALISING_BATCH if run.finalize else CUSTOMERS_PER_BATCH
+    batch_size = min(customers_per_batch, CUSTOMERS_PER_FINALISING_BATCH) if run.finalize else customers_per_batch
     customer_ids = list(session.scalars(
         waiting.with_only_columns(Order.customer_id).distinct().order_by(Order.customer_id).limit(batch_size)))
     if not customer_ids:
