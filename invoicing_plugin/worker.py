@@ -29,7 +29,7 @@ from .db import Delivery, Invoice, Tenant, WebhookEndpoint, guard
 from .domain.errors import DomainError
 from .domain.invoice_data import InvoiceData
 from .plugin import load_extensions
-from .services import documents, invoice_runs, notifications, outbox
+from .services import documents, invoice_runs, notifications, outbox, run_schedules
 from .services.actors import system_actor
 from .services.tenants import tenant_rules
 from .services.unit_of_work import Database
@@ -47,6 +47,7 @@ class WorkerSettings:
     backoff_cap: float = 3600.0
     sync_payments_every: float = 0.0  # seconds; 0: the worker does not poll for payments
     run_batch_customers: int = invoice_runs.CUSTOMERS_PER_BATCH  # customers an invoice run's batch takes
+    schedules_every: float = 30.0  # seconds between looks at the tenants' run schedules; 0: never
 
     @classmethod
     def from_settings(cls, settings) -> WorkerSettings:
@@ -78,6 +79,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 10000}"
         self.stopping = threading.Event()
         self._next_poll = 0.0
+        self._next_schedule_look = 0.0
 
     def run(self) -> None:
         """Work until stopped (SIGTERM/SIGINT in the main thread, or `stop()`)."""
@@ -87,6 +89,7 @@ class Worker:
         log.info("worker %s started", self.name)
         while not self.stopping.is_set():
             self._poll_payments_when_due()
+            self._start_scheduled_runs_when_due()
             if self.run_once() == 0:
                 self.stopping.wait(self.settings.poll_interval)
         log.info("worker %s stopped", self.name)
@@ -100,6 +103,16 @@ class Worker:
             sync_payments(self.session_factory, every=timedelta(seconds=every))
         except Exception:  # noqa: BLE001 - polling trouble must not stop deliveries
             log.exception("polling for payments failed")
+
+    def _start_scheduled_runs_when_due(self) -> None:
+        every = self.settings.schedules_every
+        if every <= 0 or time.monotonic() < self._next_schedule_look:
+            return
+        self._next_schedule_look = time.monotonic() + every
+        try:
+            run_schedules.start_due(self.db)
+        except Exception:  # noqa: BLE001 - a broken schedule must not stop deliveries
+            log.exception("starting scheduled invoice runs failed")
 
     def stop(self) -> None:
         self.stopping.set()

@@ -73,9 +73,8 @@ def register_api(app: Flask, settings: Settings) -> InvoicingApi:
     })
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for blueprint in (orders.blp, invoices.blp, credits.blp, customers.blp, invoice_runs.blp,
-                      documents.blp, payments.blp, payments.inbox_blp, deliveries.blp,
-                      tenant.blp,
-                      tenant.keys_blp, webhook_config.endpoints_blp, webhook_config.inbound_blp):
+                      invoice_runs.schedules_blp, documents.blp, payments.blp, payments.inbox_blp, deliveries.blp,
+                      tenant.blp, tenant.keys_blp, webhook_config.endpoints_blp, webhook_config.inbound_blp):
         api.register_blueprint(blueprint, url_prefix=prefix + blueprint.url_prefix)
     app.register_blueprint(swagger_ui_blueprint(prefix))
     from webhooks.inbound import blueprint as webhooks_blueprint

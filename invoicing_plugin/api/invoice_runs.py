@@ -10,7 +10,7 @@ from marshmallow import RAISE
 
 from ..db import InvoiceRun
 from ..plugin import current_database, current_session
-from ..services import invoice_runs
+from ..services import invoice_runs, run_schedules
 from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses, request_body
 from .context import current_actor, json_body, load, requires
 from .presenters import invoice_summary, order_summary
@@ -24,12 +24,16 @@ from .schemas.runs import (
     RemainingOrdersSchema,
     RerunSchema,
     RunQuery,
+    RunSchedulePageSchema,
+    RunScheduleRequestSchema,
+    RunScheduleSchema,
 )
 from .writes import Outcome, run_write
 
 RUN_REQUEST_SCHEMA = InvoiceRunRequestSchema()
 FINALIZE_RUN_SCHEMA = FinalizeRunSchema()
 RERUN_SCHEMA = RerunSchema()
+SCHEDULE_SCHEMA = RunScheduleRequestSchema()
 
 blp = api_blueprint("invoice_runs", "/invoice-runs", "Invoice runs: waiting orders become invoices")
 
@@ -156,3 +160,63 @@ class Rerun(MethodView):
         return run_write(lambda reply: invoice_runs.rerun(current_database(), actor, run_id,
                                                           values.get("customer_ids"), reply=reply),
                          lambda _session, run: Outcome(200, dump(InvoiceRunSchema, run_view(run))), payload)
+
+
+schedules_blp = api_blueprint("run_schedules", "/tenant/run-schedules",
+                              "Run schedules: invoice runs the worker starts by itself (admin keys)")
+
+
+def schedule_view(schedule) -> dict:
+    interval = dict(schedule.interval)
+    return {"name": schedule.name, "interval": interval, "alignment": schedule.alignment,
+            "invoice_date": schedule.invoice_date_rule, "filters": schedule.filters, "group_by": schedule.group_by,
+            "finalize": schedule.finalize, "enabled": schedule.enabled,
+            "last_period_from": schedule.last_period_from}
+
+
+@schedules_blp.route("")
+class RunSchedules(MethodView):
+    @requires("admin")
+    @schedules_blp.response(200, RunSchedulePageSchema)
+    @schedules_blp.doc(responses=problem_responses(401, 403))
+    def get(self):
+        """The tenant's run schedules"""
+        return {"items": [schedule_view(s) for s in run_schedules.list_schedules(current_session(), current_actor())]}
+
+
+@schedules_blp.route("/<string(maxlength=60):name>")
+class RunScheduleByName(MethodView):
+    @requires("admin")
+    @schedules_blp.response(200, RunScheduleSchema)
+    @schedules_blp.doc(**request_body(SCHEDULE_SCHEMA), responses=problem_responses(400, 401, 403, 415, 422))
+    def put(self, name: str):
+        """Create or replace a schedule: interval, alignment, invoice date, filters, grouping, finalize
+
+        The worker starts it once per period, in the tenant's time zone; a start missed while no worker ran
+        happens once when one comes back. A start whose period and filters equal an existing run's puts that
+        run back to work (it invoices what arrived since) instead of making another.
+        """
+        payload = json_body()
+        values = load(SCHEDULE_SCHEMA, payload)
+        interval = {key: value.isoformat() if hasattr(value, "isoformat") else value
+                    for key, value in values["interval"].items()}
+        command = run_schedules.SaveRunSchedule(
+            name=name, interval=interval, alignment=values["alignment"], invoice_date_rule=values["invoice_date"],
+            filters=values.get("filters") or {}, group_by=tuple(values["group_by"]) if values.get("group_by") else None,
+            finalize=values["finalize"], enabled=values["enabled"])
+        actor = current_actor()
+        return run_write(lambda reply: run_schedules.save_schedule(current_database(), actor, command, reply=reply),
+                         lambda _session, schedule: Outcome(200, dump(RunScheduleSchema, schedule_view(schedule))),
+                         payload)
+
+
+@schedules_blp.route("/<string(maxlength=60):name>/start")
+class StartSchedule(MethodView):
+    @requires("admin")
+    @schedules_blp.response(201, InvoiceRunSchema)
+    @schedules_blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER], responses=problem_responses(401, 403, 404))
+    def post(self, name: str):
+        """Start the schedule now, for the period it bills today (again: only what arrived since)"""
+        actor = current_actor()
+        return run_write(lambda reply: run_schedules.start_now(current_database(), actor, name, reply=reply),
+                         lambda _session, run: Outcome(201, dump(InvoiceRunSchema, run_view(run))))

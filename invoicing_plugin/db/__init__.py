@@ -8,7 +8,7 @@ from .documents import InvoiceDocument
 from .invoices import Invoice, InvoiceLine
 from .payments import InboxEvent, InvoiceEvent, Payment, SyncCursor, WebhookEndpoint
 from .records import AuditEvent, IdempotencyRecord
-from .runs import InvoiceRun
+from .runs import InvoiceRun, RunSchedule
 from .sales import Customer, Order, OrderLine
 from .tenants import ApiKey, NumberSeries, Tenant, VatRateRow
 
@@ -18,5 +18,5 @@ __all__ = [
     "InboxEvent",
     "Invoice", "InvoiceDocument", "InvoiceEvent", "InvoiceLine", "InvoiceRun", "NumberSeries", "Order", "OrderLine",
     "Payment",
-    "Refund", "SyncCursor", "Tenant", "VatRateRow", "WebhookEndpoint",
+    "Refund", "RunSchedule", "SyncCursor", "Tenant", "VatRateRow", "WebhookEndpoint",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Index, Integer, String
+from sqlalchemy import Boolean, Date, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, tenant_fk, uuid_pk
@@ -54,3 +54,27 @@ class InvoiceRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+
+
+class RunSchedule(Base):
+    """When the worker starts an invoice run by itself: its periods, which period it bills, and the run's options."""
+
+    __tablename__ = "run_schedules"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    tenant_id: Mapped[uuid.UUID] = tenant_fk()
+    name: Mapped[str] = mapped_column(String(60))
+    # {"kind": "monthly"} | {"kind": "weeks", "every": 2, "anchor": "2026-01-05"} | {"kind": "month_days",
+    # "start_day": 16}: the periods the calendar is cut into (in the tenant's time zone).
+    interval: Mapped[dict] = mapped_column(JsonDocument)
+    alignment: Mapped[str] = mapped_column(String(8))  # previous, current or next period
+    invoice_date_rule: Mapped[str] = mapped_column(String(16))  # end, end-5, start+1, ...
+    filters: Mapped[dict] = mapped_column(JsonDocument, default=dict)
+    group_by: Mapped[list | None] = mapped_column(JsonDocument)
+    finalize: Mapped[bool] = mapped_column(Boolean, default=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The first day of the period the schedule last started a run for: the claim that makes it start once.
+    last_period_from: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

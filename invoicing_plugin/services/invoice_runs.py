@@ -66,11 +66,10 @@ def scope_key(period_from: date, period_to: date, filters: dict[str, Any]) -> st
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def run_problems(tenant: Tenant, command: CreateInvoiceRun) -> dict[str, list[str]]:
+def run_problems(command: CreateInvoiceRun, today: date) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
     if command.period_from > command.period_to:
         problems["period_to"] = ["must be on or after period_from"]
-    today = tenant_today(tenant)
     if command.invoice_date is not None and command.invoice_date > today:
         problems["invoice_date"] = [f"may not be in the future (today is {today.isoformat()})"]
     unknown = sorted(set(command.filters or {}) - set(FILTER_KEYS))
@@ -84,29 +83,31 @@ def run_problems(tenant: Tenant, command: CreateInvoiceRun) -> dict[str, list[st
 
 def create_run(db: Database, actor: Actor, command: CreateInvoiceRun, *, reply: Reply | None = None) -> InvoiceRun:
     """Store a run for the worker (status queued); nothing is invoiced in the request."""
+    return db.run(lambda session: create_run_in(session, actor, load_tenant(session, actor), command), reply=reply)
 
-    def work(session: Session) -> InvoiceRun:
-        tenant = load_tenant(session, actor)
-        problems = run_problems(tenant, command)
-        if problems:
-            raise ValidationFailed(problems)
-        filters = {key: value for key, value in (command.filters or {}).items() if value not in (None, [], "")}
-        if "customer_ids" in filters:
-            filters["customer_ids"] = sorted(str(customer_id) for customer_id in filters["customer_ids"])
-        group_by = [key for key in GROUP_KEYS if key in set(command.group_by or DEFAULT_GROUP_BY) | set(REQUIRED_KEYS)]
-        run = InvoiceRun(
-            id=uuid.uuid4(), tenant_id=tenant.id, status=QUEUED, period_from=command.period_from,
-            period_to=command.period_to, invoice_date=command.invoice_date or tenant_today(tenant), filters=filters,
-            group_by=group_by, finalize=command.finalize,
-            scope_key=scope_key(command.period_from, command.period_to, filters), only_customer_ids=None,
-            schedule_name=command.schedule_name, orders_seen=0, orders_invoiced=0, invoices_made=0, failures=[],
-            totals={}, created_by=actor.label)
-        session.add(run)
-        session.flush()
-        audit.record(session, actor, "invoice_run.queued", "invoice_run", run.id, after=run_state(run))
-        return run
 
-    return db.run(work, reply=reply)
+def create_run_in(session: Session, actor: Actor, tenant: Tenant, command: CreateInvoiceRun,
+                  today: date | None = None) -> InvoiceRun:
+    """The run stored in the caller's transaction; `today`: the tenant's day (a schedule passes its own)."""
+    today = today or tenant_today(tenant)
+    problems = run_problems(command, today)
+    if problems:
+        raise ValidationFailed(problems)
+    filters = {key: value for key, value in (command.filters or {}).items() if value not in (None, [], "")}
+    if "customer_ids" in filters:
+        filters["customer_ids"] = sorted(str(customer_id) for customer_id in filters["customer_ids"])
+    group_by = [key for key in GROUP_KEYS if key in set(command.group_by or DEFAULT_GROUP_BY) | set(REQUIRED_KEYS)]
+    run = InvoiceRun(
+        id=uuid.uuid4(), tenant_id=tenant.id, status=QUEUED, period_from=command.period_from,
+        period_to=command.period_to, invoice_date=command.invoice_date or today, filters=filters,
+        group_by=group_by, finalize=command.finalize,
+        scope_key=scope_key(command.period_from, command.period_to, filters), only_customer_ids=None,
+        schedule_name=command.schedule_name, orders_seen=0, orders_invoiced=0, invoices_made=0, failures=[],
+        totals={}, created_by=actor.label)
+    session.add(run)
+    session.flush()
+    audit.record(session, actor, "invoice_run.queued", "invoice_run", run.id, after=run_state(run))
+    return run
 
 
 def run_state(run: InvoiceRun) -> dict[str, Any]:

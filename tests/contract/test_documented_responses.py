@@ -241,6 +241,16 @@ def test_every_documented_operation_answers_as_its_schema_says(contract, shop, a
     c.call("POST", "/invoice-runs/{run_id}/finalize", 200, key=office, params={"run_id": run["id"]})
     c.call("POST", "/invoice-runs/{run_id}/rerun", 200, key=office, params={"run_id": run["id"]})
 
+    schedule = {"interval": {"kind": "monthly"}, "alignment": "current", "invoice_date": "start"}
+    c.call("PUT", "/tenant/run-schedules/{name}", 200, key=admin, params={"name": "monthly"}, json=schedule)
+    c.call("PUT", "/tenant/run-schedules/{name}", 422, key=admin, params={"name": "monthly"},
+           json={**schedule, "alignment": "sideways"})
+    c.call("GET", "/tenant/run-schedules", 200, key=admin)
+    c.call("POST", "/tenant/run-schedules/{name}/start", 201, key=admin, params={"name": "monthly"})
+    c.call("POST", "/tenant/run-schedules/{name}/start", 404, key=admin, params={"name": "weekly"})
+    while runner.work_on_runs():
+        pass
+
     waiting = c.call("POST", "/orders", 201, key=checkout,
                      json=order_payload("WS-HAND", invoicing={"mode": "collect"})).json["order"]
     c.call("POST", "/invoices", 201, key=office, json={"order_ids": [waiting["id"]]})

@@ -89,3 +89,40 @@ class InvoiceRunPageSchema(OutputSchema):
 
 class RemainingOrdersSchema(OutputSchema):
     items = fields.List(fields.Nested(OrderSummarySchema))
+
+
+class IntervalSchema(Schema):
+    kind = choice(("monthly", "weeks", "month_days"), required=True)
+    every = fields.Integer(strict=True, metadata={"description": "weeks: the period is this many weeks"})
+    anchor = fields.Date(metadata={"description": "weeks: the first day of one period"})
+    start_day = fields.Integer(strict=True, metadata={"description": "month_days: the day a period starts, 1-28"})
+
+
+class RunScheduleRequestSchema(Schema):
+    interval = fields.Nested(IntervalSchema, required=True, metadata={
+        "description": "how the calendar is cut into periods (in the tenant's time zone)"})
+    alignment = choice(("previous", "current", "next"), load_default="previous", metadata={
+        "description": "which period a start bills: the one before the current one (default), it, or the next"})
+    invoice_date = text(16, load_default="end", metadata={
+        "description": "the invoices' date from the billed period: end, end-5, start+1 (never after today)"})
+    filters = fields.Nested(RunFiltersSchema, load_default=dict)
+    group_by = fields.List(choice(GROUP_KEYS), validate=validate.Length(min=1))
+    finalize = StrictBoolean(load_default=False)
+    enabled = StrictBoolean(load_default=True)
+
+
+class RunScheduleSchema(OutputSchema):
+    name = fields.String()
+    interval = fields.Dict(keys=fields.String())
+    alignment = fields.String()
+    invoice_date = fields.String()
+    filters = fields.Dict(keys=fields.String())
+    group_by = fields.List(fields.String(), allow_none=True)
+    finalize = fields.Boolean()
+    enabled = fields.Boolean()
+    last_period_from = fields.Date(allow_none=True, metadata={
+        "description": "the first day of the period it last started a run for"})
+
+
+class RunSchedulePageSchema(OutputSchema):
+    items = fields.List(fields.Nested(RunScheduleSchema))
