@@ -415,3 +415,13 @@ def demo(port: int, serve: bool) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _register_run_commands() -> None:
+    from .cli_runs import run_command, runs_command
+
+    main.add_command(run_command)
+    main.add_command(runs_command)
+
+
+_register_run_commands()

@@ -154,6 +154,12 @@ def in_scope(run: InvoiceRun) -> Select[Order]:
     return query
 
 
+def waiting_count(session: Session, run: InvoiceRun) -> int:
+    """How many orders in the run's selection wait for invoicing now."""
+    return session.scalar(in_scope(run).where(Order.status == OrderStatus.READY_FOR_INVOICING)
+                          .with_only_columns(func.count())) or 0
+
+
 def remaining_orders(session: Session, actor: Actor, run_id: uuid.UUID) -> list[Order]:
     """Orders in the run's selection that still wait for invoicing (e.g. their drafts were discarded)."""
     run = get_run(session, actor, run_id)
@@ -163,14 +169,16 @@ def remaining_orders(session: Session, actor: Actor, run_id: uuid.UUID) -> list[
 
 # -- the worker's part ---------------------------------------------------------------------------
 
-def claim_run(session: Session, worker: str, lease: timedelta) -> uuid.UUID | None:
-    """The oldest active run that no live worker holds (or this worker's own), leased to this worker."""
+def claim_run(session: Session, worker: str, lease: timedelta, run_id: uuid.UUID | None = None) -> uuid.UUID | None:
+    """The oldest active run (or `run_id`) that no live worker holds (or this worker's own), leased to it."""
     now = datetime.now(UTC)
     table = table_of(InvoiceRun).c
     free = (select(table.id).where(table.status.in_(ACTIVE),
                                    or_(table.locked_until.is_(None), table.locked_until < now,
                                        table.locked_by == worker))
             .order_by(table.created_at).limit(1).with_for_update(skip_locked=True))
+    if run_id is not None:
+        free = free.where(table.id == run_id)
     return session.execute(
         update(table_of(InvoiceRun)).where(table.id == free.scalar_subquery())
         .values(status=RUNNING, locked_by=worker, locked_until=now + lease,
