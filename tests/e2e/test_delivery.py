@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -208,3 +209,27 @@ def test_a_worker_killed_during_the_call_leaves_an_interrupted_attempt_and_the_i
     assert outcomes == ["interrupted", "found"], "the killed attempt is marked, the next one asks before sending"
     [held] = sandbox_state(netvisor)["invoices"]
     assert held["accepted"] == 1, "the invoice arrived once"
+
+
+def test_an_invoice_run_with_finalize_delivers_each_invoice_to_netvisor_once(client, shop, app, netvisor):
+    connect(client, shop, "netvisor", demo_settings(netvisor))
+    day = shop.today() - timedelta(days=1)
+    other = {"type": "organisation", "name": "Toinen Asiakas Oy", "business_id": "2077474-0",
+             "email": "laskut@toinen.fi", "address": {"street": "Kauppakatu 2", "postcode": "33100",
+                                                      "city": "Tampere", "country": "FI"}}
+    for i, customer in enumerate([None, other, None, other, None]):
+        payload = order_payload(f"RUN-{i}", delivery_date=day.isoformat(), invoicing={"mode": "collect"},
+                                **({"customer": customer} if customer else {}))
+        assert client.post("/api/v1/orders", json=payload, headers=shop.auth()).status_code == 201
+    run = client.post("/api/v1/invoice-runs", json={"period_from": day.isoformat(), "period_to": day.isoformat(),
+                                                    "finalize": True}, headers=shop.auth("backoffice")).json
+    worker = Worker(plugin_state(app).session_factory, FAST)
+    while worker.run_once():
+        pass
+
+    done = client.get(f"/api/v1/invoice-runs/{run['id']}", headers=shop.auth("backoffice")).json
+    assert done["status"] == "completed" and done["progress"]["invoices_made"] == 2
+    held = sandbox_state(netvisor)["invoices"]
+    assert sorted(str(h["number"]) for h in held) == sorted(i["number"] for i in done["invoices"]) == ["1", "2"]
+    assert {h["accepted"] for h in held} == {1} and {h["received"] for h in held} == {1}
+    assert sorted(Decimal(h["amount"]) for h in held) == sorted(Decimal(i["total_gross"]) for i in done["invoices"])
