@@ -167,9 +167,9 @@ def _slip(invoice: InvoiceData) -> _Slip | None:
     """The bank transfer form, when a euro amount is to be paid into the seller's account: the amount
     due, which is the total less what the customer's credit balance prepaid.
 
-    A credit note asks for no payment, nor does an invoice its prepaid amount covered in full. A proforma has the form's details but no barcode and no QR
-    code, so that nobody pays it by scanning. The Finnish barcode needs a Finnish IBAN; the EPC QR
-    code works for any SEPA account.
+    A credit note asks for no payment, nor does an invoice its prepaid amount covered in full. A
+    proforma has the form's details but no barcode and no QR code, so that nobody pays it by scanning.
+    The Finnish barcode needs a Finnish IBAN; the EPC QR code works for any SEPA account.
     """
     seller = invoice.seller
     if invoice.kind == "credit_note" or invoice.currency != "EUR" or not seller.iban:
