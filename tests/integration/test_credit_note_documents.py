@@ -228,3 +228,18 @@ def test_an_invoice_without_a_prepaid_amount_has_no_prepaid_lines(client, shop):
     assert ubl.find("cac:LegalMonetaryTotal/cbc:PrepaidAmount", NS) is None
     assert etree.fromstring(document(client, shop, invoice, "finvoice")).find(
         "InvoiceDetails/InvoicePaidAmount") is None
+
+
+def test_a_credit_note_of_an_order_without_a_buyer_reference_names_the_order_instead(client, shop):
+    payload = order_payload("NO-REF-1", lines=[COFFEE, CUPS])
+    del payload["buyer_reference"]
+    invoice = client.post("/api/v1/orders", json=payload, headers=shop.auth()).json["invoice"]
+    cancelled = client.post(f"/api/v1/invoices/{invoice['id']}/cancel",
+                            json={"reason": "Wrong customer", "release_orders": True}, headers=shop.auth("backoffice"))
+    assert cancelled.status_code == 200, cancelled.json
+    note = {"id": cancelled.json["cancelled_by_id"]}
+
+    for cancelled_or_credit in (invoice, note):  # the released order still names both (PEPPOL-EN16931-R003)
+        ubl = document(client, shop, cancelled_or_credit, "ubl")
+        assert etree.fromstring(ubl).findtext("cac:OrderReference/cbc:ID", namespaces=NS) == "NO-REF-1"
+        assert fatal_asserts(ubl) == []
