@@ -111,8 +111,14 @@ def language(invoice: InvoiceData) -> str:
 
 
 def is_payable(invoice: InvoiceData) -> bool:
-    """Only an invoice asks for money: a credit note gives it back, a pro forma only announces it."""
-    return invoice.kind == "invoice" and invoice.total_gross > 0
+    """Only an invoice asks for money, and only what the customer's credit balance did not already pay:
+    a credit note gives money back, a pro forma only announces it."""
+    return invoice.kind == "invoice" and invoice.amount_due > 0
+
+
+def has_prepaid(invoice: InvoiceData) -> bool:
+    """Part of the invoice was paid from the customer's credit balance before it was sent (EN 16931 BT-113)."""
+    return invoice.kind == "invoice" and invoice.prepaid_amount > 0
 
 
 def payment_reference(invoice: InvoiceData, prefer_rf: bool = False) -> tuple[str, bool]:
@@ -132,7 +138,7 @@ def payment_means_code(invoice: InvoiceData) -> str:
 
 TYPE_TEXTS = {
     "fi": {"invoice": "LASKU", "credit_note": "HYVITYSLASKU", "proforma": "PROFORMALASKU"},
-    "sv": {"invoice": "FAKTURA", "credit_note": "KREDITFAKTURA", "proforma": "PROFORMAFAKTURA"},
+    "sv": {"invoice": "FAKTURA", "credit_note": "KREDITNOTA", "proforma": "PROFORMAFAKTURA"},
     "en": {"invoice": "INVOICE", "credit_note": "CREDIT NOTE", "proforma": "PRO FORMA INVOICE"},
 }
 
@@ -142,6 +148,17 @@ _CREDIT_TERMS = {
     "sv": "Kredit av faktura {number}",
     "en": "Credit of invoice {number}",
 }
+
+
+_REASON = {"fi": "Hyvityksen syy: {reason}", "sv": "Orsak till krediteringen: {reason}",
+           "en": "Reason for the credit: {reason}"}
+
+
+def document_note(invoice: InvoiceData) -> str | None:
+    """The document's free text: the invoice's notes, and on a credit note why it was issued."""
+    reason = clean(invoice.credit_reason) if invoice.kind == "credit_note" else None
+    parts = [clean(invoice.notes), _REASON[language(invoice)].format(reason=reason) if reason else None]
+    return "\n".join(part for part in parts if part) or None
 
 
 def payment_terms_text(invoice: InvoiceData) -> str:

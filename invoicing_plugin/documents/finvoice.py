@@ -5,8 +5,15 @@ implementation guidelines: ISO-8859-15, no namespace, comma decimals, dates as C
 
 Credit notes carry NEGATIVE amounts and quantities with positive unit prices, as InvoiceData has them:
 Finvoice has no separate credit-note document, so the sign is what tells a receiving system to book a
-credit (the XSD's amount pattern allows the minus sign). InvoiceTypeCode INV02 / UN 381 and the
-credited invoice's number and date say the rest.
+credit (the XSD's amount pattern allows the minus sign). InvoiceTypeCode INV02 / UN 381 with OriginCode
+"Cancel" (the code Finvoice writers send a credit note with), the credited invoice's number and date
+(OriginalInvoiceNumber / OriginalInvoiceDate and 3.0's OriginalInvoiceReference, EN 16931 BG-3) and the
+reason in the free text say the rest. A credit note has no barcode.
+
+An invoice partly paid from the customer's credit balance states the total as always
+(InvoiceTotalVatIncludedAmount, BT-112), the prepaid part as InvoicePaidAmount (BT-113) with payment
+status PARTLYPAID (PAID when nothing is left), and asks for the rest only: EpiInstructedAmount (BT-115)
+and the barcode carry the amount due.
 """
 
 from __future__ import annotations
@@ -26,8 +33,10 @@ from .einvoice import (
     chunks,
     clean,
     decimals,
+    document_note,
     element,
     exemption,
+    has_prepaid,
     is_payable,
     language,
     money,
@@ -75,6 +84,9 @@ def finvoice_xml(
     _buyer(root, invoice)
     _date(element(root, "DeliveryDetails"), "DeliveryDate", invoice.tax_date)
     _details(root, invoice)
+    if has_prepaid(invoice):
+        status = "PAID" if invoice.amount_due <= 0 else "PARTLYPAID"
+        element(element(root, "PaymentStatusDetails"), "PaymentStatusCode", status)
     if barcode := _barcode(invoice, reference):
         element(root, "VirtualBankBarcode", barcode)
     for line in invoice.lines:
@@ -198,7 +210,7 @@ def _details(root: etree._Element, invoice: InvoiceData) -> None:
     element(details, "InvoiceTypeCode", code, CodeListAgencyIdentifier="SPY")
     element(details, "InvoiceTypeCodeUN", un_code)
     element(details, "InvoiceTypeText", TYPE_TEXTS[language(invoice)][invoice.kind])
-    element(details, "OriginCode", "Original")
+    element(details, "OriginCode", "Cancel" if invoice.kind == "credit_note" else "Original")
     element(details, "InvoiceNumber", invoice.number)
     _date(details, "InvoiceDate", invoice.invoice_date)
     if invoice.kind == "credit_note" and invoice.credited_invoice_number:
@@ -216,6 +228,8 @@ def _details(root: etree._Element, invoice: InvoiceData) -> None:
     _amount(details, "InvoiceTotalVatExcludedAmount", invoice.total_net, currency)
     _amount(details, "InvoiceTotalVatAmount", invoice.total_vat, currency)
     _amount(details, "InvoiceTotalVatIncludedAmount", invoice.total_gross, currency)
+    if has_prepaid(invoice):
+        _amount(details, "InvoicePaidAmount", invoice.prepaid_amount, currency)
     if invoice.tax_date != invoice.invoice_date:
         _date(element(details, "VatPoint"), "VatPointDate", invoice.tax_date)
     for group in invoice.vat_breakdown:
@@ -227,7 +241,7 @@ def _details(root: etree._Element, invoice: InvoiceData) -> None:
         code, reason = exemption(invoice, group.category)
         optional(vat, "VatFreeText", reason)
         optional(vat, "VatExemptionReasonCode", code)
-    for piece in chunks(invoice.notes, 512):
+    for piece in chunks(document_note(invoice), 512):
         element(details, "InvoiceFreeText", piece)
     terms = element(details, "PaymentTermsDetails")
     element(terms, "PaymentTermsFreeText", payment_terms_text(invoice)[:70])
@@ -243,7 +257,7 @@ def _barcode(invoice: InvoiceData, reference: str) -> str | None:
     iban = _iban(invoice.seller)
     if not (is_payable(invoice) and invoice.currency == "EUR" and iban.startswith("FI")):
         return None
-    return virtual_barcode(iban, invoice.total_gross, reference, invoice.due_date)
+    return virtual_barcode(iban, invoice.amount_due, reference, invoice.due_date)
 
 
 def _row(root: etree._Element, invoice: InvoiceData, line: LineData) -> None:
@@ -293,7 +307,7 @@ def _epi(root: etree._Element, invoice: InvoiceData, reference: str, is_rf: bool
     instruction = element(epi, "EpiPaymentInstructionDetails")
     element(instruction, "EpiRemittanceInfoIdentifier", reference,
             IdentificationSchemeName="ISO" if is_rf else "SPY")
-    element(instruction, "EpiInstructedAmount", comma(_epi_amount(invoice.total_gross)),
+    element(instruction, "EpiInstructedAmount", comma(_epi_amount(invoice.amount_due)),
             AmountCurrencyIdentifier=invoice.currency)
     element(instruction, "EpiCharge", "SHA", ChargeOption="SHA")
     _date(instruction, "EpiDateOptionDate", invoice.due_date)

@@ -25,6 +25,7 @@ from invoicing_plugin.domain.invoice_data import InvoiceData
 from invoicing_plugin.extras import require
 
 from . import code128
+from .einvoice import has_prepaid
 from .formats import LANGUAGES, formats_for
 from .translations import Texts, message_keys, override_problems
 
@@ -129,6 +130,9 @@ def _context(invoice: InvoiceData, layout: Layout, language: str) -> dict:
         "title": t(f"doc_{kind}"),
         "total_label": {"credit_note": "total_credited", "proforma": "total"}.get(kind, "total_due"),
         "payable": kind != "credit_note",
+        # Paid from the customer's credit balance: the totals show it, the form asks only for the rest.
+        "prepaid": has_prepaid(invoice),
+        "asks_payment": kind != "credit_note" and invoice.amount_due > 0,
         "reference": format_finnish_reference(invoice.reference),
         "reference_rf": _groups_of_four(invoice.reference_rf),
         "iban": _groups_of_four(invoice.seller.iban or ""),
@@ -160,28 +164,30 @@ class _Slip:
 
 
 def _slip(invoice: InvoiceData) -> _Slip | None:
-    """The bank transfer form, when a euro amount is to be paid into the seller's account.
+    """The bank transfer form, when a euro amount is to be paid into the seller's account: the amount
+    due, which is the total less what the customer's credit balance prepaid.
 
-    A credit note asks for no payment. A proforma has the form's details but no barcode and no QR
-    code, so that nobody pays it by scanning. The Finnish barcode needs a Finnish IBAN; the EPC QR
-    code works for any SEPA account.
+    A credit note asks for no payment, nor does an invoice its prepaid amount covered in full. A
+    proforma has the form's details but no barcode and no QR code, so that nobody pays it by scanning.
+    The Finnish barcode needs a Finnish IBAN; the EPC QR code works for any SEPA account.
     """
     seller = invoice.seller
     if invoice.kind == "credit_note" or invoice.currency != "EUR" or not seller.iban:
         return None
-    if invoice.total_gross <= 0:
+    amount = invoice.amount_due
+    if amount <= 0:
         return None
     if invoice.kind == "proforma":
         return _Slip()
     try:
-        digits = virtual_barcode(seller.iban, invoice.total_gross, invoice.reference, invoice.due_date)
+        digits = virtual_barcode(seller.iban, amount, invoice.reference, invoice.due_date)
     except InvalidIdentifier:
         digits = None
     qr = None
-    if invoice.total_gross <= EPC_MAX_AMOUNT:
+    if amount <= EPC_MAX_AMOUNT:
         segno_helpers = require("segno.helpers", "pdf", "the invoice PDF's EPC QR code")
         epc = segno_helpers.make_epc_qr(
-            name=seller.name[:70], iban=seller.iban.replace(" ", ""), amount=invoice.total_gross,
+            name=seller.name[:70], iban=seller.iban.replace(" ", ""), amount=amount,
             bic=seller.bic or None, reference=invoice.reference_rf or None,
             text=None if invoice.reference_rf else invoice.number,
         )

@@ -6,8 +6,12 @@ add up (BR-CO-10..16), a buyer reference or order reference (R003), both endpoin
 elements (R008), '.' decimals with at most the currency's minor unit on amounts.
 
 A credit note is a CreditNote (381) with POSITIVE amounts and quantities and a BillingReference to the
-credited invoice; InvoiceData's negative credit-note amounts are negated here. A pro forma has no
-Peppol document type (BIS 3 allows no 325) and is refused.
+credited invoice (number and date, BG-3); InvoiceData's negative credit-note amounts are negated here.
+The reason for the credit goes in the note (BT-22). A pro forma has no Peppol document type (BIS 3
+allows no 325) and is refused.
+
+An invoice partly paid from the customer's credit balance carries it as PrepaidAmount (BT-113), and
+PayableAmount (BT-115) is the total less it (BR-CO-16).
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from invoicing_plugin.domain.invoice_data import InvoiceData
 from .einvoice import (
     EInvoiceError,
     clean,
+    document_note,
     exemption,
+    has_prepaid,
     money,
     payment_means_code,
     payment_reference,
@@ -75,7 +81,7 @@ def ubl_xml(invoice: InvoiceData, *, prefer_rf: bool = False) -> bytes:
     else:
         cbc(root, "DueDate", _iso(invoice.due_date))
         cbc(root, "InvoiceTypeCode", "380")
-    if note := clean(invoice.notes):
+    if note := document_note(invoice):
         cbc(root, "Note", note)
     if tax_point and not credit:
         cbc(root, "TaxPointDate", _iso(tax_point))
@@ -160,4 +166,6 @@ def _monetary_total(root: etree._Element, invoice: InvoiceData, sign: int) -> No
     amount("LineExtensionAmount", invoice.total_net)  # no document-level allowances or charges
     amount("TaxExclusiveAmount", invoice.total_net)
     amount("TaxInclusiveAmount", invoice.total_gross)
-    amount("PayableAmount", invoice.total_gross)
+    if has_prepaid(invoice):
+        amount("PrepaidAmount", invoice.prepaid_amount)
+    amount("PayableAmount", invoice.amount_due)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..db import Invoice, InvoiceDocument, Order, guard
@@ -143,8 +143,16 @@ def _find(session: Session, invoice_id: uuid.UUID, kind: str) -> InvoiceDocument
 
 
 def load_invoice_data(session: Session, invoice: Invoice) -> InvoiceData:
-    """The invoice as plain data, with the first order's external id as the order reference."""
-    first_order = session.scalars(select(Order.external_id).where(Order.invoice_id == invoice.id)
-                                  .order_by(Order.created_at).limit(1)).first()
+    """The invoice as plain data, with the first order's external id as the order reference.
+
+    The orders are those its lines came from as well as those it claims: a credit note claims none (they
+    stay with the credited invoice), and a cancelled invoice may have released its own, yet both still
+    name the order (the Peppol documents need it when the buyer gave no reference, PEPPOL-EN16931-R003).
+    """
+    line_orders = {line.order_id for line in invoice.lines if line.order_id is not None}
+    first_order = session.scalars(
+        select(Order.external_id)
+        .where(Order.tenant_id == invoice.tenant_id, or_(Order.invoice_id == invoice.id, Order.id.in_(line_orders)))
+        .order_by(Order.created_at, Order.id).limit(1)).first()
     credited = session.get(Invoice, invoice.credited_invoice_id) if invoice.credited_invoice_id else None
     return invoice_data(invoice, order_reference=first_order, credited=credited)
