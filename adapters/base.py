@@ -19,7 +19,7 @@ from invoicing_plugin.domain.invoice_data import Contact, InvoiceData, LineData,
 
 __all__ = [
     "AdapterError", "Channel", "ChannelFactory", "Contact", "DeliveryContext", "DeliveryResult", "EventPage",
-    "InvoiceData", "LineData", "OpenSumSource", "Party", "PaymentSource", "VatGroupData",
+    "InvoiceData", "LineData", "OpenSumSource", "Party", "PaymentSource", "VatGroupData", "credited_external_id",
 ]
 
 
@@ -35,6 +35,33 @@ class DeliveryContext:
     documents: Callable[[str], bytes] | None = None
     # The tenant's layout settings: texts per language (e.g. layout["email"]["fi"]["subject"]), colours.
     layout: Mapping[str, object] = field(default_factory=dict)
+    # Credit notes only: the delivery of the credited invoice through this same channel, its status
+    # (pending, in_progress, failed, delivered, dead; None when it never went this way) and the service's
+    # id for it (Netvisor's key, Ropo's jobid, the operator's id). See `credited_external_id`.
+    credited_delivery_status: str | None = None
+    credited_external_id: str | None = None
+
+
+# The credited invoice's delivery is still under way: its credit note waits for it.
+ORIGINAL_UNDER_WAY = frozenset({"pending", "in_progress", "failed"})
+
+
+def credited_external_id(invoice: InvoiceData, context: DeliveryContext, service: str) -> str | None:
+    """For a credit note, the service's id for the invoice it credits (None when we never learnt one).
+
+    While the invoice's own delivery through this channel is still under way the credit note must not
+    overtake it (the service would refuse a credit of an invoice it does not hold yet): a retryable
+    AdapterError makes it wait. A delivery that went dead gives no id; the channel may still find the
+    invoice at the service by its number (a person may have entered it there by hand).
+    """
+    if context.credited_delivery_status in ORIGINAL_UNDER_WAY:
+        raise AdapterError(
+            f"credit note {invoice.number} waits until invoice {invoice.credited_invoice_number} has reached "
+            f"{service} (its delivery is {context.credited_delivery_status})", retryable=True,
+            code="credited_invoice_under_way")
+    if context.credited_delivery_status == "delivered":
+        return context.credited_external_id
+    return None
 
 
 @dataclass(frozen=True)

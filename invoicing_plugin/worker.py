@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import AdapterError, DeliveryContext, DeliveryResult
@@ -67,6 +68,21 @@ class Loaded:
     channels: dict
     layout: dict
     webhooks: tuple  # the tenant's shop endpoints and the events each wants (cached per settings version)
+    # A credit note's: the credited invoice's delivery through the same channel (status, external id).
+    credited_delivery: tuple[str | None, str | None] = (None, None)
+
+
+def _credited_delivery(session: Session, invoice: Invoice, channel: str) -> tuple[str | None, str | None]:
+    """(status, external id) of the credited invoice's latest delivery through `channel`, for a credit note
+    whose channel refers to the original (Netvisor's key, Ropo's jobid); (None, None) otherwise."""
+    if invoice.credited_invoice_id is None:
+        return None, None
+    row = session.execute(
+        select(Delivery.status, Delivery.external_id)
+        .where(Delivery.tenant_id == invoice.tenant_id, Delivery.invoice_id == invoice.credited_invoice_id,
+               Delivery.channel == channel)
+        .order_by(Delivery.created_at.desc()).limit(1)).first()
+    return (row.status, row.external_id) if row is not None else (None, None)
 
 
 class Worker:
@@ -172,7 +188,9 @@ class Worker:
         except channels.ChannelUnavailable as error:
             return self._failure(claimed, str(error), retryable=False)
         context = DeliveryContext(delivery_id=str(claimed.id), idempotency_key=f"delivery-{claimed.id}",
-                                  attempt=claimed.attempt, documents=self._documents(claimed, layout), layout=layout)
+                                  attempt=claimed.attempt, documents=self._documents(claimed, layout), layout=layout,
+                                  credited_delivery_status=loaded.credited_delivery[0],
+                                  credited_external_id=loaded.credited_delivery[1])
         guard.refuse_inside_transaction(f"calling {claimed.channel}")
         try:
             if claimed.attempt > 1:
@@ -224,7 +242,8 @@ class Worker:
             invoice = session.get(Invoice, claimed.invoice_id)
             assert tenant is not None and invoice is not None  # the claimed delivery's own (foreign keys)
             return Loaded(documents.load_invoice_data(session, invoice), dict(tenant.channels or {}),
-                          dict(tenant.layout or {}), tenant_rules(session, tenant).webhooks)
+                          dict(tenant.layout or {}), tenant_rules(session, tenant).webhooks,
+                          _credited_delivery(session, invoice, claimed.channel))
 
         return self.db.read(read)
 

@@ -128,8 +128,9 @@ def _check_open_sums(db: Database, tenant_id: uuid.UUID, name: str, source: Open
                    Delivery.channel == name, Delivery.status == "delivered")
             .order_by(Invoice.finalized_at).limit(OPEN_SUM_CHECKS)
         ).scalars().all()
+        # Credit notes count: the channel matched each to its invoice there (Netvisor's matchcreditnote.nv).
         return [(i.id, str(i.sequence_number), i.reference, i.number,
-                 (i.total_gross - i.paid_amount).quantize(quantum(i.currency))) for i in rows]
+                 (i.total_gross - i.credited_amount - i.paid_amount).quantize(quantum(i.currency))) for i in rows]
 
     differences = []
     for invoice_id, sent_number, reference, number, ours in db.read(open_invoices):

@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from adapters.base import AdapterError, DeliveryContext, DeliveryResult, InvoiceData
+from adapters.base import AdapterError, DeliveryContext, DeliveryResult, InvoiceData, credited_external_id
 from adapters.egress import safe_session
 from invoicing_plugin.domain.errors import DomainError
 
@@ -60,6 +60,9 @@ class EInvoiceChannel:
         self.session = session or safe_session()
 
     def deliver(self, invoice: InvoiceData, context: DeliveryContext) -> DeliveryResult:
+        if invoice.kind == "credit_note":
+            # Protocol §6: the operator takes a credit note only for an invoice it already delivered.
+            credited_external_id(invoice, context, "the e-invoice operator")
         outgoing = self._outgoing(invoice, context)
         what = f"send invoice {outgoing.number}"
         # Protocol §2: the rendered bytes untouched, with the headers the operator checks and dedupes by.

@@ -7,7 +7,7 @@ a lookup: the address inside the document the operator routes by (protocol §2).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lxml import etree
 
@@ -28,6 +28,8 @@ class DocumentFacts:
     sender: str | None  # the seller's e-invoice address (Finvoice FromIdentifier, UBL supplier EndpointID)
     recipient: str | None  # the buyer's (Finvoice ToIdentifier, UBL customer EndpointID)
     routed_to: str | None = None  # finvoice_soap only: the frame's eb:To with role Receiver
+    credit_note: bool = False  # Finvoice InvoiceTypeCode INV02 / UN 381; a UBL CreditNote (381)
+    credited_number: str | None = None  # a credit note's reference to the invoice it credits
 
 
 def _parser() -> etree.XMLParser:
@@ -60,7 +62,7 @@ def read_facts(document: bytes, document_format: str) -> DocumentFacts:
     if document_format == "finvoice_soap":
         envelope, finvoice = split_soap_frame(document)
         facts = _finvoice_facts(parse(finvoice))
-        return DocumentFacts(facts.number, facts.sender, facts.recipient, _frame_receiver(parse(envelope)))
+        return replace(facts, routed_to=_frame_receiver(parse(envelope)))
     if document_format == "ubl":
         return _ubl_facts(parse(document))
     raise UnreadableDocument(f"unknown document format {document_format!r}")
@@ -75,10 +77,17 @@ def _finvoice_facts(root: etree._Element) -> DocumentFacts:
     if root.tag != "Finvoice":
         raise UnreadableDocument(f"the root element is {root.tag!r}, not 'Finvoice'")
     transmission = "MessageTransmissionDetails"
+    # Finance Finland's type code INV02 (hyvityslasku) or UNTDID 1001 code 381; the credited invoice in
+    # the classic OriginalInvoiceNumber or in 3.0's OriginalInvoiceReference (EN 16931 BG-3).
+    credit_note = (_text(root, "InvoiceDetails/InvoiceTypeCode") == "INV02"
+                   or _text(root, "InvoiceDetails/InvoiceTypeCodeUN") == "381")
     return DocumentFacts(
         number=_text(root, "InvoiceDetails/InvoiceNumber"),
         sender=_text(root, f"{transmission}/MessageSenderDetails/FromIdentifier"),
         recipient=_text(root, f"{transmission}/MessageReceiverDetails/ToIdentifier"),
+        credit_note=credit_note,
+        credited_number=(_text(root, "InvoiceDetails/OriginalInvoiceNumber")
+                         or _text(root, "InvoiceDetails/OriginalInvoiceReference/InvoiceNumber")),
     )
 
 
@@ -93,10 +102,15 @@ def _ubl_facts(root: etree._Element) -> DocumentFacts:
     if etree.QName(root).localname not in ("Invoice", "CreditNote"):
         raise UnreadableDocument(f"the root element {etree.QName(root).localname!r} is no UBL Invoice or "
                                  "CreditNote")
+    # Peppol BIS 3: a CreditNote document (type 381) refers to its invoice by BillingReference (BT-25).
+    credit_note = (etree.QName(root).localname == "CreditNote"
+                   or "381" in (_text(root, "cbc:CreditNoteTypeCode", _UBL), _text(root, "cbc:InvoiceTypeCode", _UBL)))
     return DocumentFacts(
         number=_text(root, "cbc:ID", _UBL),
         sender=_text(root, "cac:AccountingSupplierParty/cac:Party/cbc:EndpointID", _UBL),
         recipient=_text(root, "cac:AccountingCustomerParty/cac:Party/cbc:EndpointID", _UBL),
+        credit_note=credit_note,
+        credited_number=_text(root, "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", _UBL),
     )
 
 

@@ -41,6 +41,14 @@ real operator is one thin adapter away. Sections, as the code cites them ("proto
 §5 Lookup. `GET {base_url}/invoices?number=<n>&sender=<address>` answers 200
    {"items": [{"id", "number", "sender", "to", "format", "received_at", "sha256"}]}; `sha256` (of the
    document's bytes) is optional: when given, it proves which document the operator holds.
+
+§6 Credit notes. A credit note is sent like an invoice (§2): a Finvoice with InvoiceTypeCode INV02 (UN 381)
+   naming the credited invoice in InvoiceDetails/OriginalInvoiceNumber (or OriginalInvoiceReference), a
+   UBL CreditNote (381) naming it in BillingReference/InvoiceDocumentReference/ID. The operator takes it
+   only when the same sender sent that invoice to the same recipient through it: otherwise 422 with type
+   `unknown-credited-invoice` (permanent), so that no buyer gets a credit it cannot match. Operators are
+   intermediaries that pass on the finished document (Maventa: support article "Sent invoices tab"); this
+   check is our protocol's, stricter than any operator is documented to be.
 """
 
 from __future__ import annotations

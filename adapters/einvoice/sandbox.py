@@ -47,6 +47,7 @@ from .sandbox_store import (
     ReusedKey,
     SandboxStore,
     StoredDocument,
+    UnknownCreditedInvoice,
 )
 
 # The demo key for `invoicing demo` and local trials; it opens nothing but this sandbox.
@@ -149,10 +150,17 @@ def create_sandbox_app(api_keys: ApiKeys = None, *, clock: Callable[[], datetime
                 api_key, number=number, sender=sender, to=inspection.facts.recipient or "",
                 document_format=document_format, content_type=request.content_type or "",
                 received_at=now().isoformat(timespec="milliseconds"), sha256=sha256, body=body,
-                idempotency_key=idempotency_key)
+                idempotency_key=idempotency_key, credit_note=inspection.facts.credit_note,
+                credited_number=inspection.facts.credited_number)
         except DuplicateNumber as duplicate:
             store.count("duplicate")
             return problem(409, "duplicate-invoice", "Conflict", str(duplicate))
+        except UnknownCreditedInvoice as unknown:
+            # An operator passes on a credit note only for an invoice it delivered between the same two
+            # parties: otherwise the buyer's system gets a credit it cannot match to anything.
+            store.count("invalid")
+            return problem(422, "unknown-credited-invoice", "Unprocessable Content",
+                           "the credit note refers to no invoice received for this buyer", [str(unknown)])
         except ReusedKey as reused:  # another request with this key won the race with other bytes
             return problem(422, "idempotency-key-reused", "Unprocessable Content", str(reused))
         return accepted(stored, replayed=replayed, fault=fault)

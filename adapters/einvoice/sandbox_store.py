@@ -28,11 +28,17 @@ class StoredDocument:
     sha256: str
     body: bytes = field(repr=False)
     idempotency_key: str | None
+    credit_note: bool = False
+    credited_number: str | None = None  # a credit note: the invoice it credits
 
     def item(self) -> dict[str, str]:
         """The document as a lookup lists it (protocol §5)."""
         return {"id": self.id, "number": self.number, "sender": self.sender, "to": self.to,
                 "format": self.format, "received_at": self.received_at, "sha256": self.sha256}
+
+    def link(self) -> dict[str, object]:
+        """What the sandbox's state shows of a credit note's link to its invoice."""
+        return {"credit_note": self.credit_note, "credited_number": self.credited_number}
 
 
 @dataclass
@@ -49,6 +55,10 @@ class DuplicateNumber(Exception):
     def __init__(self, held: StoredDocument) -> None:
         super().__init__(f"{held.sender} already sent invoice {held.number}")
         self.held = held
+
+
+class UnknownCreditedInvoice(Exception):
+    """A credit note that refers to no invoice this sender sent this recipient (422)."""
 
 
 class ReusedKey(Exception):
@@ -89,8 +99,8 @@ class SandboxStore:
         return held
 
     def add(self, api_key: str, *, number: str, sender: str, to: str, document_format: str, content_type: str,
-            received_at: str, sha256: str, body: bytes, idempotency_key: str | None
-            ) -> tuple[StoredDocument, bool]:
+            received_at: str, sha256: str, body: bytes, idempotency_key: str | None,
+            credit_note: bool = False, credited_number: str | None = None) -> tuple[StoredDocument, bool]:
         """Store a document; (document, replayed). Checks and store in one locked step, so concurrent sends
         of one invoice leave one copy whichever comes first."""
         with self.lock:
@@ -101,14 +111,25 @@ class SandboxStore:
                         None)
             if held is not None:
                 raise DuplicateNumber(held)
+            if credit_note and not self.holds_invoice(sender, to, credited_number):
+                raise UnknownCreditedInvoice(
+                    f"credit note {number} credits invoice {credited_number or '(none named)'}, which {sender} "
+                    f"never sent to {to} through this operator")
             stored = StoredDocument(
                 id=str(uuid.uuid4()), number=number, sender=sender, to=to, format=document_format,
                 content_type=content_type, received_at=received_at, sha256=sha256, body=body,
-                idempotency_key=idempotency_key)
+                idempotency_key=idempotency_key, credit_note=credit_note, credited_number=credited_number)
             self.documents.append(stored)
             if idempotency_key:
                 self.accepted_keys[(api_key, idempotency_key)] = stored
             return stored, False
+
+    def holds_invoice(self, sender: str, to: str, number: str | None) -> bool:
+        """Whether this sender sent invoice `number` to this recipient: what a credit note must refer to."""
+        with self.lock:
+            return number is not None and any(
+                not d.credit_note and d.number == number and same_address(d.sender, sender)
+                and same_address(d.to, to) for d in self.documents)
 
     def find(self, number: str | None, sender: str | None) -> list[StoredDocument]:
         with self.lock:
@@ -124,7 +145,7 @@ class SandboxStore:
             accepted = Counter((d.sender, d.number) for d in self.documents)
             return {
                 "documents": [
-                    {**d.item(), "content_type": d.content_type, "size": len(d.body),
+                    {**d.item(), **d.link(), "content_type": d.content_type, "size": len(d.body),
                      "idempotency_key": d.idempotency_key, "received": self.received[(d.sender, d.number)],
                      "accepted": accepted[(d.sender, d.number)]}
                     for d in self.documents],

@@ -53,17 +53,17 @@ DEFAULTS: Mapping[tuple[str, str], tuple[str, str]] = {
         "Thank you for your order.\n\n" + _REGARDS["en"] + "\n{seller}\n",
     ),
     ("credit_note", "fi"): (
-        "Hyvityslasku {number} – {seller}",
+        "Hyvityslasku {number} laskulle {credited_number} – {seller}",
         "Hei,\n\nliitteenä on hyvityslaskumme {number}, joka hyvittää laskun {credited_number}.\n\n"
         "Hyvitys: {total}\n\nHyvitystä ei tarvitse maksaa.\n\n" + _REGARDS["fi"] + "\n{seller}\n",
     ),
     ("credit_note", "sv"): (
-        "Kreditnota {number} – {seller}",
+        "Kreditnota {number} för faktura {credited_number} – {seller}",
         "Hej,\n\nbifogat finns vår kreditnota {number}, som krediterar faktura {credited_number}.\n\n"
         "Kreditering: {total}\n\nKreditnotan ska inte betalas.\n\n" + _REGARDS["sv"] + "\n{seller}\n",
     ),
     ("credit_note", "en"): (
-        "Credit note {number} from {seller}",
+        "Credit note {number} for invoice {credited_number} from {seller}",
         "Hello,\n\nplease find attached our credit note {number}, "
         "which credits invoice {credited_number}.\n\n"
         "Amount credited: {total}\n\nNo payment is needed.\n\n" + _REGARDS["en"] + "\n{seller}\n",

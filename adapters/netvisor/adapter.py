@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import requests
 
-from adapters.base import AdapterError, DeliveryContext, DeliveryResult, EventPage, InvoiceData
+from adapters.base import AdapterError, DeliveryContext, DeliveryResult, EventPage, InvoiceData, credited_external_id
 
 from .client import NetvisorClient, SalesInvoiceSummary
 from .config import NetvisorConfig
-from .invoice_xml import netvisor_invoice_number, sales_invoice_xml
+from .invoice_xml import netvisor_invoice_number, sales_invoice_xml, sent_number
 
 
 class NetvisorChannel:
@@ -39,6 +39,20 @@ class NetvisorChannel:
         if invoice.kind == "proforma":
             # A proforma is an offer, not a sale: booking it would put revenue in the ledger.
             raise AdapterError("a proforma invoice is not booked in Netvisor", retryable=False)
+        if invoice.kind == "credit_note":
+            return self._deliver_credit_note(invoice, context)
+        return self._import(invoice)
+
+    def lookup(self, invoice: InvoiceData, context: DeliveryContext) -> DeliveryResult | None:
+        if invoice.kind == "credit_note":
+            # Held is not enough for a credit note: it may have been imported and not yet matched to its
+            # invoice. `deliver` finds it again (DUPLICATE_DATA) and matches it, which repeats safely.
+            return None
+        held = self.find(invoice)
+        return None if held is None else self._result(held, outcome="found")
+
+    def _import(self, invoice: InvoiceData) -> DeliveryResult:
+        """salesinvoice.nv?method=add (§1.4); a number Netvisor already holds as ours counts as delivered."""
         try:
             body = sales_invoice_xml(invoice, self.config)
         except ValueError as error:  # e.g. a VAT category without a Netvisor VAT code
@@ -59,9 +73,55 @@ class NetvisorChannel:
                      "invoice_number": str(netvisor_invoice_number(invoice)), "outcome": "created"},
         )
 
-    def lookup(self, invoice: InvoiceData, context: DeliveryContext) -> DeliveryResult | None:
-        held = self.find(invoice)
-        return None if held is None else self._result(held, outcome="found")
+    def _deliver_credit_note(self, invoice: InvoiceData, context: DeliveryContext) -> DeliveryResult:
+        """A credit note is imported like an invoice with negative counts and sum total, and Netvisor does
+        not link it to its invoice by itself: that takes matchcreditnote.nv with both NetvisorKeys
+        (support.netvisor.fi articles 77000554152 and 77000554165). The invoice's key is the one its own
+        delivery got; without one (that delivery failed for good, or never went this way) the invoice is
+        looked up by number, since a person may have put it into Netvisor by hand."""
+        invoice_key = credited_external_id(invoice, context, "Netvisor")
+        if invoice_key is None:
+            invoice_key = self._credited_key(invoice)
+        imported = self._import(invoice)
+        credit_note_key = imported.external_id
+        if credit_note_key is None:  # _import always names the key; guard the type
+            raise AdapterError(f"Netvisor named no key for credit note {invoice.number}", retryable=True)
+        try:
+            status, excerpt = self.client.match_credit_note(credit_note_key, invoice_key)
+        except AdapterError as error:
+            if error.retryable:
+                raise
+            raise AdapterError(
+                f"credit note {invoice.number} is in Netvisor (NetvisorKey {credit_note_key}) but Netvisor refused "
+                f"to match it to invoice {invoice.credited_invoice_number} (NetvisorKey {invoice_key}): "
+                f"{error.message}", retryable=False, http_status=error.http_status,
+                response_excerpt=error.response_excerpt, code=error.code) from None
+        outcome = imported.details.get("outcome", "created")
+        return DeliveryResult(
+            external_id=credit_note_key, http_status=status, response_excerpt=excerpt or imported.response_excerpt,
+            details={**imported.details, "outcome": f"{outcome}, matched", "credited_netvisor_key": invoice_key,
+                     "credited_invoice_number": invoice.credited_invoice_number or ""},
+        )
+
+    def _credited_key(self, invoice: InvoiceData) -> str:
+        """The NetvisorKey of the invoice a credit note credits, found by its number (§1.5); a refusal that
+        names the invoice when Netvisor does not hold it, for a credit of nothing must not be booked."""
+        credited = invoice.credited_invoice_number or ""
+        number = sent_number(credited)
+        held = None
+        if number is not None:
+            rows = [row for row in self.client.list_sales_invoices(invoice_number=str(number))
+                    if _same_number(row.invoice_number, number)]
+            reference = invoice.credited_invoice_reference
+            held = next((row for row in sorted(rows, key=lambda row: _sort_key(row.netvisor_key))
+                         if not row.reference_number or not reference
+                         or _digits(row.reference_number) == _digits(reference)), None)
+        if held is None:
+            raise AdapterError(
+                f"Netvisor holds no invoice {credited} for credit note {invoice.number} to credit; deliver the "
+                "invoice to Netvisor first, then retry the credit note", retryable=False,
+                code="credited_invoice_missing")
+        return held.netvisor_key
 
     def find(self, invoice: InvoiceData) -> SalesInvoiceSummary | None:
         """Our invoice as Netvisor holds it, searched by number (§1.5 salesinvoicelist.nv?invoicenumber=).

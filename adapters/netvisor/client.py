@@ -23,6 +23,7 @@ from adapters.http import parse_retry_after
 from . import wire
 from .auth import auth_headers
 from .config import DEFAULT_HOST, NetvisorConfig
+from .invoice_xml import match_credit_note_xml
 
 __all__ = ["DEFAULT_HOST", "Inserted", "NetvisorClient", "NetvisorConfig", "SalesInvoiceSummary",
            "SalesPayment", "error_for_response"]
@@ -88,6 +89,14 @@ class NetvisorClient:
         if not key:
             raise wire.unreadable("salesinvoice.nv", excerpt, status)
         return Inserted(netvisor_key=key, http_status=status, response_excerpt=excerpt)
+
+    def match_credit_note(self, credit_note_key: str, invoice_key: str) -> tuple[int, str]:
+        """Link an imported credit note to the invoice it credits: POST matchcreditnote.nv with both
+        NetvisorKeys (support.netvisor.fi article 77000554165; Netvisor never links them by itself,
+        article 77000554152). The answer is a plain OK envelope; (HTTP status, excerpt)."""
+        _, status, excerpt = self._call("POST", "matchcreditnote.nv", {},
+                                        match_credit_note_xml(credit_note_key, invoice_key))
+        return status, excerpt
 
     def list_sales_invoices(
         self, *, invoice_number: str | None = None, above_netvisor_key: str | int | None = None,

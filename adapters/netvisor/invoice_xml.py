@@ -1,4 +1,5 @@
-"""Our InvoiceData as the body of Netvisor's salesinvoice.nv?method=add (reference §1.4)."""
+"""Our InvoiceData as the body of Netvisor's salesinvoice.nv?method=add (reference §1.4), and of
+matchcreditnote.nv, which links a credit note to its invoice."""
 
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ def sales_invoice_xml(invoice: InvoiceData, config: NetvisorConfig) -> bytes:
     if invoice.kind == "credit_note" and invoice.credited_invoice_number:
         template = _CREDIT_NOTE_TEXT.get(invoice.language, _CREDIT_NOTE_TEXT["fi"])
         text = template.format(number=invoice.credited_invoice_number)
+        if invoice.credit_reason:
+            text = f"{text}: {invoice.credit_reason}"
         element(sales, "SalesInvoiceFreeTextBeforeLines", text)
     if invoice.notes:
         element(sales, "SalesInvoiceFreeTextAfterLines", invoice.notes)
@@ -58,6 +61,24 @@ def sales_invoice_xml(invoice: InvoiceData, config: NetvisorConfig) -> bytes:
     for line in invoice.lines:
         _line(ET.SubElement(lines, "InvoiceLine"), line, invoice.prices_include_vat, config)
     return serialise(root)
+
+
+def match_credit_note_xml(credit_note_key: str, invoice_key: str) -> bytes:
+    """The body of matchcreditnote.nv, spelt as Netvisor's article 77000554165 shows it (lowercase)."""
+    root = ET.Element("root")
+    match = ET.SubElement(root, "matchcreditnote")
+    element(match, "creditnotenetvisorkey", credit_note_key)
+    element(match, "invoicenetvisorkey", invoice_key)
+    return serialise(root)
+
+
+def sent_number(number: str) -> int | None:
+    """The SalesInvoiceNumber an invoice numbered `number` went to Netvisor with (see
+    netvisor_invoice_number): the number itself when all digits, else its trailing digits."""
+    if _DIGITS.fullmatch(number):
+        return int(number)
+    digits = re.search(r"([0-9]+)$", number)
+    return int(digits.group(1)) if digits else None
 
 
 def _customer(sales: ET.Element, invoice: InvoiceData, config: NetvisorConfig) -> None:

@@ -1,7 +1,8 @@
 """A Netvisor emulator on loopback for the demo and end-to-end tests: checks MACs, stores invoices, fails.
 
 Protocol routes (reference §1.2-§1.5): POST salesinvoice.nv?method=add, GET salesinvoicelist.nv,
-getsalesinvoice.nv and salespaymentlist.nv. Test controls (JSON) under /_sandbox/:
+getsalesinvoice.nv and salespaymentlist.nv; POST matchcreditnote.nv (a credit note to its invoice).
+Test controls (JSON) under /_sandbox/:
   POST   /_sandbox/faults    {"kind": "500"|"429"|"failed"|"timeout_after_store"|"timeout_before_store"
                               |"down", "count": N, "retry_after": s, "delay": s, "code": "TECHNICAL_ERROR"}
   DELETE /_sandbox/faults    clear pending faults

@@ -75,10 +75,23 @@ class StoredInvoice:
     lines: list[StoredLine]
     xml: str
     paid: Decimal = Decimal("0.00")
+    # matchcreditnote.nv (Netvisor support article 77000554165): how much credit was matched to this
+    # invoice, or of this credit note was used; the keys on the other side of each match.
+    matched: Decimal = Decimal("0.00")
+    credit_note_keys: list[int] = field(default_factory=list)  # an invoice: the credit notes matched to it
+    credited_invoice_key: int | None = None  # a credit note: the invoice it was matched to
+
+    @property
+    def is_credit_note(self) -> bool:
+        """Netvisor tells a credit note by its negative sum total, not by a type of its own (support
+        article 77000554152: a credit note has the invoice's message structure, negative counts and sum)."""
+        return self.amount < 0
 
     @property
     def open_sum(self) -> Decimal:
-        return self.amount - self.paid
+        if self.is_credit_note:
+            return self.amount + self.matched
+        return self.amount - self.paid - self.matched
 
     def as_json(self, received: int, accepted: int) -> dict[str, object]:
         data = asdict(self)
@@ -172,6 +185,26 @@ class SandboxStore:
             if invoice.open_sum <= 0:
                 invoice.status = "paid"
             return payment
+
+    def by_key(self, organisation_id: str, netvisor_key: int) -> StoredInvoice | None:
+        with self.lock:
+            return next((i for i in self.invoices
+                         if i.netvisor_key == netvisor_key and i.organisation_id == organisation_id), None)
+
+    def match_credit_note(self, credit_note: StoredInvoice, invoice: StoredInvoice) -> bool:
+        """Record the link and lower both open sums; False when this pair was matched before (nothing
+        changes: a repeated match after an unknown outcome must not credit twice)."""
+        with self.lock:
+            if credit_note.credited_invoice_key == invoice.netvisor_key:
+                return False
+            credit = -credit_note.amount
+            credit_note.credited_invoice_key = invoice.netvisor_key
+            credit_note.matched += credit
+            invoice.credit_note_keys.append(credit_note.netvisor_key)
+            invoice.matched += credit
+            if invoice.open_sum <= 0:
+                invoice.status = "paid"
+            return True
 
     def snapshot(self, organisation_id: str | None = None) -> dict[str, object]:
         with self.lock:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from adapters import egress
-from adapters.base import AdapterError, DeliveryContext, DeliveryResult, EventPage, InvoiceData
+from adapters.base import AdapterError, DeliveryContext, DeliveryResult, EventPage, InvoiceData, credited_external_id
 
 from .client import DEFAULT_BASE_URL, Ropo24Client, Ropo24Config
 from .errors import DuplicateJob
@@ -14,6 +14,9 @@ from .mapping import build_job
 
 class Ropo24Channel:
     """Channel "ropo24" (adapters.base.Channel). Ropo sends, monitors, reminds and collects; we hand it jobs.
+
+    A credit note goes as Ropo's credit note allocation (dev.ropo.com, "Credit note allocation"): negative
+    payrows tagged with the credited job, so Ropo collects only what is left of that job.
 
     Idempotency: our invoice number is the job's billnum, which Ropo keeps unique (409 on a repeat), and the
     delivery's idempotency key travels as the DataIdentifier header. A repeat after an unknown outcome is
@@ -42,7 +45,9 @@ class Ropo24Channel:
         return EventPage(events, None)
 
     def deliver(self, invoice: InvoiceData, context: DeliveryContext) -> DeliveryResult:
-        job = build_job(invoice, self.currency)
+        credited_jobid = (credited_external_id(invoice, context, "Ropo24")
+                          if invoice.kind == "credit_note" else None)
+        job = build_job(invoice, self.currency, credited_jobid)
         try:
             response = self.client.submit_jobs([job], data_identifier=context.idempotency_key)
         except DuplicateJob as duplicate:
@@ -54,11 +59,13 @@ class Ropo24Channel:
         jobid = response.jobid_for(invoice.number)
         if jobid is None:
             jobid = self._jobid_after_success(invoice, context)
-        return DeliveryResult(
-            external_id=jobid, http_status=response.http_status, response_excerpt=response.excerpt,
-            details={"billnum": job["billnum"], "billcode": job["billcode"],
-                     "sendtype": job.get("sendtype", "")},
-        )
+        details = {"billnum": job["billnum"], "billcode": job["billcode"], "sendtype": job.get("sendtype", "")}
+        for tag in ("refundtojobid", "refundtobillnum"):
+            if tag in job:
+                details[tag] = job[tag]
+        # A credit note's id is that of the job it was allocated to: it has none of its own.
+        return DeliveryResult(external_id=jobid, http_status=response.http_status,
+                              response_excerpt=response.excerpt, details=details)
 
     def lookup(self, invoice: InvoiceData, context: DeliveryContext) -> DeliveryResult | None:
         # §2.3: GET /rest/jobs/statusupdates?billnum= returns that job's status without consuming updates.
@@ -68,9 +75,18 @@ class Ropo24Channel:
             if error.http_status == 404:  # UNCERTAIN whether an unknown billnum is 204 or 404: both mean none
                 return None
             raise
+        # A credit note has no job: Ropo answers its billnum with the job it credits (the sandbox does so;
+        # UNCERTAIN for the service), whose billnum is the credited invoice's.
+        ours = {None, invoice.number}
+        if invoice.kind == "credit_note" and invoice.credited_invoice_number:
+            ours.add(invoice.credited_invoice_number)
         for update in updates:
-            if update.billnum not in (None, invoice.number) or not update.jobid:
+            if update.billnum not in ours or not update.jobid:
                 continue
+            if update.billnum != invoice.number and update.billnum is not None:
+                return DeliveryResult(external_id=update.jobid, http_status=200, details={
+                    "billnum": invoice.number, "credited_billnum": update.billnum, "status": update.status or "",
+                    "status_text": update.status_text or ""})
             if update.billcode and update.billcode != invoice.reference.replace(" ", ""):
                 # Same number, other reference: not our invoice (e.g. another series sharing the account).
                 continue

@@ -51,7 +51,8 @@ def _pricing_note(line: LineData, invoice: InvoiceData) -> str:
 def payrow(line: LineData, invoice: InvoiceData) -> dict[str, str]:
     """One §2.2 payrow {desc, count, amount (net unit price), taxpr}; count × amount == line.net_amount."""
     cent = quantum(invoice.currency)
-    # Counts are positive and the sign rides on the amount, so a credit note is "2 × -24.90" (UNCERTAIN).
+    # Counts are positive and the sign rides on the amount, so a credit note is "2 × -24.90": the guide
+    # "Credit note allocation" presents a credit note's row amounts negative.
     count = abs(line.quantity)
     taxpr = plain(line.vat_rate)
     if count:
@@ -85,8 +86,14 @@ def _refuse(message: str, code: str) -> AdapterError:
     return AdapterError(f"Ropo24: {message}", retryable=False, code=code)
 
 
-def build_job(invoice: InvoiceData, currency: str = "EUR") -> dict:
-    """The jobtype 0 dataset for one invoice or credit note; every value a string, as in Ropo's examples."""
+def build_job(invoice: InvoiceData, currency: str = "EUR", credited_jobid: str | None = None) -> dict:
+    """The jobtype 0 dataset for one invoice or credit note; every value a string, as in Ropo's examples.
+
+    A credit note is the same dataset with negative payrows and a tag naming the job it credits
+    (dev.ropo.com guide "Credit note allocation"): `refundtojobid` with the credited invoice's jobid when
+    its delivery learnt one, else `refundtobillnum` with its number (our billnum for it). Ropo then
+    lowers what it collects on that job instead of starting a collection of its own for the credit.
+    """
     if invoice.kind == "proforma":
         raise _refuse("a proforma invoice is not a claim; it cannot go to collection", "not_collectable")
     if invoice.currency != currency:
@@ -122,5 +129,13 @@ def build_job(invoice: InvoiceData, currency: str = "EUR") -> dict:
     if email:
         job["email"] = email
     job.update(delivery_route(buyer, email))
+    if invoice.kind == "credit_note":
+        if credited_jobid:
+            job["refundtojobid"] = str(credited_jobid)
+        elif invoice.credited_invoice_number:
+            job["refundtobillnum"] = invoice.credited_invoice_number
+        else:
+            # Without the tags Ropo would take the credit as a job of its own: never send that.
+            raise _refuse(f"credit note {invoice.number} names no invoice it credits", "invalid_invoice")
     job["payrow"] = [payrow(line, invoice) for line in invoice.lines]
     return job

@@ -1,7 +1,10 @@
 """A loopback Ropo24 emulator: token auth with real HS256 JWTs, jobs, status polling, payments, test controls.
 
 Protocol under /rest (reference §2): POST /token, POST /jobs, GET /jobs?jobid=, GET /jobs/statusupdates,
-POST /jobs/payment. Test controls under /_sandbox (JSON):
+POST /jobs/payment. A job with `refundtojobid` or `refundtobillnum` is a credit note (dev.ropo.com guide
+"Credit note allocation"): it makes no job, it lowers the open amount of the job it names, and is refused
+(400, invalid-params) for a job this customer does not hold or beyond that job's open amount.
+Test controls under /_sandbox (JSON):
   POST /_sandbox/fail    {"mode": "500"|"429"|"timeout_after_store"|"timeout_before_store"|"down",
                           "count": 1, "retry_after": 1, "delay": 2.0, "endpoint": "jobs"|"token"|"any"}
   GET  /_sandbox/jobs    the jobs held, and per billnum how often it was received and accepted
@@ -32,10 +35,12 @@ from .jwt import InvalidToken, decode_hs256, encode_hs256
 from .sandbox_store import (
     FAULT_ENDPOINTS,
     FAULT_MODES,
+    CreditRefused,
     DuplicateBillnum,
     Fault,
     SandboxStore,
     decimal_or_none,
+    refund_target,
     validate_job,
 )
 
@@ -190,10 +195,16 @@ def create_sandbox_app(
                                           _sandbox().today())
         except DuplicateBillnum as duplicate:
             return problem(409, "Conflict", f"billnum already exists: {duplicate}", "duplicate-billnum")
+        except CreditRefused as refused:
+            return problem(400, "Bad Request", "the credit note cannot be allocated", "validation",
+                           **{"invalid-params": [{"name": refused.name, "reason": refused.reason}]})
         answer: dict = {"accepted": len(stored)}
         if _sandbox().echo_jobids:
-            answer["jobs"] = [{"jobid": job.jobid, "billnum": job.dataset.get("billnum"),
-                               "billcode": job.dataset.get("billcode")} for job in stored]
+            # A credit note is answered with the job it was allocated to (it makes no job of its own).
+            answer["jobs"] = [{"jobid": job.jobid, "billnum": dataset.get("billnum"),
+                               "billcode": dataset.get("billcode"),
+                               **({"refundtojobid": job.jobid} if refund_target(dataset) else {})}
+                              for dataset, job in zip(datasets, stored, strict=True)]
         _push(updates)
         _after(fault)
         return jsonify(answer), 201
@@ -302,7 +313,7 @@ def _record_payment(cid: str | None, body: dict, paydate: object, kind: str) -> 
     update = sandbox.store.pay(job, Decimal(amount), day, kind, sandbox.today())
     _push([update])
     return jsonify(jobid=job.jobid, billnum=job.dataset.get("billnum"), billcode=job.dataset.get("billcode"),
-                   status=job.status[0], statustext=job.status[1], open=f"{job.gross - job.paid}"), 201
+                   status=job.status[0], statustext=job.status[1], open=f"{job.open}"), 201
 
 
 def run_sandbox(host: str = "127.0.0.1", port: int = 8091, accounts: Mapping[str, str] | None = None) -> None:

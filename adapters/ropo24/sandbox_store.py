@@ -18,6 +18,10 @@ from typing import cast
 
 CENT = Decimal("0.01")
 INVOICING, PARTLY_PAID, PAID = (1, "Invoicing"), (6, "Partly paid"), (9, "Paid")
+CREDITED = (10, "Credited")  # every euro of the job credited away, nothing paid
+# dev.ropo.com "Credit note allocation": a credit note is a job like an invoice, with negative payrows and
+# refundtojobid (or refundtobillnum) naming the job it credits.
+REFUND_KEYS = ("refundtojobid", "refundtobillnum")
 FAULT_MODES = ("500", "429", "timeout_after_store", "timeout_before_store", "down")
 FAULT_ENDPOINTS = ("jobs", "token", "any")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -103,23 +107,44 @@ class SandboxJob:
     paid: Decimal = Decimal(0)
     status: tuple[int, str] = INVOICING
     payments: list[dict] = field(default_factory=list)
+    credited: Decimal = Decimal(0)  # positive: the sum of the credit notes allocated to this job
+    credits: list[dict] = field(default_factory=list)
+
+    @property
+    def open(self) -> Decimal:
+        """What Ropo still collects: the job's sum less its payments and its credit notes."""
+        return self.gross - self.credited - self.paid
 
     def status_record(self, when: str, event: str = "jobstatus") -> dict:
         return {"id": str(uuid.uuid4()), "event": event, "jobid": self.jobid,
                 "billnum": self.dataset.get("billnum"), "billcode": self.dataset.get("billcode"),
                 "status": self.status[0], "statustext": self.status[1],
-                "date": when, "openamount": f"{self.gross - self.paid}"}
+                "date": when, "openamount": f"{self.open}"}
 
     def as_json(self) -> dict:
         return {"jobid": self.jobid, "cid": self.cid, "billnum": self.dataset.get("billnum"),
                 "billcode": self.dataset.get("billcode"), "data_identifier": self.data_identifier,
                 "dataset": self.dataset, "net": f"{self.net}", "vat": f"{self.vat}", "gross": f"{self.gross}",
-                "paid": f"{self.paid}", "open": f"{self.gross - self.paid}", "status": self.status[0],
-                "statustext": self.status[1], "payments": self.payments}
+                "paid": f"{self.paid}", "credited": f"{self.credited}", "open": f"{self.open}",
+                "status": self.status[0], "statustext": self.status[1], "payments": self.payments,
+                "credits": self.credits}
 
 
 class DuplicateBillnum(Exception):
     pass
+
+
+class CreditRefused(Exception):
+    """A credit note that names no job this customer holds, or credits more than the job's open amount."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.name, self.reason = name, reason
+
+
+def refund_target(job: dict) -> tuple[str, str] | None:
+    """(tag, value) of the job a credit note dataset credits, None for an ordinary invoice."""
+    return next(((key, str(job[key])) for key in REFUND_KEYS if job.get(key) not in (None, "")), None)
 
 
 class SandboxStore:
@@ -132,6 +157,7 @@ class SandboxStore:
         with self.lock:
             self.jobs: dict[int, SandboxJob] = {}
             self.by_billnum: dict[tuple[str, str], int] = {}
+            self.credit_billnums: dict[tuple[str, str], int] = {}  # a credit note's billnum -> the job it credits
             self.received: Counter[tuple[str, str]] = Counter()
             self.faults: list[Fault] = []
             self.updates: dict[str, list[dict]] = defaultdict(list)
@@ -166,12 +192,21 @@ class SandboxStore:
         and the status updates their arrival made."""
         with self.lock:
             billnums = [job.get("billnum") for job in datasets if job.get("billnum")]
-            taken = [b for b in billnums if (cid, b) in self.by_billnum]
+            taken = [b for b in billnums if (cid, b) in self.by_billnum or (cid, b) in self.credit_billnums]
             if taken or len(set(billnums)) != len(billnums):
                 raise DuplicateBillnum(", ".join(cast("list[str]", taken)) or "repeated within the request")
+            targets = self._credit_targets(cid, datasets)
             stored, updates = [], []
-            for job in datasets:
+            for index, job in enumerate(datasets):
                 net, vat, gross = totals(job["payrow"])
+                if index in targets:
+                    # A credit note creates no job: it lowers what the credited job collects.
+                    target = targets[index]
+                    self._allocate_credit(target, job, -gross, today)
+                    updates.append(target.status_record(today, "jobstatus")
+                                   | {"creditbillnum": job.get("billnum"), "creditamount": f"{-gross}"})
+                    stored.append(target)
+                    continue
                 record = SandboxJob(self.next_jobid, cid, job, data_identifier, net, vat, gross)
                 self.next_jobid += 1
                 self.jobs[record.jobid] = record
@@ -181,6 +216,43 @@ class SandboxStore:
                 stored.append(record)
             self.updates[cid].extend(updates)
             return stored, updates
+
+    def _credit_targets(self, cid: str, datasets: list[dict]) -> dict[int, SandboxJob]:
+        """The job each credit note dataset of a request credits, checked before anything is stored."""
+        targets: dict[int, SandboxJob] = {}
+        left: dict[int, Decimal] = {}
+        for index, job in enumerate(datasets):
+            refund = refund_target(job)
+            if refund is None:
+                continue
+            key, value = refund
+            name = f"dataset[{index}].{key}"
+            target = self.find(cid, jobid=value) if key == "refundtojobid" else self._job_by_billnum(cid, value)
+            if target is None:
+                raise CreditRefused(name, f"no job {value} to credit")
+            credit = -totals(job["payrow"])[2]
+            if credit <= 0:
+                raise CreditRefused(f"dataset[{index}].payrow", "a credit note's payrows are negative")
+            open_amount = left.get(target.jobid, target.open)
+            if credit > open_amount:
+                raise CreditRefused(name, f"the credit {credit} exceeds the open amount {open_amount} of job "
+                                          f"{target.jobid}")
+            left[target.jobid] = open_amount - credit
+            targets[index] = target
+        return targets
+
+    def _job_by_billnum(self, cid: str, billnum: str) -> SandboxJob | None:
+        jobid = self.by_billnum.get((cid, billnum))
+        return self.jobs.get(jobid) if jobid is not None else None
+
+    def _allocate_credit(self, job: SandboxJob, credit_note: dict, amount: Decimal, today: str) -> None:
+        job.credited += amount
+        job.credits.append({"billnum": credit_note.get("billnum"), "amount": f"{amount}", "date": today,
+                            "dataset": credit_note})
+        if credit_note.get("billnum"):
+            self.credit_billnums[(job.cid, credit_note["billnum"])] = job.jobid
+        if job.open <= 0:
+            job.status = PAID if job.paid > 0 else CREDITED
 
     def find(self, cid: str | None, *, jobid: object = None, billnum: object = None,
              billcode: object = None) -> SandboxJob | None:
@@ -198,6 +270,9 @@ class SandboxStore:
         """The job's status now, as one update that is not marked fetched; [] for an unknown billnum."""
         with self.lock:
             job = self.find(cid, billnum=billnum)
+            if job is None and (cid, billnum) in self.credit_billnums:  # a credit note: the job it credits
+                credited = self.jobs[self.credit_billnums[(cid, billnum)]]
+                return [credited.status_record(today) | {"creditbillnum": billnum}]
             return [job.status_record(today)] if job else []
 
     def take_updates(self, cid: str) -> list[dict]:
@@ -216,7 +291,7 @@ class SandboxStore:
         """Record a payment on a job (`today`: when the change happened); returns the status update made."""
         with self.lock:
             job.paid += amount
-            job.status = PAID if job.paid >= job.gross else PARTLY_PAID
+            job.status = PAID if job.open <= 0 else PARTLY_PAID
             job.payments.append({"amount": f"{amount}", "paydate": paydate.isoformat(), "type": kind})
             update = job.status_record(today, "payment")
             update.update({"paidamount": f"{amount}", "paydate": paydate.isoformat(), "paymenttype": kind})

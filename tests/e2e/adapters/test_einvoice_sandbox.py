@@ -85,6 +85,9 @@ def refusal(call) -> AdapterError:
 @pytest.mark.parametrize("kind, number", [("invoice", 1001), ("credit_note", 1002)])
 def test_the_operator_holds_the_document_for_the_buyer_exactly_as_sent(sandbox, document_format, kind,
                                                                         number):
+    if kind == "credit_note":  # the operator takes a credit note only for an invoice it delivered
+        original = invoice_data()
+        sandbox.channel(document_format).deliver(original, context(original, key="delivery-0"))
     invoice = invoice_data(kind=kind, number=number)
     result = sandbox.channel(document_format).deliver(invoice, context(invoice))
 
@@ -271,3 +274,45 @@ def test_the_sandbox_counts_refuses_unknown_faults_and_resets(sandbox):
     assert sandbox.state()["faults"] == []
     requests.post(f"{sandbox.url}/_sandbox/reset", timeout=5).raise_for_status()
     assert sandbox.state() == {"documents": [], "numbers": [], "requests": {}, "faults": []}
+
+
+@pytest.mark.parametrize("document_format", FORMATS)
+def test_a_credit_note_is_held_linked_to_the_invoice_it_credits(sandbox, document_format):
+    original = invoice_data()
+    sandbox.channel(document_format).deliver(original, context(original, key="delivery-0"))
+    credit = invoice_data(kind="credit_note", number=1002)
+    sandbox.channel(document_format).deliver(credit, context(credit))
+
+    [held] = sandbox.held("1002")
+    assert (held["credit_note"], held["credited_number"]) == (True, "1001")
+    [invoice] = sandbox.held("1001")
+    assert (invoice["credit_note"], invoice["credited_number"]) == (False, None)
+
+
+@pytest.mark.parametrize("document_format", FORMATS)
+def test_a_credit_note_for_an_invoice_the_operator_never_delivered_is_refused_for_good(sandbox, document_format):
+    credit = invoice_data(kind="credit_note", number=1002)
+    refused = refusal(lambda: sandbox.channel(document_format).deliver(credit, context(credit)))
+
+    assert refused.retryable is False and refused.http_status == 422
+    assert "1001" in refused.message and "never sent" in refused.message
+    assert sandbox.held("1002") == []
+
+
+def test_a_credit_note_for_an_invoice_sent_to_another_buyer_is_refused(sandbox):
+    original = invoice_data(buyer=OTHER_BUYER)
+    sandbox.channel().deliver(original, context(original, key="delivery-0"))
+    credit = invoice_data(kind="credit_note", number=1002)
+    refused = refusal(lambda: sandbox.channel().deliver(credit, context(credit)))
+
+    assert refused.http_status == 422 and BUYER_ADDRESS in refused.message
+    assert sandbox.held("1002") == []
+
+
+def test_a_credit_note_waits_while_its_invoice_is_still_on_its_way_to_the_operator(sandbox):
+    credit = invoice_data(kind="credit_note", number=1002)
+    waiting = replace(context(credit), credited_delivery_status="failed")
+    refused = refusal(lambda: sandbox.channel().deliver(credit, waiting))
+
+    assert refused.retryable is True and refused.code == "credited_invoice_under_way"
+    assert sandbox.state()["requests"].get("POST /invoices") is None, "nothing was sent"

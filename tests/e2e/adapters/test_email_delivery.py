@@ -167,8 +167,9 @@ def test_a_credit_note_is_sent_as_a_credit_note(server, inbox, pdf):
     channel(server.port).deliver(credit, context(pdf, credit))
 
     (mail,) = inbox.received
-    assert mail.message["Subject"] == "Hyvityslasku 1002 – Kahvila Oy"
+    assert mail.message["Subject"] == "Hyvityslasku 1002 laskulle 1001 – Kahvila Oy"
     assert "hyvittää laskun 1001" in mail.body()
+    assert list(mail.attachments()) == ["hyvityslasku-1002.pdf"]
 
 
 def test_the_finvoice_is_attached_when_configured_and_it_validates(server, inbox, pdf):

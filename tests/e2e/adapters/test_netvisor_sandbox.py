@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -15,7 +15,7 @@ from adapters.base import AdapterError, DeliveryContext
 from adapters.netvisor import NetvisorChannel, NetvisorClient, auth, netvisor_channel, wire
 from adapters.netvisor.invoice_xml import sales_invoice_xml
 from adapters.netvisor.sandbox import DEMO_CUSTOMER_KEY, DEMO_PARTNER_KEY, demo_settings, running_sandbox
-from tests.factories import invoice_data
+from tests.factories import DEFAULT_LINES, invoice_data
 
 CONTEXT = DeliveryContext(delivery_id="d-1", idempotency_key="netvisor:d-1")
 
@@ -101,6 +101,7 @@ def test_the_delivered_invoice_is_held_with_our_number_reference_customer_lines_
 
 
 def test_a_gross_priced_credit_note_is_held_with_negative_lines_adding_up_to_its_total(sandbox):
+    sandbox.channel().deliver(invoice_data(prices_include_vat=True), CONTEXT)
     credit = invoice_data(number=1002, kind="credit_note", prices_include_vat=True)
     sandbox.channel().deliver(credit, CONTEXT)
     [held] = sandbox.invoices(1002)
@@ -289,3 +290,97 @@ def test_an_account_limited_to_one_company_cannot_use_another():
         with pytest.raises(AdapterError) as caught:
             netvisor_channel({**settings, "organisation_id": "2077474-0"}).lookup(invoice_data(), CONTEXT)
     assert (caught.value.code, caught.value.retryable) == ("SERVICE_ACCESS_ERROR", False)
+
+
+def delivered(external_id: str | None) -> DeliveryContext:
+    """A credit note's context whose credited invoice went to Netvisor and got this NetvisorKey."""
+    return replace(CONTEXT, credited_delivery_status="delivered", credited_external_id=external_id)
+
+
+def test_a_credit_note_is_matched_to_the_invoice_it_credits_and_lowers_its_open_sum(sandbox):
+    original = sandbox.channel().deliver(invoice_data(), CONTEXT)
+    credit = replace(invoice_data(number=1002, kind="credit_note"), credit_reason="Palautus")
+    result = sandbox.channel().deliver(credit, delivered(original.external_id))
+
+    [invoice], [held] = sandbox.invoices(1001), sandbox.invoices(1002)
+    assert held["credited_invoice_key"] == int(original.external_id) and result.external_id == str(held["netvisor_key"])
+    assert invoice["credit_note_keys"] == [held["netvisor_key"]]
+    assert (invoice["open_sum"], held["open_sum"]) == ("0.00", "0.00")
+    assert held["free_text_before_lines"] == "Hyvityslasku laskulle 1001: Palautus"
+    assert result.details["outcome"] == "created, matched"
+    assert sandbox.state()["requests"]["matchcreditnote.nv"] == 1
+
+
+def test_a_partial_credit_leaves_the_rest_open_and_a_payment_of_the_rest_pays_the_invoice(sandbox):
+    original = sandbox.channel().deliver(invoice_data(), CONTEXT)
+    credit = invoice_data(number=1002, kind="credit_note", lines=DEFAULT_LINES[:1])  # the coffee beans back
+    sandbox.channel().deliver(credit, delivered(original.external_id))
+
+    [invoice] = sandbox.invoices(1001)
+    rest = Decimal(invoice["amount"]) + credit.total_gross
+    assert Decimal(invoice["open_sum"]) == rest > 0
+    sandbox.pay(1001, str(rest), "2026-11-30")
+    [invoice] = sandbox.invoices(1001)
+    assert (invoice["open_sum"], invoice["status"]) == ("0.00", "paid")
+
+
+def test_a_credit_note_sent_again_is_booked_and_matched_once(sandbox):
+    original = sandbox.channel().deliver(invoice_data(), CONTEXT)
+    credit = invoice_data(number=1002, kind="credit_note")
+    first = sandbox.channel().deliver(credit, delivered(original.external_id))
+    again = sandbox.channel().deliver(credit, delivered(original.external_id))
+
+    assert again.external_id == first.external_id and again.details["outcome"] == "already held, matched"
+    [held] = sandbox.invoices(1002)
+    assert held["accepted"] == 1
+    [invoice] = sandbox.invoices(1001)
+    assert invoice["credit_note_keys"] == [held["netvisor_key"]] and invoice["open_sum"] == "0.00"
+
+
+def test_without_the_invoices_key_the_credit_note_finds_the_invoice_by_its_number(sandbox):
+    sandbox.channel().deliver(invoice_data(), CONTEXT)  # e.g. the delivery went dead after Netvisor took it
+    credit = invoice_data(number=1002, kind="credit_note")
+    result = sandbox.channel().deliver(credit, replace(CONTEXT, credited_delivery_status="dead"))
+
+    [invoice] = sandbox.invoices(1001)
+    assert result.details["credited_netvisor_key"] == str(invoice["netvisor_key"])
+    assert invoice["open_sum"] == "0.00"
+
+
+def test_a_credit_note_for_an_invoice_netvisor_does_not_hold_is_refused_before_it_is_booked(sandbox):
+    credit = invoice_data(number=1002, kind="credit_note")
+    with pytest.raises(AdapterError) as caught:
+        sandbox.channel().deliver(credit, replace(CONTEXT, credited_delivery_status="dead"))
+
+    assert (caught.value.code, caught.value.retryable) == ("credited_invoice_missing", False)
+    assert "1001" in caught.value.message
+    assert sandbox.invoices(1002) == []
+
+
+def test_netvisor_refuses_to_match_a_credit_note_to_an_invoice_it_does_not_hold(sandbox):
+    credit = invoice_data(number=1002, kind="credit_note")
+    with pytest.raises(AdapterError) as caught:
+        sandbox.channel().deliver(credit, delivered("999"))
+
+    error = caught.value
+    assert (error.code, error.retryable) == ("INVALID_DATA", False)
+    assert "NetvisorKey 999" in error.message and "FAILED" in error.response_excerpt
+    [held] = sandbox.invoices(1002)
+    assert held["credited_invoice_key"] is None
+
+
+def test_netvisor_refuses_a_credit_beyond_what_is_left_of_the_invoice(sandbox):
+    original = sandbox.channel().deliver(invoice_data(), CONTEXT)
+    sandbox.channel().deliver(invoice_data(number=1002, kind="credit_note"), delivered(original.external_id))
+    with pytest.raises(AdapterError) as caught:
+        sandbox.channel().deliver(invoice_data(number=1003, kind="credit_note", credited_invoice_number="1001"),
+                                  delivered(original.external_id))
+    assert caught.value.code == "INVALID_DATA" and "ylittää" in caught.value.message
+
+
+def test_a_credit_note_waits_while_its_invoice_is_on_its_way_to_netvisor(sandbox):
+    credit = invoice_data(number=1002, kind="credit_note")
+    with pytest.raises(AdapterError) as caught:
+        sandbox.channel().deliver(credit, replace(CONTEXT, credited_delivery_status="pending"))
+    assert (caught.value.code, caught.value.retryable) == ("credited_invoice_under_way", True)
+    assert sandbox.state()["requests"].get("salesinvoice.nv") is None

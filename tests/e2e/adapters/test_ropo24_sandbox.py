@@ -17,7 +17,7 @@ from adapters.ropo24 import ropo24_channel
 from adapters.ropo24.jwt import encode_hs256, read_claims_unverified
 from adapters.ropo24.mapping import build_job
 from adapters.ropo24.sandbox import DEMO_APICODE, DEMO_CID, create_sandbox_app
-from tests.factories import invoice_data
+from tests.factories import DEFAULT_LINES, invoice_data
 
 
 class Clock:
@@ -269,3 +269,89 @@ def test_the_sandbox_refuses_a_job_missing_its_debtors_address(sandbox):
     response = post_job(sandbox, sandbox.token(), job)
     assert response.status_code == 400
     assert {"name": "dataset[0].postcode", "reason": "required"} in response.json()["invalid-params"]
+
+
+def credited(jobid: str | None, status: str = "delivered") -> DeliveryContext:
+    """A credit note's context: its credited invoice's delivery to Ropo and the jobid it got."""
+    return replace(context("delivery-credit"), credited_delivery_status=status, credited_external_id=jobid)
+
+
+def test_a_credit_note_lowers_the_open_amount_of_its_invoices_job_and_makes_no_job(sandbox):
+    original = invoice_data()
+    sent = sandbox.channel().deliver(original, context())
+    credit = invoice_data(kind="credit_note", number=1002, lines=DEFAULT_LINES[:1])
+    result = sandbox.channel().deliver(credit, credited(sent.external_id))
+
+    [job] = sandbox.state()["jobs"]
+    assert result.external_id == sent.external_id == str(job["jobid"])
+    assert result.details["refundtojobid"] == sent.external_id
+    assert Decimal(job["credited"]) == -credit.total_gross
+    assert Decimal(job["open"]) == original.total_gross + credit.total_gross > 0
+    assert job["credits"][0]["billnum"] == "1002"
+    assert job["credits"][0]["dataset"]["refundtojobid"] == str(job["jobid"])
+
+
+def test_ropo_collects_only_what_is_left_after_a_credit_of_a_partly_paid_invoice(sandbox):
+    original = invoice_data()
+    sent = sandbox.channel().deliver(original, context())
+    sandbox.control("pay", {"cid": DEMO_CID, "billnum": "1001", "amount": "100.00", "date": "2026-11-25"})
+    credit = invoice_data(kind="credit_note", number=1002, lines=DEFAULT_LINES[:1])
+    sandbox.channel().deliver(credit, credited(sent.external_id))
+
+    rest = original.total_gross - Decimal("100.00") + credit.total_gross
+    [job] = sandbox.state()["jobs"]
+    assert Decimal(job["open"]) == rest and job["statustext"] == "Partly paid"
+    paid = sandbox.control("pay", {"cid": DEMO_CID, "billnum": "1001", "amount": str(rest), "date": "2026-11-30"})
+    assert (paid["open"], paid["statustext"]) == ("0.00", "Paid")
+
+
+def test_a_full_credit_of_an_unpaid_invoice_closes_its_job_as_credited(sandbox):
+    sent = sandbox.channel().deliver(invoice_data(), context())
+    sandbox.channel().deliver(invoice_data(kind="credit_note", number=1002), credited(sent.external_id))
+    [job] = sandbox.state()["jobs"]
+    assert (job["open"], job["statustext"]) == ("0.00", "Credited")
+
+
+def test_without_the_jobid_the_credit_note_names_its_invoice_by_billnum(sandbox):
+    sandbox.channel().deliver(invoice_data(), context())
+    result = sandbox.channel().deliver(invoice_data(kind="credit_note", number=1002), credited(None, "dead"))
+    [job] = sandbox.state()["jobs"]
+    assert result.details["refundtobillnum"] == "1001" and result.external_id == str(job["jobid"])
+    assert job["open"] == "0.00"
+
+
+def test_a_credit_note_for_a_job_ropo_does_not_hold_is_refused_for_good(sandbox):
+    with pytest.raises(AdapterError) as caught:
+        sandbox.channel().deliver(invoice_data(kind="credit_note", number=1002), credited("4242"))
+    assert caught.value.retryable is False and caught.value.http_status == 400
+    assert "no job 4242" in caught.value.message
+    assert sandbox.state()["jobs"] == []
+
+
+def test_a_credit_beyond_the_jobs_open_amount_is_refused(sandbox):
+    original = invoice_data()
+    sent = sandbox.channel().deliver(original, context())
+    sandbox.control("pay", {"cid": DEMO_CID, "billnum": "1001", "amount": "100.00", "date": "2026-11-25"})
+    with pytest.raises(AdapterError) as caught:
+        sandbox.channel().deliver(invoice_data(kind="credit_note", number=1002), credited(sent.external_id))
+    assert caught.value.retryable is False and "exceeds the open amount" in caught.value.message
+    [job] = sandbox.state()["jobs"]
+    assert job["credited"] == "0" and Decimal(job["open"]) == original.total_gross - Decimal("100.00")
+
+
+def test_a_credit_note_sent_again_is_allocated_once(sandbox):
+    sent = sandbox.channel().deliver(invoice_data(), context())
+    credit = invoice_data(kind="credit_note", number=1002, lines=DEFAULT_LINES[:1])
+    first = sandbox.channel().deliver(credit, credited(sent.external_id))
+    again = sandbox.channel().deliver(credit, credited(sent.external_id))
+    assert again.external_id == first.external_id and again.details.get("duplicate") == "true"
+    found = sandbox.channel().lookup(credit, credited(sent.external_id))
+    assert found is not None and found.external_id == sent.external_id
+    [job] = sandbox.state()["jobs"]
+    assert len(job["credits"]) == 1
+
+
+def test_a_credit_note_waits_while_its_invoice_is_on_its_way_to_ropo(sandbox):
+    with pytest.raises(AdapterError) as caught:
+        sandbox.channel().deliver(invoice_data(kind="credit_note", number=1002), credited(None, "failed"))
+    assert (caught.value.code, caught.value.retryable) == ("credited_invoice_under_way", True)

@@ -164,3 +164,25 @@ def test_any_invoice_keeps_its_net_total_on_the_way_to_ropo(lines, gross, credit
     rows = build_job(invoice)["payrow"]
     assert net_of(rows) == invoice.total_net
     assert all(Decimal(row["amount"]) == Decimal(row["amount"]).quantize(Decimal("0.01")) for row in rows)
+
+
+def test_a_credit_note_names_the_job_it_credits_by_jobid_when_known():
+    job = build_job(invoice_data(kind="credit_note", number=1003), credited_jobid="1000042")
+    assert job["refundtojobid"] == "1000042" and "refundtobillnum" not in job
+    assert job["billnum"] == "1003" and job["jobtype"] == "0"
+
+
+def test_a_credit_note_without_the_jobid_names_the_credited_invoice_by_its_billnum():
+    job = build_job(invoice_data(kind="credit_note", number=1003))
+    assert job["refundtobillnum"] == "1002" and "refundtojobid" not in job
+
+
+def test_a_credit_note_that_names_no_invoice_is_never_sent_as_a_job_of_its_own():
+    credit = invoice_data(kind="credit_note", number=1003, credited_invoice_number=None)
+    with pytest.raises(AdapterError) as refused:
+        build_job(credit)
+    assert refused.value.retryable is False and "names no invoice" in refused.value.message
+
+
+def test_an_invoice_carries_no_refund_tags():
+    assert not {"refundtojobid", "refundtobillnum"} & set(build_job(invoice_data()))
