@@ -28,7 +28,8 @@ def invoice_summary(invoice: Invoice | NewRow) -> dict:
         "paid_amount": invoice.paid_amount, "credited_amount": invoice.credited_amount,
         "allocated_amount": invoice.allocated_amount, "open_amount": open_amount_of(invoice),
         "credited_invoice_id": invoice.credited_invoice_id, "cancelled_by_id": invoice.cancelled_by_id,
-        "created_at": invoice.created_at, "finalized_at": invoice.finalized_at,
+        "converted_to_id": invoice.converted_to_id,
+        "created_at": invoice.created_at, "finalized_at": invoice.finalized_at, "closed_at": invoice.closed_at,
     }
 
 

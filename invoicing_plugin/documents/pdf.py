@@ -129,10 +129,10 @@ def _context(invoice: InvoiceData, layout: Layout, language: str) -> dict:
         "invoice": invoice, "layout": layout, "language": language, "t": t,
         "title": t(f"doc_{kind}"),
         "total_label": {"credit_note": "total_credited", "proforma": "total"}.get(kind, "total_due"),
-        "payable": kind != "credit_note",
+        "payable": kind == "invoice",  # a pro forma takes no payments: no due date, reference or bank form
         # Paid from the customer's credit balance: the totals show it, the form asks only for the rest.
         "prepaid": has_prepaid(invoice),
-        "asks_payment": kind != "credit_note" and invoice.amount_due > 0,
+        "asks_payment": kind == "invoice" and invoice.amount_due > 0,
         "reference": format_finnish_reference(invoice.reference),
         "reference_rf": _groups_of_four(invoice.reference_rf),
         "iban": _groups_of_four(invoice.seller.iban or ""),
@@ -167,18 +167,16 @@ def _slip(invoice: InvoiceData) -> _Slip | None:
     """The bank transfer form, when a euro amount is to be paid into the seller's account: the amount
     due, which is the total less what the customer's credit balance prepaid.
 
-    A credit note asks for no payment, nor does an invoice its prepaid amount covered in full. A
-    proforma has the form's details but no barcode and no QR code, so that nobody pays it by scanning.
-    The Finnish barcode needs a Finnish IBAN; the EPC QR code works for any SEPA account.
+    A credit note and a proforma ask for no payment (a proforma is not an invoice: nobody may pay it by
+    scanning or typing in its reference), nor does an invoice its prepaid amount covered in full. The
+    Finnish barcode needs a Finnish IBAN; the EPC QR code works for any SEPA account.
     """
     seller = invoice.seller
-    if invoice.kind == "credit_note" or invoice.currency != "EUR" or not seller.iban:
+    if invoice.kind in ("credit_note", "proforma") or invoice.currency != "EUR" or not seller.iban:
         return None
     amount = invoice.amount_due
     if amount <= 0:
         return None
-    if invoice.kind == "proforma":
-        return _Slip()
     try:
         digits = virtual_barcode(seller.iban, amount, invoice.reference, invoice.due_date)
     except InvalidIdentifier:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..domain.invoice_data import Contact  # the buyer's person who ordered: the same on the order and invoice
-from ..domain.lifecycle import InvoicingMode
+from ..domain.lifecycle import InvoiceKind, InvoicingMode
 from .idempotency import canonical_digest
 
 if TYPE_CHECKING:
@@ -67,6 +67,9 @@ class Invoicing:
     payment_terms_days: int | None = None
     series: str | None = None
     channels: tuple[str, ...] | None = None
+    # proforma: a pro forma invoice (numbered in the tenant's pro forma series, sent by email only), which
+    # POST /invoices/{id}/convert later turns into the invoice; `series` is then the invoice's series.
+    kind: InvoiceKind = InvoiceKind.INVOICE
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,8 @@ class SubmitOrder:
             invoicing=Invoicing(
                 mode=InvoicingMode(invoicing.get("mode", InvoicingMode.IMMEDIATE)),
                 payment_terms_days=invoicing.get("payment_terms_days"), series=invoicing.get("series"),
-                channels=tuple(invoicing["channels"]) if invoicing.get("channels") is not None else None),
+                channels=tuple(invoicing["channels"]) if invoicing.get("channels") is not None else None,
+                kind=InvoiceKind(invoicing.get("kind", InvoiceKind.INVOICE))),
             fingerprint=fingerprint,
         )
 
@@ -167,6 +171,16 @@ class InvoiceOrders:
     order_ids: tuple[uuid.UUID, ...]
     finalize: bool = False
     invoice_date: date | None = None
+
+
+@dataclass(frozen=True)
+class ConvertProforma:
+    """Make the invoice of a finalised pro forma's orders and close the pro forma. `invoice_date`: as when
+    approving a draft; `draft`: leave the invoice as a draft for review instead of finalising it."""
+
+    invoice_id: uuid.UUID
+    invoice_date: date | None = None
+    draft: bool = False
 
 
 @dataclass(frozen=True)

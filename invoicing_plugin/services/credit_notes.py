@@ -112,7 +112,8 @@ def check_creditable(session: Session, invoice: Invoice) -> None:
         raise InvalidState("a credit note is not credited: it is final as it is (and a cancellation cannot be "
                            "cancelled); issue a new invoice if money is owed after all")
     if invoice.kind == InvoiceKind.PROFORMA:
-        raise InvalidState("a pro forma invoice is not an invoice: it is never credited; convert or close it")
+        raise InvalidState("a pro forma invoice is not an invoice: it is never credited or cancelled; convert "
+                           "it into the invoice and correct that one")
     if invoice.status == InvoiceStatus.DRAFT:
         raise InvalidState("a draft is not credited: discard it (or correct it) instead")
     if invoice.status == InvoiceStatus.DISCARDED:

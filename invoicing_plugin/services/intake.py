@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from .. import channels
 from ..db import Customer, Invoice, InvoiceLine, Order, OrderLine, Tenant
 from ..domain.errors import Conflict, ValidationFailed
-from ..domain.lifecycle import InvoicingMode, OrderStatus
+from ..domain.lifecycle import InvoiceKind, InvoicingMode, OrderStatus
 from ..domain.money import PricedLine
 from ..domain.orders import LineTax, order_problems
 from ..domain.vat import default_category
-from . import audit, invoices, notifications, outbox
+from . import audit, invoices, notifications, outbox, proforma
 from .actors import Actor
 from .balances import allocate_at_finalisation
 from .commands import SubmitOrder
@@ -77,9 +77,12 @@ def _submit(session: Session, actor: Actor, tenant: Tenant, command: SubmitOrder
     customer = resolve_customer(session, tenant.id, command.customer.as_details())
     mode = command.invoicing.mode
     order = _build_order(tenant, actor, command, customer, currency, tax_date, fingerprint)
-    invoice = None if mode is InvoicingMode.COLLECT else invoices.build_draft(tenant, [order], customer)
+    kind = command.invoicing.kind
+    invoice = None if mode is InvoicingMode.COLLECT else invoices.build_draft(tenant, [order], customer, kind)
     if invoice is not None:
         invoice.channels = list(command.invoicing.channels) if command.invoicing.channels is not None else None
+        if kind == InvoiceKind.PROFORMA:  # the order's series is the one its invoice gets when converted
+            invoice.series = proforma.ensure_series(session, tenant)
     drafted = invoices.state(invoice) if invoice else None
     if invoice is not None:
         order.invoice_id = invoice.id
@@ -91,7 +94,8 @@ def _submit(session: Session, actor: Actor, tenant: Tenant, command: SubmitOrder
     insert_new(session, Order, [order])
     insert_new(session, OrderLine, order.lines)
     audit.record(session, actor, "order.received", "order", order.id,
-                 after={"source": order.source, "external_id": order.external_id, "mode": mode.value})
+                 after={"source": order.source, "external_id": order.external_id, "mode": mode.value,
+                        "kind": kind.value})
     if invoice is not None:
         insert_new(session, InvoiceLine, invoice.lines)
         audit.record(session, actor, "invoice.drafted", "invoice", invoice.id, after=drafted)
@@ -175,6 +179,8 @@ def _check_rules(session: Session, tenant: Tenant, command: SubmitOrder, currenc
                if name not in channels.enabled_channels(tenant.channels or {})]
     if unknown:
         errors["invoicing.channels"] = [f"{name!r} is not a channel of this merchant" for name in unknown]
+    proforma.merge_problems(errors, proforma.intake_problems(command.invoicing.kind, command.invoicing.mode,
+                                                             command.invoicing.channels))
     if errors:
         raise ValidationFailed(errors)
 

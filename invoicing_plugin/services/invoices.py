@@ -174,6 +174,10 @@ def finalize(
         check_invoice_date(session, tenant, invoice, invoice_date)
     before = state(invoice)
     orders = orders if orders is not None else _orders_of(session, invoice)
+    if invoice.kind == InvoiceKind.PROFORMA:  # whatever series its draft names: pro formas have their own
+        from .proforma import ensure_series
+
+        invoice.series = ensure_series(session, tenant)
     # The counter lock is taken last, so it is held only for this invoice's UPDATE and the commit.
     apply_number(invoice, take_next_number(session, tenant.id, invoice.series), tenant, invoice_date)
     invoice.version = (invoice.version or 1) + 1

@@ -64,7 +64,7 @@ def queue_event(session: Session, tenant_id: uuid.UUID, event_type: str, data: d
 def event_data(invoice: Invoice | NewRow) -> dict[str, Any]:
     """What a shop learns about the invoice in a notification: enough to update its order, no more."""
     return {
-        "id": str(invoice.id), "number": invoice.number, "reference": invoice.reference,
+        "id": str(invoice.id), "kind": str(invoice.kind), "number": invoice.number, "reference": invoice.reference,
         "status": str(invoice.status), "payment_status": str(invoice.payment_status), "currency": invoice.currency,
         "total_gross": str(invoice.total_gross.quantize(_cents(invoice.currency))),
         "paid_amount": str(invoice.paid_amount.quantize(_cents(invoice.currency))),

@@ -35,6 +35,10 @@ EXCERPT_LIMIT = 2000
 def enqueue_invoice(session: Session, tenant: Tenant, invoice: Invoice | NewRow) -> list[NewRow]:
     """One pending delivery per channel of the invoice, in the finalising transaction."""
     names = invoice.channels if invoice.channels is not None else channels.default_channels(tenant.channels or {})
+    if invoice.kind == "proforma":  # never to accounting, collection or an e-invoice operator
+        from .proforma import delivery_channels
+
+        names = delivery_channels(tenant, invoice)
     now = datetime.now(UTC)
     rows = [
         NewRow(id=uuid.uuid4(), tenant_id=tenant.id, invoice_id=invoice.id, channel=name, payload=None,

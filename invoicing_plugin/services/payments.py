@@ -75,6 +75,9 @@ def record_payment(
     invoice = session.scalars(
         select(Invoice).where(Invoice.id == invoice_id, Invoice.tenant_id == actor.tenant_id).with_for_update()
     ).one()
+    if invoice.kind == InvoiceKind.PROFORMA:
+        raise InvalidState("a pro forma invoice takes no payments: it is not an invoice; convert it into the "
+                           "invoice and record the payment there")
     if invoice.status not in ISSUED or invoice.kind != InvoiceKind.INVOICE:
         raise InvalidState(f"payments are recorded against finalised invoices; this one is {invoice.status}")
     problems: dict[str, list[str]] = {}

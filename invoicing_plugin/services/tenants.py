@@ -35,7 +35,7 @@ SETTINGS_FIELDS = (
 
 def create_tenant(session: Session, *, name: str, business_id: str, slug: str | None = None,
                   **settings: Any) -> Tenant:
-    """A new tenant with the default number series and the Finnish VAT table (DESIGN §4)."""
+    """A new tenant with the default and pro forma number series and the Finnish VAT table (DESIGN §4)."""
     slug = slug or slugify(name)
     if session.scalar(select(func.count()).select_from(Tenant).where(Tenant.slug == slug)):
         raise Conflict(f"a tenant with slug {slug!r} exists already; pass another --slug", code="slug_taken")
@@ -45,6 +45,10 @@ def create_tenant(session: Session, *, name: str, business_id: str, slug: str | 
     session.add(tenant)
     session.flush()
     session.add(NumberSeries(tenant_id=tenant.id, name=DEFAULT_SERIES, prefix="", reference_prefix="1"))
+    from .proforma import SERIES_PREFIX, free_reference_prefix
+
+    session.add(NumberSeries(tenant_id=tenant.id, name=tenant.proforma_series or "proforma", prefix=SERIES_PREFIX,
+                             reference_prefix=free_reference_prefix(["1"])))
     session.add_all(
         VatRateRow(tenant_id=tenant.id, rate=r.rate, valid_from=r.valid_from, valid_to=r.valid_to)
         for r in FINNISH_DEFAULT_RATES

@@ -258,6 +258,19 @@ def test_every_documented_operation_answers_as_its_schema_says(contract, shop, a
     c.call("POST", "/invoices", 404, key=office, json={"order_ids": [str(uuid.uuid4())]})
     c.call("POST", "/invoices", 422, key=office, json={"order_ids": []})
 
+    # Pro forma: numbered in its own series, converted once into the invoice.
+    offer = c.call("POST", "/orders", 201, key=checkout,
+                   json=order_payload("WS-PRO", invoicing={"mode": "immediate", "kind": "proforma"})).json["invoice"]
+    assert offer["kind"] == "proforma" and offer["number"].startswith("PRO-")
+    c.call("POST", "/invoices/{invoice_id}/convert", 422, key=office, params={"invoice_id": offer["id"]},
+           json={"draft": "yes"})
+    made = c.call("POST", "/invoices/{invoice_id}/convert", 201, key=office, params={"invoice_id": offer["id"]}).json
+    again = c.call("POST", "/invoices/{invoice_id}/convert", 200, key=office, params={"invoice_id": offer["id"]},
+                   json={})
+    assert made["kind"] == "invoice" and again.json["id"] == made["id"]
+    c.call("POST", "/invoices/{invoice_id}/convert", 409, key=office, params={"invoice_id": made["id"]})
+    c.call("POST", "/invoices/{invoice_id}/convert", 404, key=office, params={"invoice_id": uuid.uuid4()})
+
     # Deliveries: the first one died at the service; a retry by hand, then it is delivered.
     worker = Worker(plugin_state(app).session_factory,
                     WorkerSettings(batch_size=10, lease=timedelta(seconds=30), poll_interval=0.01, max_attempts=2,

@@ -61,6 +61,7 @@ CROSS_TENANT_CALLS = [
     ("POST", "/api/v1/invoices/{draft_id}/finalize", "backoffice"),
     ("POST", "/api/v1/invoices/{draft_id}/discard", "backoffice"),
     ("PATCH", "/api/v1/invoices/{draft_id}", "backoffice"),
+    ("POST", "/api/v1/invoices/{invoice_id}/convert", "backoffice"),
     ("DELETE", "/api/v1/api-keys/{key_id}", "admin"),
     ("GET", "/api/v1/deliveries/{delivery_id}", "backoffice"),
     ("POST", "/api/v1/deliveries/{delivery_id}/retry", "backoffice"),

@@ -16,9 +16,10 @@ from ...domain.identifiers import (
     normalize_operator_id,
     normalize_vat_id,
 )
-from ...domain.lifecycle import InvoicingMode
+from ...domain.lifecycle import InvoiceKind, InvoicingMode
 from ...domain.orders import LineTax, order_problems
 from ...domain.vat import CATEGORIES, VatTable
+from ...services import proforma
 from ...services.intake import priced_line
 from ..fields import (
     CountryCode,
@@ -128,7 +129,14 @@ class InvoicingSchema(Schema):
     series = text(40, single_line=True)
     channels = fields.List(Text(single_line=True, validate=validate.Length(1, 40)), validate=validate.Length(max=10),
                            metadata={"description": "where the invoice goes (e.g. [\"ropo24\"]); default: the "
-                                                    "merchant's default channels"})
+                                                    "merchant's default channels. A pro forma goes by email only: "
+                                                    "another channel is refused (422)"})
+    kind = choice((InvoiceKind.INVOICE.value, InvoiceKind.PROFORMA.value), load_default=InvoiceKind.INVOICE.value,
+                  metadata={"description": (
+                      "proforma: a pro forma invoice instead (mode immediate or queue), numbered in the merchant's "
+                      "pro forma series (PRO-1, ...) and sent by email only, when the email channel is enabled; "
+                      "its PDF says it is not an invoice, and it takes no payments or credit notes. "
+                      "POST /invoices/{id}/convert makes the invoice of the order (in `series`) and closes it")})
 
 
 class OrderSchema(Schema):
@@ -157,6 +165,15 @@ class OrderSchema(Schema):
                        for name in ("store_id", "terminal_id", "cashier") if not original.get(name)}
             if missing:
                 raise ValidationError(missing)
+
+    @validates_schema(skip_on_field_errors=False)
+    def check_proforma(self, data, **_):
+        invoicing = data.get("invoicing") or {}
+        if "kind" in invoicing and "mode" in invoicing:
+            problems = proforma.intake_problems(InvoiceKind(invoicing["kind"]), InvoicingMode(invoicing["mode"]),
+                                                invoicing.get("channels"))
+            if problems:
+                raise ValidationError(problems)
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def check_tenant_rules(self, data, original, **_):

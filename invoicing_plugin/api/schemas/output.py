@@ -198,8 +198,11 @@ class InvoiceSummarySchema(OutputSchema):
         "description": "a credit note: the invoice it credits"})
     cancelled_by_id = fields.UUID(allow_none=True, metadata={
         "description": "a cancelled invoice: the credit note that cancelled it"})
+    converted_to_id = fields.UUID(allow_none=True, metadata={
+        "description": "a converted pro forma: the invoice made from it"})
     created_at = fields.DateTime()
     finalized_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True, metadata={"description": "a pro forma: when it was converted"})
 
 
 class InvoiceSchema(InvoiceSummarySchema):

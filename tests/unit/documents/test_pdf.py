@@ -138,10 +138,11 @@ def test_a_credit_note_says_so_in_swedish_and_english(language, title, credits):
     assert title in text and credits in text
 
 
-def test_a_proforma_invoice_says_so_and_carries_no_barcode_or_qr_code():
+def test_a_proforma_invoice_says_so_and_carries_no_bank_form_barcode_or_qr_code():
     pdf = render_invoice_pdf(invoice_data(kind="proforma", language="en"))
     text = page_texts(pdf)[0]
-    assert "Proforma invoice" in text and "not a VAT invoice" in text
+    assert "Pro forma invoice" in text and "This is not an invoice" in text
+    assert "Saajan" not in text and "Reference number" not in text and "Due date" not in text
     assert codes(pdf) == {}
 
 
