@@ -192,4 +192,4 @@ def _numbers(session: Session, tenant_id: uuid.UUID, ids: set[uuid.UUID]) -> dic
     if not ids:
         return {}
     return dict(session.execute(select(Invoice.id, Invoice.number).where(
-        Invoice.tenant_id == tenant_id, Invoice.id.in_(ids))).tuples().all())
+        Invoice.tenant_id == tenant_id, Invoice.id.in_(ids))).all())
