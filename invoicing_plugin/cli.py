@@ -425,10 +425,10 @@ def demo(port: int, serve: bool) -> None:
 def credit_note(tenant_ref: str, number: str, series: str | None, full: bool, line_specs: tuple[str, ...],
                 reason: str) -> None:
     """Credit a finalised invoice in full or by lines; prints the credit note's number and total."""
-    from .services import credit_notes
-    from .services.commands import CreateCreditNote
     from .cli_reports import credit_lines, find_invoice, renamed_line_problems
     from .domain.currency import quantum
+    from .services import credit_notes
+    from .services.commands import CreateCreditNote
 
     if full == bool(line_specs):
         _fail("give either --full or one or more --line LINE:QTY")
@@ -461,9 +461,9 @@ def credit_note(tenant_ref: str, number: str, series: str | None, full: bool, li
 def aging(tenant_ref: str, as_of, as_csv: bool) -> None:
     """Open receivables per customer by days past due; the buckets add up to the total open."""
     from .api.reports import aging_csv
+    from .cli_reports import aging_table
     from .services.aging import receivables_aging
     from .services.invoices import tenant_today
-    from .cli_reports import aging_table
 
     def work(db: Database):
         def read(session):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from functools import cache
 from importlib.resources import files
 from typing import TYPE_CHECKING, cast
@@ -61,7 +62,7 @@ def describe(movement: Movement, language: str, currency: str) -> str:
         return text(language, "movement_payment", number=number)
     if movement.kind == "allocation":
         return text(language, "movement_allocation", number=number,
-                    amount=f.money(movement.applied_amount or 0, currency))
+                    amount=f.money(movement.applied_amount or Decimal(0), currency))
     return text(language, "movement_refund", number=number)
 
 

@@ -21,8 +21,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import CompoundSelect, Executable, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from ..db import Allocation, Customer, Invoice, Payment, Refund
@@ -82,10 +83,11 @@ def receivables_aging(session: Session, tenant_id: uuid.UUID, as_of: date) -> Ag
     """Every customer of the tenant with open invoices or unapplied credit as of the end of `as_of`."""
     # Only invoices that can be open or overpaid on that day: those not settled to the cent now, and those
     # something happened to after it (a settled invoice with neither was settled by then too).
-    later = (select(Payment.invoice_id).where(Payment.tenant_id == tenant_id, Payment.paid_on > as_of)
-             .union(select(Invoice.credited_invoice_id).where(
-                 Invoice.tenant_id == tenant_id, Invoice.kind == InvoiceKind.CREDIT_NOTE, Invoice.invoice_date > as_of),
-                 select(Allocation.invoice_id).where(Allocation.tenant_id == tenant_id, Allocation.allocated_on > as_of)))
+    later: CompoundSelect[Any] = union(
+        select(Payment.invoice_id).where(Payment.tenant_id == tenant_id, Payment.paid_on > as_of),
+        select(Invoice.credited_invoice_id).where(
+            Invoice.tenant_id == tenant_id, Invoice.kind == InvoiceKind.CREDIT_NOTE, Invoice.invoice_date > as_of),
+        select(Allocation.invoice_id).where(Allocation.tenant_id == tenant_id, Allocation.allocated_on > as_of))
     candidates = select(Invoice.id).where(
         Invoice.tenant_id == tenant_id, Invoice.kind == InvoiceKind.INVOICE, Invoice.status.in_(ISSUED),
         or_(Invoice.total_gross - Invoice.credited_amount - Invoice.paid_amount - Invoice.allocated_amount != 0,
@@ -142,6 +144,6 @@ def receivables_aging(session: Session, tenant_id: uuid.UUID, as_of: date) -> Ag
     return AgingReport(as_of, tuple(rows), dict(sorted(totals.items())))
 
 
-def _sums(session: Session, query: Select[tuple[uuid.UUID | None, Decimal]], *, sign: int = 1
-          ) -> dict[uuid.UUID, Decimal]:
+def _sums(session: Session, query: Executable, *, sign: int = 1) -> dict[uuid.UUID, Decimal]:
+    """{key: sum} of a query of (key, SUM(...)) rows; a row without a key is left out."""
     return {key: sign * Decimal(total) for key, total in session.execute(query) if key is not None}
