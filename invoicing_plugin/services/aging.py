@@ -91,22 +91,24 @@ def receivables_aging(session: Session, tenant_id: uuid.UUID, as_of: date) -> Ag
     candidates = select(Invoice.id).where(
         Invoice.tenant_id == tenant_id, Invoice.kind == InvoiceKind.INVOICE, Invoice.status.in_(ISSUED),
         or_(Invoice.total_gross - Invoice.credited_amount - Invoice.paid_amount - Invoice.allocated_amount != 0,
-            Invoice.invoice_date > as_of, Invoice.id.in_(later)))
+            Invoice.invoice_date > as_of, Invoice.id.in_(later))).subquery("candidates")
     invoices = session.execute(select(
         Invoice.id, Invoice.customer_id, Invoice.currency, Invoice.total_gross, Invoice.invoice_date,
         Invoice.due_date,
-    ).where(Invoice.id.in_(candidates))).all()
-    paid = _sums(session, select(Payment.invoice_id, func.sum(Payment.amount)).where(
-        Payment.tenant_id == tenant_id, Payment.paid_on <= as_of, Payment.invoice_id.in_(candidates))
-        .group_by(Payment.invoice_id))
+    ).join(candidates, candidates.c.id == Invoice.id)).all()
+    paid = _sums(session, select(Payment.invoice_id, func.sum(Payment.amount))
+                 .join(candidates, candidates.c.id == Payment.invoice_id)
+                 .where(Payment.tenant_id == tenant_id, Payment.paid_on <= as_of).group_by(Payment.invoice_id))
     # A credit note's gross is negative: what it takes off its invoice is minus that.
-    credited = _sums(session, select(Invoice.credited_invoice_id, func.sum(Invoice.total_gross)).where(
-        Invoice.tenant_id == tenant_id, Invoice.kind == InvoiceKind.CREDIT_NOTE, Invoice.status.in_(ISSUED),
-        Invoice.invoice_date <= as_of, Invoice.credited_invoice_id.in_(candidates))
-        .group_by(Invoice.credited_invoice_id), sign=-1)
-    allocated = _sums(session, select(Allocation.invoice_id, func.sum(Allocation.amount)).where(
-        Allocation.tenant_id == tenant_id, Allocation.allocated_on <= as_of, Allocation.invoice_id.in_(candidates))
-        .group_by(Allocation.invoice_id))
+    credited = _sums(session, select(Invoice.credited_invoice_id, func.sum(Invoice.total_gross))
+                     .join(candidates, candidates.c.id == Invoice.credited_invoice_id)
+                     .where(Invoice.tenant_id == tenant_id, Invoice.kind == InvoiceKind.CREDIT_NOTE,
+                            Invoice.status.in_(ISSUED), Invoice.invoice_date <= as_of)
+                     .group_by(Invoice.credited_invoice_id), sign=-1)
+    allocated = _sums(session, select(Allocation.invoice_id, func.sum(Allocation.amount))
+                      .join(candidates, candidates.c.id == Allocation.invoice_id)
+                      .where(Allocation.tenant_id == tenant_id, Allocation.allocated_on <= as_of)
+                      .group_by(Allocation.invoice_id))
     spent: dict[tuple[uuid.UUID, str], Decimal] = defaultdict(lambda: ZERO)  # credit applied or refunded by then
     for model, day in ((Allocation, Allocation.allocated_on), (Refund, Refund.paid_on)):
         for customer_id, currency, total in session.execute(
@@ -131,10 +133,15 @@ def receivables_aging(session: Session, tenant_id: uuid.UUID, as_of: date) -> Ag
     for key, amount in spent.items():
         accounts[key].unapplied_credit -= amount
 
-    customers = {customer.id: customer for customer in session.scalars(select(Customer).where(
-        Customer.tenant_id == tenant_id, Customer.id.in_({customer_id for customer_id, _ in accounts})))}
+    with_accounts = union(
+        select(Invoice.customer_id).join(candidates, candidates.c.id == Invoice.id),
+        select(Allocation.customer_id).where(Allocation.tenant_id == tenant_id, Allocation.allocated_on <= as_of),
+        select(Refund.customer_id).where(Refund.tenant_id == tenant_id, Refund.paid_on <= as_of))
+    customers = {customer_id: (name, business_id) for customer_id, name, business_id in session.execute(
+        select(Customer.id, Customer.name, Customer.business_id).where(
+            Customer.tenant_id == tenant_id, Customer.id.in_(with_accounts)))}
     rows = sorted(
-        (AgingRow(customer_id, customers[customer_id].name, customers[customer_id].business_id, currency, amounts)
+        (AgingRow(customer_id, *customers[customer_id], currency, amounts)
          for (customer_id, currency), amounts in accounts.items()
          if amounts.total != 0 or amounts.unapplied_credit != 0),
         key=lambda row: (row.customer_name.casefold(), row.currency, str(row.customer_id)))
