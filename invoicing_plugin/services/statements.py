@@ -58,7 +58,7 @@ class Statement:
     customer: Party
     seller: Party
     currency: str
-    language: str  # the customer's language when there are texts for it (fi, sv, en), else English
+    language: str  # of the texts: the customer's (fi, sv, en), else the tenant's, else English
     period_from: date
     period_to: date
     opening_balance: Decimal
@@ -95,7 +95,8 @@ def statement(session: Session, tenant: Tenant, customer_id: uuid.UUID, *, perio
         movements.append(Movement(balance=running, **values))
     from ..documents.formats import LANGUAGES
 
-    language = customer.language if customer.language in LANGUAGES else "en"
+    # The customer's language; one we have no texts for gets the tenant's, else English (as invoices do).
+    language = next((lang for lang in (customer.language, tenant.default_language) if lang in LANGUAGES), "en")
     return Statement(customer.id, party_of(customer), seller_of(tenant), currency, language, period_from, period_to,
                      opening, tuple(movements), running)
 
