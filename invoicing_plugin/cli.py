@@ -413,6 +413,74 @@ def demo(port: int, serve: bool) -> None:
     run_demo(_app(), port=port, keep_serving=serve)
 
 
+@main.command("credit-note")
+@click.option("--tenant", "tenant_ref", required=True, help="Tenant slug or id.")
+@click.option("--invoice", "number", required=True, help="The invoice's number, as printed on it.")
+@click.option("--series", help="The invoice's number series, when the number is in more than one.")
+@click.option("--full", is_flag=True, help="Credit everything not yet credited.")
+@click.option("--line", "line_specs", multiple=True, metavar="LINE:QTY",
+              help="Units to take back from a line: its position on the invoice (1, 2, ...) or its id, then the "
+                   "quantity, e.g. --line 2:1 (repeat).")
+@click.option("--reason", required=True, help="Why: printed on the credit note.")
+def credit_note(tenant_ref: str, number: str, series: str | None, full: bool, line_specs: tuple[str, ...],
+                reason: str) -> None:
+    """Credit a finalised invoice in full or by lines; prints the credit note's number and total."""
+    from .cli_reports import credit_lines, find_invoice, renamed_line_problems
+    from .domain.currency import quantum
+    from .services import credit_notes
+    from .services.commands import CreateCreditNote
+
+    if full == bool(line_specs):
+        _fail("give either --full or one or more --line LINE:QTY")
+    if not reason.strip():
+        _fail("--reason: say why the invoice is credited (it is printed on the credit note)")
+
+    def work(db: Database) -> str:
+        actor = _admin(db, tenant_ref)
+
+        def read(session):
+            found = find_invoice(session, actor.tenant_id, number, series)
+            return found.id, credit_lines(found, line_specs)
+
+        invoice_id, lines = db.read(read)
+        command = CreateCreditNote(invoice_id, reason.strip(), lines=lines, full=full)
+        with renamed_line_problems(line_specs):
+            result = credit_notes.create_credit_note(db, actor, command)
+        note = result.invoice
+        total = note.total_gross.quantize(quantum(note.currency))
+        return f"credit note {note.number} for invoice {number}: total {total} {note.currency}"
+
+    click.echo(_run(_app(), work))
+
+
+@main.command()
+@click.option("--tenant", "tenant_ref", required=True, help="Tenant slug or id.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="The day (YYYY-MM-DD) the report is as of; default: the tenant's today.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV (comma-delimited, header row) instead of a table.")
+def aging(tenant_ref: str, as_of, as_csv: bool) -> None:
+    """Open receivables per customer by days past due; the buckets add up to the total open."""
+    from .api.reports import aging_csv
+    from .cli_reports import aging_table
+    from .services.aging import receivables_aging
+    from .services.invoices import tenant_today
+
+    def work(db: Database):
+        def read(session):
+            tenant = tenants.find_tenant(session, tenant_ref)
+            day = as_of.date() if as_of else tenant_today(tenant)
+            return tenant.name, receivables_aging(session, tenant.id, day)
+
+        return db.read(read)
+
+    name, report = _run(_app(), work)
+    if as_csv:
+        click.echo(aging_csv(report), nl=False)
+        return
+    click.echo(f"Receivables aging of {name} as of {report.as_of.isoformat()}")
+    click.echo("\n".join(aging_table(report)))
+
+
 if __name__ == "__main__":
     main()
 

@@ -271,6 +271,18 @@ def test_every_documented_operation_answers_as_its_schema_says(contract, shop, a
     c.call("POST", "/invoices/{invoice_id}/convert", 409, key=office, params={"invoice_id": made["id"]})
     c.call("POST", "/invoices/{invoice_id}/convert", 404, key=office, params={"invoice_id": uuid.uuid4()})
 
+    # Reports: the customer's statement as JSON, PDF and CSV, and the receivables aging as JSON and CSV.
+    statement = "/customers/{customer_id}/statement"
+    c.call("GET", statement, 200, key=office, params={"customer_id": customer}, query_string={"from": "2020-01-01"})
+    c.call("GET", statement, 200, key=office, params={"customer_id": customer}, headers={"Accept": "application/pdf"})
+    c.call("GET", statement, 200, key=office, params={"customer_id": customer}, headers={"Accept": "text/csv"})
+    c.call("GET", statement, 406, key=office, params={"customer_id": customer}, headers={"Accept": "image/png"})
+    c.call("GET", statement, 422, key=office, params={"customer_id": customer}, query_string={"to": "2026-13-01"})
+    c.call("GET", statement, 404, key=office, params={"customer_id": uuid.uuid4()})
+    c.call("GET", "/reports/receivables-aging", 200, key=office)
+    c.call("GET", "/reports/receivables-aging", 200, key=office, headers={"Accept": "text/csv"})
+    c.call("GET", "/reports/receivables-aging", 422, key=office, query_string={"as_of": "tomorrow"})
+
     # Deliveries: the first one died at the service; a retry by hand, then it is delivered.
     worker = Worker(plugin_state(app).session_factory,
                     WorkerSettings(batch_size=10, lease=timedelta(seconds=30), poll_interval=0.01, max_attempts=2,

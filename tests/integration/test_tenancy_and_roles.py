@@ -83,6 +83,7 @@ CROSS_TENANT_CALLS = [
     ("POST", "/api/v1/invoice-runs/{run_id}/finalize", "backoffice"),
     ("GET", "/api/v1/invoice-runs/{run_id}/remaining", "backoffice"),
     ("POST", "/api/v1/invoice-runs/{run_id}/rerun", "backoffice"),
+    ("GET", "/api/v1/customers/{customer_id}/statement", "backoffice"),
 ]
 
 # A valid body for each write, so that only the tenant can be what is wrong.
