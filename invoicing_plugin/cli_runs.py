@@ -48,7 +48,7 @@ def run_command(tenant_ref: str, period_from, period_to, invoice_date, finalize:
     from .cli import _admin, _app, _run
 
     command = invoice_runs.CreateInvoiceRun(
-        period_from=_day(period_from), period_to=_day(period_to), invoice_date=_day(invoice_date),
+        period_from=period_from.date(), period_to=period_to.date(), invoice_date=_day(invoice_date),
         filters=_pairs(filters, "a filter"), group_by=group_by or None, finalize=finalize)
 
     def work(db: Database) -> None:
