@@ -95,7 +95,13 @@ class SubmitOrder:
     fingerprint: str = ""
 
     def content_fingerprint(self) -> str:
-        return self.fingerprint or canonical_digest("order", asdict(self) | {"fingerprint": ""})
+        if self.fingerprint:
+            return self.fingerprint
+        content = asdict(self) | {"fingerprint": ""}
+        if self.invoicing.kind == InvoiceKind.INVOICE:
+            # Left out at its default, so orders stored before pro formas existed keep their fingerprint.
+            del content["invoicing"]["kind"]
+        return canonical_digest("order", content)
 
     @classmethod
     def from_validated(cls, data: Mapping[str, Any], fingerprint: str) -> SubmitOrder:
