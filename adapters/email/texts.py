@@ -129,7 +129,9 @@ def placeholder_values(invoice: InvoiceData, language: str) -> dict[str, str]:
     f = formats_for(language)
     return {
         "number": invoice.number, "seller": invoice.seller.name, "buyer": invoice.buyer.name,
-        "total": f.money(invoice.total_gross, invoice.currency), "due_date": f.date(invoice.due_date),
+        # An invoice asks for what is left after the credit balance paid its part; others show their total.
+        "total": f.money(invoice.amount_due if invoice.kind == "invoice" else invoice.total_gross, invoice.currency),
+        "due_date": f.date(invoice.due_date),
         "reference": format_finnish_reference(invoice.reference),  # as the PDF prints it
         "credited_number": invoice.credited_invoice_number or "",
     }

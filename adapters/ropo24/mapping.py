@@ -138,4 +138,13 @@ def build_job(invoice: InvoiceData, currency: str = "EUR", credited_jobid: str |
             # Without the tags Ropo would take the credit as a job of its own: never send that.
             raise _refuse(f"credit note {invoice.number} names no invoice it credits", "invalid_invoice")
     job["payrow"] = [payrow(line, invoice) for line in invoice.lines]
+    if invoice.kind == "invoice" and invoice.prepaid_amount > 0:
+        # Paid from the customer's credit balance before sending: a row without VAT takes it off, so Ropo
+        # bills and collects only the amount due, and the VAT per rate it computes stays the invoice's.
+        job["payrow"].append({"desc": PREPAID_TEXT.get(invoice.language, PREPAID_TEXT["fi"]), "count": "1",
+                              "amount": f"{-invoice.prepaid_amount}", "taxpr": "0"})
     return job
+
+
+PREPAID_TEXT = {"fi": "Ennakkoon maksettu (hyvityssaldosta)", "sv": "Förskottsbetalt (från kreditsaldot)",
+                "en": "Prepaid (from credit balance)"}

@@ -1,6 +1,7 @@
 """The email's subject and text: defaults per language and kind, a tenant's overrides, and checking them."""
 
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 
@@ -34,6 +35,11 @@ def test_the_finnish_text_gives_what_the_customer_needs_to_pay_formatted_the_fin
     assert "Eräpäivä: 5.12.2026\n" in body
     assert "Viitenumero: 1 10013\n" in body  # grouped as on the PDF's bank transfer form
     assert body.rstrip().endswith("Kahvila Oy")
+
+
+def test_what_the_credit_balance_prepaid_is_not_asked_for_again():
+    body = email_texts(replace(INVOICE, prepaid_amount=Decimal("60.66"))).body
+    assert "Maksettava: 200,00\xa0€\n" in body
 
 
 def test_the_english_text_uses_english_formats():

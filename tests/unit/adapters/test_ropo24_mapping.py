@@ -186,3 +186,15 @@ def test_a_credit_note_that_names_no_invoice_is_never_sent_as_a_job_of_its_own()
 
 def test_an_invoice_carries_no_refund_tags():
     assert not {"refundtojobid", "refundtobillnum"} & set(build_job(invoice_data()))
+
+
+def test_what_the_credit_balance_prepaid_is_a_row_without_vat_so_ropo_collects_only_the_rest():
+    from adapters.ropo24.sandbox_store import totals
+
+    invoice = replace(invoice_data(), prepaid_amount=Decimal("10.00"))
+    job = build_job(invoice)
+    assert job["payrow"][-1] == {"desc": "Ennakkoon maksettu (hyvityssaldosta)", "count": "1", "amount": "-10.00",
+                                 "taxpr": "0"}
+    net, vat, gross = totals(job["payrow"])
+    assert gross == invoice.amount_due and vat == invoice.total_vat
+    assert totals(build_job(invoice_data())["payrow"])[2] == invoice.total_gross
