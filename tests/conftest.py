@@ -185,6 +185,22 @@ def memory_channel():
 
 
 @pytest.fixture
+def invoke(database_url, monkeypatch):
+    """The `invoicing` command on the test's database: invoke(*args) -> (exit code, output lines)."""
+    from click.testing import CliRunner
+
+    from invoicing_plugin.cli import main
+
+    monkeypatch.setenv("INVOICING_DATABASE_URL", database_url)
+
+    def run(*args):
+        result = CliRunner().invoke(main, list(args), catch_exceptions=False)  # a traceback fails the test
+        return result.exit_code, result.output.strip().splitlines()
+
+    return run
+
+
+@pytest.fixture
 def live_server(app) -> Iterator[str]:
     """The app served over real HTTP on a loopback port (threaded, like a small production server)."""
     with serve_in_thread(app) as url:

@@ -92,7 +92,7 @@ def render_invoice_html(
 ) -> str:
     """The invoice as one self-contained HTML document (styles inline, images as data: URIs)."""
     context = _context(invoice, parse_layout(layout), _language(invoice, language))
-    return _environment().get_template("invoice/invoice.html").render(context)
+    return template_environment().get_template("invoice/invoice.html").render(context)
 
 
 def render_invoice_pdf(
@@ -268,7 +268,9 @@ def _load_template(name: str) -> tuple[str, None, Callable[[], bool]] | None:
 
 
 @cache
-def _environment() -> Environment:
+def template_environment() -> Environment:
+    """The Jinja environment of every document template (invoices, statements): installed templates, HTML
+    escaped, a missing value an error."""
     environment = Environment(
         loader=FunctionLoader(_load_template),
         autoescape=select_autoescape(["html"], default_for_string=True),

@@ -10,20 +10,19 @@ the statement's language. The statement's own texts are a small catalog of their
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache
 from importlib.resources import files
 from typing import TYPE_CHECKING, cast
 
 from babel.messages.pofile import read_po
-from jinja2 import Environment, FunctionLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from invoicing_plugin.extras import require
 
 from .formats import LANGUAGES, formats_for
-from .pdf import parse_layout
+from .pdf import parse_layout, template_environment
 
 if TYPE_CHECKING:
     from invoicing_plugin.services.statements import Movement, Statement
@@ -71,7 +70,7 @@ def render_statement_html(statement: Statement, layout: Mapping | None = None) -
     f = formats_for(language)
     checked = parse_layout(layout)
     currency = statement.currency
-    return _environment().get_template("statement/statement.html").render({
+    return template_environment().get_template("statement/statement.html").render({
         "s": statement, "layout": checked, "language": language,
         "t": lambda key, **values: text(language, key, **values),
         "font_family": Markup(checked.font_family),  # noqa: S704 - parse_layout allows only safe font names
@@ -101,23 +100,3 @@ def _seller_line(statement: Statement, language: str) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def _css_string(value: object) -> Markup:
-    escaped = "".join(c if c.isalnum() or c in " .,:;/-_" else f"\\{ord(c):x} " for c in str(value))
-    return Markup(f'"{escaped}"')  # noqa: S704 - every special character is escaped above
-
-
-def _load_template(name: str) -> tuple[str, None, Callable[[], bool]] | None:
-    try:
-        source = files("invoicing_plugin.templates").joinpath(*name.split("/")).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    return source, None, lambda: True
-
-
-@cache
-def _environment() -> Environment:
-    environment = Environment(
-        loader=FunctionLoader(_load_template), autoescape=select_autoescape(["html"], default_for_string=True),
-        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    environment.globals["css_string"] = _css_string
-    return environment

@@ -72,10 +72,16 @@ def run_problems(command: CreateInvoiceRun, today: date) -> dict[str, list[str]]
         problems["period_to"] = ["must be on or after period_from"]
     if command.invoice_date is not None and command.invoice_date > today:
         problems["invoice_date"] = [f"may not be in the future (today is {today.isoformat()})"]
-    unknown = sorted(set(command.filters or {}) - set(FILTER_KEYS))
+    return problems | selection_problems(command.filters, command.group_by)
+
+
+def selection_problems(filters: dict[str, Any] | None, group_by: Sequence[str] | None) -> dict[str, list[str]]:
+    """Filters and grouping keys a run (or a schedule's runs) may have."""
+    problems: dict[str, list[str]] = {}
+    unknown = sorted(set(filters or {}) - set(FILTER_KEYS))
     if unknown:
         problems["filters"] = [f"unknown filter {key!r}; filters are {', '.join(FILTER_KEYS)}" for key in unknown]
-    wrong = sorted(set(command.group_by or ()) - set(GROUP_KEYS))
+    wrong = sorted(set(group_by or ()) - set(GROUP_KEYS))
     if wrong:
         problems["group_by"] = [f"unknown key {key!r}; keys are {', '.join(GROUP_KEYS)}" for key in wrong]
     return problems

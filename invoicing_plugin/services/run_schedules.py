@@ -23,7 +23,15 @@ from ..domain.errors import NotFound, ValidationFailed
 from ..domain.periods import ALIGNMENTS, billed_period, interval_problems, invoice_date_for, rule_problems
 from . import audit
 from .actors import Actor, system_actor
-from .invoice_runs import ACTIVE, FILTER_KEYS, GROUP_KEYS, QUEUED, CreateInvoiceRun, create_run_in, run_state, scope_key
+from .invoice_runs import (
+    ACTIVE,
+    QUEUED,
+    CreateInvoiceRun,
+    create_run_in,
+    run_state,
+    scope_key,
+    selection_problems,
+)
 from .unit_of_work import Database, Reply
 
 
@@ -47,13 +55,7 @@ def schedule_problems(command: SaveRunSchedule) -> dict[str, list[str]]:
         problems["alignment"] = ["is previous, current or next"]
     if rule_problems(command.invoice_date_rule):
         problems["invoice_date"] = rule_problems(command.invoice_date_rule)
-    unknown = sorted(set(command.filters or {}) - set(FILTER_KEYS))
-    if unknown:
-        problems["filters"] = [f"unknown filter {key!r}" for key in unknown]
-    wrong = sorted(set(command.group_by or ()) - set(GROUP_KEYS))
-    if wrong:
-        problems["group_by"] = [f"unknown key {key!r}" for key in wrong]
-    return problems
+    return problems | selection_problems(command.filters, command.group_by)
 
 
 def save_schedule(db: Database, actor: Actor, command: SaveRunSchedule, *, reply: Reply | None = None

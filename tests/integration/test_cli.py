@@ -2,23 +2,10 @@
 
 import json
 
-import pytest
 from click.testing import CliRunner
 
 from invoicing_plugin.cli import main
 from tests.conftest import order_payload
-
-
-@pytest.fixture
-def invoke(database_url, monkeypatch):
-    monkeypatch.setenv("INVOICING_DATABASE_URL", database_url)
-    runner = CliRunner()
-
-    def run(*args):
-        result = runner.invoke(main, list(args), catch_exceptions=False)
-        return result.exit_code, result.output.strip().splitlines()
-
-    return run
 
 
 def test_a_script_creates_a_tenant_and_a_key_that_works(invoke, client):

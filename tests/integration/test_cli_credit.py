@@ -5,10 +5,8 @@ import io
 from datetime import timedelta
 
 import pytest
-from click.testing import CliRunner
 
 from invoicing_plugin.api.reports import AGING_COLUMNS
-from invoicing_plugin.cli import main
 from tests.conftest import order_payload
 
 TWO_LINES = [
@@ -17,18 +15,6 @@ TWO_LINES = [
     {"sku": "CUP-1", "description": "Espresso cup", "quantity": "6", "unit": "pcs", "unit_price": "7.90",
      "vat_rate": "25.5"},
 ]
-
-
-@pytest.fixture
-def invoke(database_url, monkeypatch):
-    monkeypatch.setenv("INVOICING_DATABASE_URL", database_url)
-    runner = CliRunner()
-
-    def run(*args):
-        result = runner.invoke(main, list(args), catch_exceptions=False)  # a traceback would fail the test
-        return result.exit_code, result.output.strip().splitlines()
-
-    return run
 
 
 @pytest.fixture

@@ -2,22 +2,7 @@
 
 from datetime import timedelta
 
-import pytest
-from click.testing import CliRunner
-
-from invoicing_plugin.cli import main
 from tests.conftest import order_payload
-
-
-@pytest.fixture
-def invoke(database_url, monkeypatch):
-    monkeypatch.setenv("INVOICING_DATABASE_URL", database_url)
-
-    def run(*args):
-        result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-        return result.exit_code, result.output.strip().splitlines()
-
-    return run
 
 
 def test_a_run_from_the_terminal_invoices_the_period_and_says_what_it_made(invoke, client, shop):

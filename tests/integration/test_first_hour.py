@@ -1,10 +1,8 @@
 """A newcomer's first hour: a tenant without channels is warned about, and the tenants can be listed."""
 
 import pytest
-from click.testing import CliRunner
 
 from invoicing_plugin import channels
-from invoicing_plugin.cli import main
 from tests.fakes import MemoryChannel, MemoryService
 
 NOWHERE = ("no delivery channel is enabled: finalised invoices go nowhere; "
@@ -16,17 +14,6 @@ def memory_channel():
     channels.register("memory", lambda settings: MemoryChannel(MemoryService(), dict(settings)))
     yield
     channels._registered.pop("memory", None)
-
-
-@pytest.fixture
-def invoke(database_url, monkeypatch):
-    monkeypatch.setenv("INVOICING_DATABASE_URL", database_url)
-
-    def run(*args):
-        result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-        return result.exit_code, result.output.strip().splitlines()
-
-    return run
 
 
 def test_get_tenant_warns_while_finalised_invoices_would_go_nowhere(client, shop, memory_channel):
