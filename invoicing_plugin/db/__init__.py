@@ -5,6 +5,7 @@ from .balances import Allocation, Refund
 from .base import Base
 from .deliveries import Delivery, DeliveryAttempt
 from .documents import InvoiceDocument
+from .external import AccessToken, ExchangeRate, ExternalRef, VatCheck
 from .invoices import Invoice, InvoiceLine
 from .payments import InboxEvent, InvoiceEvent, Payment, SyncCursor, WebhookEndpoint
 from .records import AuditEvent, IdempotencyRecord
@@ -14,6 +15,7 @@ from .tenants import ApiKey, NumberSeries, Tenant, VatRateRow
 
 __all__ = [
     "guard",
+    "AccessToken", "ExchangeRate", "ExternalRef", "VatCheck",
     "Allocation", "ApiKey", "AuditEvent", "Base", "Customer", "Delivery", "DeliveryAttempt", "IdempotencyRecord",
     "InboxEvent",
     "Invoice", "InvoiceDocument", "InvoiceEvent", "InvoiceLine", "InvoiceRun", "NumberSeries", "Order", "OrderLine",

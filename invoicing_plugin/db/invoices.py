@@ -72,6 +72,14 @@ class Invoice(Base):
     # credit notes took off (positive), and what was applied to it from the customer's credit balance.
     credited_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
     allocated_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    # Why a draft waits instead of being finalised by itself (e.g. vat_check_pending: VIES did not answer).
+    hold_reason: Mapped[str | None] = mapped_column(String(40))
+    # The VIES answer its reverse-charge or intra-community lines rest on (the consultation number is proof).
+    vat_check_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("vat_checks.id"))
+    # In a currency other than the tenant's: units per euro on the tax date, and the VAT total in euros
+    # (VAT Directive art. 230: the VAT amount in the national currency).
+    exchange_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal(6, 12))
+    total_vat_national: Mapped[Decimal | None] = mapped_column(MONEY)
     # The invoice run that made it, if one did.
     run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoice_runs.id"), index=True)
     # A pro forma: the real invoice made from it, which closed it.

@@ -86,6 +86,8 @@ class Order(Base):
     series: Mapped[str | None] = mapped_column(String(40))
     delivery_date: Mapped[date] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(String(1000))
+    # Units of the order's currency per euro, when the shop gave it (else the imported rate of the tax date).
+    exchange_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal(6, 12))
     status: Mapped[str] = mapped_column(String(24))
     invoice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoices.id"))
     # SHA-256 of the canonical request: tells a retry of the same order from a different order

@@ -77,7 +77,8 @@ def build_draft(
         contact=first.contact, buyer_reference=first.buyer_reference, notes=first.notes, channels=None,
         total_net=totals.net, total_vat=totals.vat, total_gross=totals.gross, paid_amount=Decimal(0), version=1,
         credited_invoice_id=None, cancelled_by_id=None, credit_reason=None, credited_amount=Decimal(0),
-        allocated_amount=Decimal(0), converted_to_id=None, run_id=None,
+        allocated_amount=Decimal(0), converted_to_id=None, run_id=None, hold_reason=None, vat_check_id=None,
+        exchange_rate=None, total_vat_national=None,
         created_at=now, updated_at=now, finalized_at=None, discarded_at=None, cancelled_at=None, closed_at=None,
     )
     invoice.lines = [
