@@ -22,7 +22,16 @@ import requests
 from adapters import egress
 from invoicing_plugin.extras import require
 
-from .answer import INVALID, INVALID_FAULTS, UNAVAILABLE, UNAVAILABLE_FAULTS, VALID, ViesAnswer, normalize_vat_id, split_vat_id
+from .answer import (
+    INVALID,
+    INVALID_FAULTS,
+    UNAVAILABLE,
+    UNAVAILABLE_FAULTS,
+    VALID,
+    ViesAnswer,
+    normalize_vat_id,
+    split_vat_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +55,7 @@ def _transport_class(base: type) -> type:
     naming its status, instead of zeep's "Unknown fault occured"."""
     from zeep.exceptions import TransportError
 
-    class Transport(base):  # type: ignore[misc, valid-type]
+    class Transport(base):
         def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
             response = super().post(address, message, headers)
             if response.status_code >= 400 and "xml" not in response.headers.get("Content-Type", ""):

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import secrets
 import string
-from copy import deepcopy
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -100,6 +100,11 @@ class SandboxStore:
         with self.lock:
             self.checks.clear()
             self.faults.clear()
+
+
+def consultation_number() -> str:
+    """Shaped like VIES' own (16 characters, e.g. WAPIAAAAW1Xm4Eu8)."""
+    return "WAPIAAAA" + "".join(secrets.choice(ALPHANUMERIC) for _ in range(8))
 
 
 def _request_schema() -> etree.XMLSchema:
@@ -180,7 +185,8 @@ def create_sandbox_app(store: SandboxStore | None = None, *, clock: Callable[[],
             company = store.companies.get(vat_id)
         valid = company is not None
         name, address = company if company else (None, None)
-        consultation = ("WAPIAAAA" + "".join(secrets.choice(ALPHANUMERIC) for _ in range(8))) if approx and requester[0] else ""
+        # A consultation number only for checkVatApprox with the requester's VAT ID (as VIES does).
+        consultation = consultation_number() if approx and requester[0] else ""
         _log(store, vat_id, valid, None, requester, consultation)
         answer = etree.Element(f"{{{TYPES}}}{'checkVatApproxResponse' if approx else 'checkVatResponse'}",
                                nsmap={None: TYPES})
