@@ -68,6 +68,19 @@ class Settings:
     allow_private_targets: bool = False
     # INVOICING_EGRESS_PROXY: every outbound HTTP call goes through this proxy (http://proxy:3128).
     egress_proxy: str | None = None
+    # INVOICING_VIES_URL: the EU VIES check of the buyer's VAT ID for reverse-charge (AE) and intra-community
+    # (K) lines. Unset or "off": no check (such orders rest on the VAT ID's check digits, as before);
+    # "official": the Commission's service; or a URL (a sandbox: `invoicing sandbox vies`). Off by default so
+    # that nothing calls out of a machine that was not told to; production sets "official".
+    # INVOICING_VIES_TIMEOUT_SECONDS bounds one call; answers are reused per VAT ID for
+    # INVOICING_VIES_VALID_HOURS (valid) and INVOICING_VIES_INVALID_HOURS (invalid), never when unavailable;
+    # held invoices are asked again after INVOICING_VIES_RECHECK_BASE_SECONDS, doubling up to the cap.
+    vies_url: str | None = None
+    vies_timeout_seconds: float = 10.0
+    vies_valid_hours: float = 24.0
+    vies_invalid_hours: float = 1.0
+    vies_recheck_base_seconds: float = 60.0
+    vies_recheck_cap_seconds: float = 3600.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -30,7 +30,7 @@ from .db import Delivery, Invoice, Tenant, WebhookEndpoint, guard
 from .domain.errors import DomainError
 from .domain.invoice_data import InvoiceData
 from .plugin import load_extensions
-from .services import documents, invoice_runs, notifications, outbox, run_schedules
+from .services import documents, invoice_runs, notifications, outbox, run_schedules, vat_checks
 from .services.actors import system_actor
 from .services.tenants import tenant_rules
 from .services.unit_of_work import Database
@@ -49,6 +49,12 @@ class WorkerSettings:
     sync_payments_every: float = 0.0  # seconds; 0: the worker does not poll for payments
     run_batch_customers: int = invoice_runs.CUSTOMERS_PER_BATCH  # customers an invoice run's batch takes
     schedules_every: float = 30.0  # seconds between looks at the tenants' run schedules; 0: never
+    # VIES (INVOICING_VIES_URL; None: off): drafts held as vat_check_pending are asked about again, each VAT ID
+    # with the policy's backoff; the worker looks for due ones this often (0: never).
+    vies_url: str | None = None
+    vies_timeout: float = 10.0
+    vat_policy: vat_checks.VatPolicy = vat_checks.VatPolicy()
+    vat_recheck_every: float = 10.0
 
     @classmethod
     def from_settings(cls, settings) -> WorkerSettings:
@@ -57,6 +63,8 @@ class WorkerSettings:
             poll_interval=settings.worker_poll_seconds, max_attempts=settings.delivery_max_attempts,
             backoff_base=settings.delivery_backoff_base_seconds, backoff_cap=settings.delivery_backoff_cap_seconds,
             sync_payments_every=settings.sync_payments_seconds,
+            vies_url=settings.vies_url, vies_timeout=settings.vies_timeout_seconds,
+            vat_policy=vat_checks.policy_of(settings),
         )
 
 
@@ -96,6 +104,7 @@ class Worker:
         self.stopping = threading.Event()
         self._next_poll = 0.0
         self._next_schedule_look = 0.0
+        self._next_vat_recheck = 0.0
 
     def run(self) -> None:
         """Work until stopped (SIGTERM/SIGINT in the main thread, or `stop()`)."""
@@ -106,6 +115,7 @@ class Worker:
         while not self.stopping.is_set():
             self._poll_payments_when_due()
             self._start_scheduled_runs_when_due()
+            self._recheck_vat_ids_when_due()
             if self.run_once() == 0:
                 self.stopping.wait(self.settings.poll_interval)
         log.info("worker %s stopped", self.name)
@@ -129,6 +139,24 @@ class Worker:
             run_schedules.start_due(self.db)
         except Exception:  # noqa: BLE001 - a broken schedule must not stop deliveries
             log.exception("starting scheduled invoice runs failed")
+
+    def _recheck_vat_ids_when_due(self) -> None:
+        every = self.settings.vat_recheck_every
+        if every <= 0 or not self.settings.vies_url or time.monotonic() < self._next_vat_recheck:
+            return
+        self._next_vat_recheck = time.monotonic() + every
+        try:
+            self.recheck_vat_ids()
+        except Exception:  # noqa: BLE001 - VIES trouble must not stop deliveries
+            log.exception("re-checking held VAT IDs failed")
+
+    def recheck_vat_ids(self) -> int:
+        """Ask VIES again about the VAT IDs that held drafts wait on (outside any transaction, like a delivery);
+        a valid answer finalises an immediate-mode invoice, whose deliveries this worker then sends."""
+        from adapters.vies import vies_checker
+
+        checker = vies_checker(self.settings.vies_url, self.settings.vies_timeout)
+        return 0 if checker is None else vat_checks.recheck_held(self.db, checker, self.settings.vat_policy)
 
     def stop(self) -> None:
         self.stopping.set()

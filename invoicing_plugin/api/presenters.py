@@ -29,6 +29,7 @@ def invoice_summary(invoice: Invoice | NewRow) -> dict:
         "allocated_amount": invoice.allocated_amount, "open_amount": open_amount_of(invoice),
         "credited_invoice_id": invoice.credited_invoice_id, "cancelled_by_id": invoice.cancelled_by_id,
         "converted_to_id": invoice.converted_to_id,
+        "hold_reason": invoice.hold_reason, "vat_check_id": invoice.vat_check_id,
         "created_at": invoice.created_at, "finalized_at": invoice.finalized_at, "closed_at": invoice.closed_at,
     }
 

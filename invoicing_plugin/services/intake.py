@@ -17,7 +17,7 @@ from ..domain.lifecycle import InvoiceKind, InvoicingMode, OrderStatus
 from ..domain.money import PricedLine
 from ..domain.orders import LineTax, order_problems
 from ..domain.vat import default_category
-from . import audit, invoices, notifications, outbox, proforma
+from . import audit, invoices, notifications, outbox, proforma, vat_checks
 from .actors import Actor
 from .balances import allocate_at_finalisation
 from .commands import SubmitOrder
@@ -49,19 +49,27 @@ class OrderOfAnotherKey(Conflict):
 
 
 def submit_order(
-    db: Database, actor: Actor, command: SubmitOrder, *, tenant: Tenant | None = None, reply: Reply | None = None
+    db: Database, actor: Actor, command: SubmitOrder, *, tenant: Tenant | None = None, reply: Reply | None = None,
+    vat_checker: vat_checks.Checker | None = None, vat_policy: vat_checks.VatPolicy | None = None,
 ) -> IntakeResult:
     """Store an order and invoice it as its mode says: finalised now, a draft, or not yet.
 
     The same (source, external_id) again returns the existing order and invoice; with different
     content it is refused, so a shop's retry can never create a second invoice. `tenant`: the
-    actor's tenant when the caller has it loaded already (the API has, from the key).
+    actor's tenant when the caller has it loaded already (the API has, from the key). `vat_checker`
+    (VIES; None: no check): asked before the transaction opens about the buyer's VAT ID when a line is
+    reverse charge (AE) or intra-community (K); see services/vat_checks.py.
     """
-    return db.run(lambda session: _submit(session, actor, tenant or load_tenant(session, actor), command),
+    verdict = None
+    if vat_checker is not None and vat_checks.needs_check(line.vat_category for line in command.lines):
+        asking = tenant or db.read(lambda session: load_tenant(session, actor))
+        verdict = vat_checks.check_for_order(db, asking, command, vat_checker, vat_policy)
+    return db.run(lambda session: _submit(session, actor, tenant or load_tenant(session, actor), command, verdict),
                   reply=reply)
 
 
-def _submit(session: Session, actor: Actor, tenant: Tenant, command: SubmitOrder) -> IntakeResult:
+def _submit(session: Session, actor: Actor, tenant: Tenant, command: SubmitOrder,
+            verdict: vat_checks.Verdict | None = None) -> IntakeResult:
     fingerprint = command.content_fingerprint()
     existing = session.scalars(
         select(Order).where(
@@ -73,7 +81,7 @@ def _submit(session: Session, actor: Actor, tenant: Tenant, command: SubmitOrder
 
     currency = command.currency or tenant.currency
     tax_date = command.delivery_date or invoices.tenant_today(tenant)
-    _check_rules(session, tenant, command, currency, tax_date)
+    _check_rules(session, tenant, command, currency, tax_date, vat_checks.order_problems(verdict))
     customer = resolve_customer(session, tenant.id, command.customer.as_details())
     mode = command.invoicing.mode
     order = _build_order(tenant, actor, command, customer, currency, tax_date, fingerprint)
@@ -81,12 +89,17 @@ def _submit(session: Session, actor: Actor, tenant: Tenant, command: SubmitOrder
     invoice = None if mode is InvoicingMode.COLLECT else invoices.build_draft(tenant, [order], customer, kind)
     if invoice is not None:
         invoice.channels = list(command.invoicing.channels) if command.invoicing.channels is not None else None
+        invoice.vat_check_id = verdict.check_id if verdict else None
+        invoice.hold_reason = vat_checks.hold_reason(verdict)
+        if invoice.hold_reason and mode is InvoicingMode.IMMEDIATE:
+            order.status = OrderStatus.AWAITING_APPROVAL  # a draft until VIES confirms; the worker finalises
         if kind == InvoiceKind.PROFORMA:  # the order's series is the one its invoice gets when converted
             invoice.series = proforma.ensure_series(session, tenant)
     drafted = invoices.state(invoice) if invoice else None
+    finalise_now = mode is InvoicingMode.IMMEDIATE and invoice is not None and not invoice.hold_reason
     if invoice is not None:
         order.invoice_id = invoice.id
-        if mode is InvoicingMode.IMMEDIATE:
+        if finalise_now:
             # Taken just before the rows are written: the counter row stays locked only for these inserts
             # and the commit, and a failed insert or commit gives the number back.
             invoices.apply_number(invoice, take_next_number(session, tenant.id, invoice.series), tenant)
@@ -99,7 +112,7 @@ def _submit(session: Session, actor: Actor, tenant: Tenant, command: SubmitOrder
     if invoice is not None:
         insert_new(session, InvoiceLine, invoice.lines)
         audit.record(session, actor, "invoice.drafted", "invoice", invoice.id, after=drafted)
-        if mode is InvoicingMode.IMMEDIATE:
+        if finalise_now:
             audit.record(session, actor, "invoice.finalized", "invoice", invoice.id, before=drafted,
                          after=invoices.state(invoice))
             allocate_at_finalisation(session, actor, tenant, invoice, customer)
@@ -160,7 +173,7 @@ def _existing(session: Session, actor: Actor, order: Order, fingerprint: str) ->
 
 
 def _check_rules(session: Session, tenant: Tenant, command: SubmitOrder, currency: str,
-                 tax_date: date) -> None:
+                 tax_date: date, vat_id_problems: dict[str, list[str]] | None = None) -> None:
     """The tenant's rules for an order (VAT rates on the tax date, totals, series), every problem at once."""
     lines = command.lines
     errors = order_problems(
@@ -181,6 +194,7 @@ def _check_rules(session: Session, tenant: Tenant, command: SubmitOrder, currenc
         errors["invoicing.channels"] = [f"{name!r} is not a channel of this merchant" for name in unknown]
     proforma.merge_problems(errors, proforma.intake_problems(command.invoicing.kind, command.invoicing.mode,
                                                              command.invoicing.channels))
+    proforma.merge_problems(errors, vat_id_problems or {})  # VIES' answer, asked before the transaction
     if errors:
         raise ValidationFailed(errors)
 

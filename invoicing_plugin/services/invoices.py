@@ -25,7 +25,7 @@ from ..domain.lifecycle import (
 )
 from ..domain.money import PricedLine, compute_totals
 from ..domain.orders import LineTax, vat_problems
-from . import audit, notifications, outbox
+from . import audit, notifications, outbox, vat_checks
 from .actors import Actor
 from .commands import DiscardInvoice, FinalizeInvoice
 from .numbering import IssuedNumber, take_next_number
@@ -169,6 +169,9 @@ def finalize(
 ) -> Invoice:
     """Approve a stored draft: it gets its number and becomes immutable. `orders`: its orders, if at hand."""
     check_invoice_transition(InvoiceStatus(invoice.status), InvoiceStatus.FINALIZED)
+    if invoice.hold_reason == vat_checks.PENDING:  # never finalised on a VAT ID that VIES has not confirmed
+        raise vat_checks.VatCheckPending("the buyer's VAT ID has not been confirmed by the EU VIES service yet; "
+                                         "the worker asks again, and finalises the invoice once it is valid")
     if invoice.kind != InvoiceKind.CREDIT_NOTE:  # a credit note takes back VAT at the rates it was charged
         check_vat_still_valid(session, tenant, invoice)
     if invoice_date is not None:

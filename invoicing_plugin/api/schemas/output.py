@@ -200,6 +200,12 @@ class InvoiceSummarySchema(OutputSchema):
         "description": "a cancelled invoice: the credit note that cancelled it"})
     converted_to_id = fields.UUID(allow_none=True, metadata={
         "description": "a converted pro forma: the invoice made from it"})
+    hold_reason = fields.String(allow_none=True, metadata={
+        "description": "why a draft waits: vat_check_pending (VIES has not answered yet; the worker asks again "
+                       "and finalises an immediate-mode invoice once valid) or vat_id_invalid",
+        "example": "vat_check_pending"})
+    vat_check_id = fields.UUID(allow_none=True, metadata={
+        "description": "the VIES answer (with its consultation number) that its AE or K lines rest on"})
     created_at = fields.DateTime()
     finalized_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True, metadata={"description": "a pro forma: when it was converted"})
