@@ -293,12 +293,18 @@ def worker(once: bool) -> None:
 
 
 @main.command()
-@click.argument("service", type=click.Choice(["netvisor", "ropo24", "einvoice"]))
+@click.argument("service", type=click.Choice(["netvisor", "ropo24", "einvoice", "vies"]))
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8765, show_default=True, type=int)
 def sandbox(service: str, host: str, port: int) -> None:
     """Run a service's sandbox on loopback: it speaks the protocol, checks auth and holds what it gets."""
-    run_sandbox: Callable[..., None]  # the three sandboxes take different account arguments
+    run_sandbox: Callable[..., None]  # the sandboxes take different account arguments
+    if service == "vies":
+        from adapters.vies.sandbox import SERVICE_PATH, run_sandbox
+
+        click.echo(f"vies sandbox on http://{host}:{port}{SERVICE_PATH} (INVOICING_VIES_URL; Ctrl-C stops it)")
+        run_sandbox(host=host, port=port)
+        return
     if service == "netvisor":
         from adapters.netvisor.sandbox import run_sandbox
     elif service == "ropo24":
@@ -307,6 +313,45 @@ def sandbox(service: str, host: str, port: int) -> None:
         from adapters.einvoice.sandbox import run_sandbox
     click.echo(f"{service} sandbox on http://{host}:{port} (Ctrl-C stops it)")
     run_sandbox(host=host, port=port)
+
+
+@main.command("check-vat")
+@click.argument("vat_id")
+@click.option("--tenant", "tenant_ref", help="Ask as this tenant (its VAT ID is the requester) and keep the "
+              "answer as its proof; a fresh answer of the last hours is shown instead of asking again.")
+@click.option("--requester", help="The requester's VAT ID without --tenant (for a consultation number).")
+@click.option("--url", help="The VIES service (default INVOICING_VIES_URL; 'official' for the EU's).")
+def check_vat(vat_id: str, tenant_ref: str | None, requester: str | None, url: str | None) -> None:
+    """Ask the EU VIES service whether a VAT ID is valid: status, name, address, consultation number."""
+    from adapters.vies import vies_checker
+    from adapters.vies.answer import normalize_vat_id
+
+    from .services import vat_checks
+
+    app = _app()
+    settings = plugin_state(app).settings
+    checker = vies_checker(url or settings.vies_url, settings.vies_timeout_seconds)
+    if checker is None:
+        _fail("VIES is not configured: set INVOICING_VIES_URL (official, or a sandbox's URL) or give --url")
+    if tenant_ref:
+        verdict = _run(app, lambda db: vat_checks.check_vat_id(
+            db, db.read(lambda session: tenants.find_tenant(session, tenant_ref)), vat_id, checker,
+            vat_checks.policy_of(settings)))
+        rows = [("status", verdict.status), ("vat_id", verdict.vat_id), ("name", verdict.name),
+                ("consultation number", verdict.consultation_number), ("fault", verdict.fault),
+                ("kept as", str(verdict.check_id))]
+    else:
+        answer = checker(normalize_vat_id(vat_id), requester)
+        rows = [("status", answer.status), ("vat_id", answer.vat_id), ("name", answer.name),
+                ("address", (answer.address or "").replace("\n", ", ") or None),
+                ("consultation number", answer.consultation_number),
+                ("request date", answer.request_date.isoformat() if answer.request_date else None),
+                ("fault", answer.fault)]
+    for label, value in rows:
+        if value is not None:
+            click.echo(f"{label + ':':21}{value}")
+    if rows[0][1] != "valid":
+        sys.exit(1)
 
 
 @main.command("sync-payments")

@@ -8,8 +8,8 @@ answers valid, without anyone touching it.
 from __future__ import annotations
 
 import threading
-import uuid
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -201,3 +201,34 @@ def test_without_vies_configured_reverse_charge_rests_on_the_check_digits(app, d
     response = post(client, shop, order("VIES-12", vat_id=NOT_REGISTERED))
     assert response.status_code == 201 and response.json["invoice"]["status"] == "finalized"
     assert response.json["invoice"]["vat_check_id"] is None
+
+
+def test_check_vat_from_the_terminal_prints_the_answer(invoke, vies, monkeypatch):
+    monkeypatch.setenv("INVOICING_VIES_URL", vies[0])
+    code, lines = invoke("check-vat", "FI 2077 4740", "--requester", "FI07375462")
+    assert code == 0, lines
+    shown = dict(line.split(":", 1) for line in lines)
+    assert shown["status"].strip() == "valid" and shown["vat_id"].strip() == "FI20774740"
+    assert shown["name"].strip() == "Toinen Kauppa Oy"
+    assert shown["address"].strip() == "Aleksanterinkatu 1, 00100 HELSINKI"
+    assert len(shown["consultation number"].strip()) == 16
+    code, lines = invoke("check-vat", NOT_REGISTERED)
+    assert code == 1 and lines[0].split() == ["status:", "invalid"]
+
+
+def test_check_vat_as_a_tenant_keeps_the_answer_as_its_proof(invoke, vies, monkeypatch, app, session):
+    monkeypatch.setenv("INVOICING_VIES_URL", vies[0])
+    shop = make_shop(app)
+    vies[1].queue_fault("MS_UNAVAILABLE")
+    code, lines = invoke("check-vat", "FI20774740", "--tenant", shop.slug)
+    assert code == 1 and "fault:               MS_UNAVAILABLE" in lines
+    code, lines = invoke("check-vat", "FI20774740", "--tenant", shop.slug)
+    assert code == 0 and lines[0].split() == ["status:", "valid"]
+    assert session.scalars(select(VatCheck.status).order_by(VatCheck.checked_at)).all() == ["unavailable", "valid"]
+    assert session.scalar(select(VatCheck.requester_vat_id).where(VatCheck.status == "valid")) == "FI07375462"
+
+
+def test_check_vat_without_vies_configured_says_how_to(invoke, monkeypatch):
+    monkeypatch.delenv("INVOICING_VIES_URL", raising=False)
+    code, lines = invoke("check-vat", "FI20774740")
+    assert code == 2
