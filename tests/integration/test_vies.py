@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from adapters.vies import vies_checker
 from adapters.vies.sandbox import running_sandbox
 from invoicing_plugin import create_app
 from invoicing_plugin.db import Delivery, Invoice, Order, VatCheck
@@ -232,3 +233,21 @@ def test_check_vat_without_vies_configured_says_how_to(invoke, monkeypatch):
     monkeypatch.delenv("INVOICING_VIES_URL", raising=False)
     code, lines = invoke("check-vat", "FI20774740")
     assert code == 2
+
+
+def test_held_vat_ids_are_asked_again_with_backoff(client, shop, session, vies, vies_app):
+    url, store = vies
+    store.queue_fault("MS_UNAVAILABLE", count=5)
+    post(client, shop, order("VIES-13"))
+    post(client, shop, order("VIES-14"))  # the same VAT ID: one question for both
+    db = plugin_state(vies_app).database
+    checker = vies_checker(url)
+    policy = vat_checks.VatPolicy(recheck_base=timedelta(minutes=1), recheck_cap=timedelta(minutes=10))
+    first = session.scalar(select(func.max(VatCheck.checked_at)))
+    # Two unanswered in a row (one per order): the first re-check waits 2 minutes.
+    assert vat_checks.recheck_held(db, checker, policy, now=first + timedelta(seconds=110)) == 0
+    assert vat_checks.recheck_held(db, checker, policy, now=first + timedelta(seconds=130)) == 1
+    # Three now: the next waits 4 minutes from the last.
+    assert vat_checks.recheck_held(db, checker, policy, now=first + timedelta(seconds=130 + 230)) == 0
+    assert vat_checks.recheck_held(db, checker, policy, now=first + timedelta(seconds=130 + 250)) == 1
+    assert len(store.checks) == 4
