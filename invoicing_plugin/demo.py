@@ -4,6 +4,7 @@ their invoices, and a worker delivering them, so a newcomer sees invoices arrive
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -24,6 +25,7 @@ from adapters.netvisor.sandbox import running_sandbox as netvisor_sandbox
 from adapters.ropo24.sandbox import DEMO_APICODE as ROPO24_APICODE
 from adapters.ropo24.sandbox import DEMO_CID as ROPO24_CID
 from adapters.ropo24.sandbox import create_sandbox_app as ropo24_sandbox_app
+from adapters.vies.sandbox import running_sandbox as vies_sandbox
 from webhooks.polling import sync_payments
 from webhooks.signing import signed_headers
 
@@ -58,11 +60,14 @@ def run_demo(app: Flask, *, port: int, keep_serving: bool) -> None:
         netvisor_url, _ = running.enter_context(netvisor_sandbox())
         ropo24_app = ropo24_sandbox_app()
         ropo24_url = running.enter_context(serve_in_thread(ropo24_app))
+        # Reverse-charge and intra-community orders are checked at the VIES sandbox (unless a VIES is set).
+        vies_url = settings.vies_url or running.enter_context(vies_sandbox())[0]
         shop = _demo_tenant_and_keys(app, netvisor_url, ropo24_url)
         checkout_key, backoffice_key = shop.keys["checkout"], shop.keys["backoffice"]
         # The API as `invoicing serve` runs it (gunicorn), on the same database.
         if has_gunicorn():
-            api_url, server = running.enter_context(gunicorn_in_background(settings, port=port)), "gunicorn"
+            api_url, server = running.enter_context(gunicorn_in_background(
+                settings, port=port, environ={**os.environ, "INVOICING_VIES_URL": vies_url})), "gunicorn"
         else:
             api_url, server = running.enter_context(serve_in_thread(app, port=port)), "Werkzeug, no gunicorn installed"
         base = api_url + settings.api_prefix
@@ -70,11 +75,14 @@ def run_demo(app: Flask, *, port: int, keep_serving: bool) -> None:
         ropo24_sandbox = ropo24_app.extensions["ropo24_sandbox"]
         ropo24_sandbox.notify_url = f"{api_url}{settings.webhooks_prefix}/ropo24/{shop.slug}"
         ropo24_sandbox.sign = lambda body: signed_headers(shop.callback_secret, body)
-        worker = Worker(plugin_state(app).session_factory, WorkerSettings(poll_interval=0.2), name="demo-worker")
+        worker = Worker(plugin_state(app).session_factory, WorkerSettings(poll_interval=0.2, vies_url=vies_url),
+                        name="demo-worker")
         running.callback(worker.stop)
         threading.Thread(target=worker.run, daemon=True).start()
         click.echo(f"API running at {base} ({server}; OpenAPI: {base}/openapi.json, docs: {base}/docs)")
         click.echo(f"Sandboxes: Netvisor-style accounting at {netvisor_url}, Ropo24-style collection at {ropo24_url}")
+        click.echo(f"VIES (EU VAT ID check of reverse-charge orders) at {vies_url}; from a terminal: "
+                   f"INVOICING_VIES_URL={vies_url} invoicing check-vat FI20774740")
         click.echo(f"Demo shop: tenant slug {shop.slug} (the CLI's --tenant); its API keys, shown once:")
         for role, key in shop.keys.items():
             click.echo(f"  {role + ' key:':<16}{key}")
