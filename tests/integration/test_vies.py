@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -67,6 +68,11 @@ def session(vies_app):
     db = plugin_state(vies_app).session_factory()
     yield db
     db.close()
+
+
+def worker_for(app, vies_url, **policy):
+    settings = replace(FAST, vies_url=vies_url, vat_policy=replace(FAST.vat_policy, **policy))
+    return Worker(plugin_state(app).session_factory, settings)
 
 
 def vat_check(session, check_id):
@@ -154,7 +160,7 @@ def test_ms_unavailable_then_valid_is_finalised_by_the_worker_without_anyone_tou
     assert response.status_code == 201 and response.json["invoice"]["hold_reason"] == "vat_check_pending"
     invoice_id = response.json["invoice"]["id"]
 
-    worker = Worker(plugin_state(vies_app).session_factory, FAST.__class__(**{**FAST.__dict__, "vies_url": url}))
+    worker = worker_for(vies_app, url)
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     try:
@@ -178,8 +184,7 @@ def test_a_held_draft_that_turns_out_invalid_stays_a_draft_with_the_reason(clien
     url, store = vies
     store.queue_fault("TIMEOUT", vat_id=NOT_REGISTERED)
     invoice_id = post(client, shop, order("VIES-10", vat_id=NOT_REGISTERED)).json["invoice"]["id"]
-    worker = Worker(plugin_state(vies_app).session_factory, FAST.__class__(**{**FAST.__dict__, "vies_url": url}))
-    assert worker.recheck_vat_ids() == 1
+    assert worker_for(vies_app, url, recheck_base=timedelta(0)).recheck_vat_ids() == 1
     shown = client.get(f"/api/v1/invoices/{invoice_id}", headers=shop.auth("backoffice")).json
     assert (shown["status"], shown["hold_reason"]) == ("draft", "vat_id_invalid")
     assert vat_check(session, shown["vat_check_id"]).status == "invalid"
@@ -189,8 +194,7 @@ def test_a_queued_draft_is_released_but_left_for_the_back_office(client, shop, v
     url, store = vies
     store.queue_fault("MS_UNAVAILABLE")
     invoice_id = post(client, shop, order("VIES-11", mode="queue")).json["invoice"]["id"]
-    worker = Worker(plugin_state(vies_app).session_factory, FAST.__class__(**{**FAST.__dict__, "vies_url": url}))
-    assert worker.recheck_vat_ids() == 1
+    assert worker_for(vies_app, url, recheck_base=timedelta(0)).recheck_vat_ids() == 1
     shown = client.get(f"/api/v1/invoices/{invoice_id}", headers=shop.auth("backoffice")).json
     assert (shown["status"], shown["hold_reason"]) == ("draft", None)
     approve = client.post(f"/api/v1/invoices/{invoice_id}/finalize", json={}, headers=shop.auth("backoffice"))
