@@ -293,7 +293,7 @@ def worker(once: bool) -> None:
 
 
 @main.command()
-@click.argument("service", type=click.Choice(["netvisor", "ropo24", "einvoice"]))
+@click.argument("service", type=click.Choice(["netvisor", "ropo24", "einvoice", "maventa"]))
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8765, show_default=True, type=int)
 def sandbox(service: str, host: str, port: int) -> None:
@@ -303,6 +303,8 @@ def sandbox(service: str, host: str, port: int) -> None:
         from adapters.netvisor.sandbox import run_sandbox
     elif service == "ropo24":
         from adapters.ropo24.sandbox import run_sandbox
+    elif service == "maventa":
+        from adapters.maventa.sandbox import run_sandbox
     else:
         from adapters.einvoice.sandbox import run_sandbox
     click.echo(f"{service} sandbox on http://{host}:{port} (Ctrl-C stops it)")
