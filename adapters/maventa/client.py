@@ -38,7 +38,7 @@ from .config import MaventaConfig
 
 log = logging.getLogger(__name__)
 
-TOKEN_PATH = "/oauth2/token"
+TOKEN_PATH = "/oauth2/token"  # noqa: S105 - a path, not a secret
 INVOICES_PATH = "/v1/invoices"
 # The invoice UUID we choose (see the upload page above); the swagger names the form field, keep it in one place.
 INVOICE_ID_FIELD = "id"
@@ -117,7 +117,7 @@ class MaventaClient:
             raise AdapterError("Maventa get an access token: the answer has no access_token", retryable=False,
                                http_status=response.status_code, code="unreadable_answer")
         try:
-            lifetime = float(body.get("expires_in") or 3600)
+            lifetime = float(body.get("expires_in") or 3600) if isinstance(body, dict) else 3600.0
         except (TypeError, ValueError):
             lifetime = 3600.0
         with self._lock:
@@ -161,7 +161,7 @@ class MaventaClient:
             raise AdapterError(f"Maventa {what}: unreadable answer", retryable=False,
                                http_status=response.status_code, response_excerpt=self.excerpt(response),
                                code="unreadable_answer")
-        recipient = body.get("recipient") if isinstance(body.get("recipient"), dict) else {}
+        recipient = body["recipient"] if isinstance(body.get("recipient"), dict) else {}
         actions = tuple(a for a in body.get("actions") or () if isinstance(a, dict))
         return InvoiceStatus(id=str(body.get("id") or invoice_id), status=str(body["status"]),
                              number=str(body["number"]) if body.get("number") else None,
@@ -207,7 +207,7 @@ class MaventaClient:
         said = f": {self._scrub(said)}" if said else ""
         text = self.excerpt(response)
         retry_after = parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
-        common = {"http_status": status, "response_excerpt": text}
+        common: dict[str, Any] = {"http_status": status, "response_excerpt": text}
         if status == 429:
             return Refused(f"Maventa {what}: rate limited{said}", retryable=True, retry_after=retry_after,
                            code="rate_limited", **common)

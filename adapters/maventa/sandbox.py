@@ -137,7 +137,8 @@ def create_sandbox_app(accounts: Mapping[str, tuple[str, str]] | None = None, *,
         scope = " ".join(form.get("scope", "").split()) or "eui"
         with store.lock:
             store.tokens[issued] = (company, clock() + token_lifetime, scope)
-        return jsonify(access_token=issued, token_type="bearer", expires_in=token_lifetime, scope=scope)
+        return jsonify(access_token=issued, token_type="bearer",  # noqa: S106 - the RFC 6749 token type
+                       expires_in=token_lifetime, scope=scope)
 
     def authorised(route: str, needs: str | None = None) -> str | Response:
         store.requests.update(["total", route])

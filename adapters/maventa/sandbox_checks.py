@@ -85,7 +85,7 @@ def rules_dir() -> Path | None:
 @cache
 def rule_sets() -> RuleSets:
     try:
-        import saxonche  # noqa: F401 - the test extra has it; a plain install may not
+        import saxonche  # type: ignore[import-not-found]  # noqa: F401 - the test extra has it
     except ImportError:
         return RuleSets(False, "XSD only: saxonche is not installed, the EN 16931 and Peppol rules are not run")
     folder = rules_dir()
