@@ -87,7 +87,7 @@ def test_the_delivered_invoice_is_held_with_our_number_reference_customer_lines_
     assert str(held["netvisor_key"]) == result.external_id
     assert (held["reference"], held["amount"], held["currency"], held["status"]) == (
         invoice.reference, str(invoice.total_gross), "EUR", "unsent")
-    assert held["customer"] == {"identifier": "2617416-4", "name": "Esimerkki Oy",
+    assert held["customer"] == {"identifier": "101", "name": "Esimerkki Oy",
                                 "address": "Mannerheimintie 1", "postcode": "00100", "town": "Helsinki",
                                 "country": "FI"}
     assert (held["your_reference"], held["our_reference"]) == ("PO-778", "WS-10001")
