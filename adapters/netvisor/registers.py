@@ -11,7 +11,7 @@ repeat: the retry finds what the first attempt created.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from adapters.base import AdapterError, ExternalRefs, InvoiceData, LineData
@@ -90,6 +90,17 @@ class Registers:
                                products={position: products[code] for position, code in codes.items()})
         return resolved
 
+    @staticmethod
+    def _created_meanwhile(error: AdapterError, look: Callable[[], list[RegisterRow]]) -> str:
+        """A refused creation (INVALID_DATA: e.g. a code taken since our lookup, by another worker creating
+        the same customer or product) is looked up once more; raise the refusal when still not there."""
+        if error.code != "INVALID_DATA":
+            raise error
+        rows = look()
+        if not rows:
+            raise error
+        return _lowest(rows).netvisor_key
+
     def _customer(self, invoice: InvoiceData, missing: list[str]) -> tuple[str, str]:
         buyer = invoice.buyer
         business_id = None if buyer.type == "person" else (buyer.business_id or buyer.vat_id)
@@ -99,11 +110,7 @@ class Registers:
         known = self.refs.get(SERVICE, "customer", our_key)
         if known:
             return ("netvisor", known)
-        rows = self.client.list_customers(our_key)
-        if business_id:
-            matches = [row for row in rows if _business_id(row.organisation_identifier) == _business_id(our_key)]
-        else:
-            matches = [row for row in rows if row.code.strip().upper() == our_key]
+        matches = self._matching_customers(our_key, bool(business_id))
         if matches:
             row = _lowest(matches)
             self.refs.put(SERVICE, "customer", our_key, row.netvisor_key,
@@ -112,9 +119,22 @@ class Registers:
         if not self.config.create_missing:
             missing.append(f"customer {buyer.name} ({our_key})")
             return ("customer", our_key)  # Netvisor decides; it refuses a code its register does not hold
-        inserted = self.client.add_customer(customer_xml(buyer, None if business_id else our_key))
+        try:
+            inserted = self.client.add_customer(customer_xml(buyer, None if business_id else our_key))
+        except AdapterError as error:
+            found = self._created_meanwhile(error, lambda: self._matching_customers(our_key, bool(business_id)))
+            self.refs.put(SERVICE, "customer", our_key, found, {"how": "found", "name": buyer.name})
+            return ("netvisor", found)
         self.refs.put(SERVICE, "customer", our_key, inserted.netvisor_key, {"how": "created", "name": buyer.name})
         return ("netvisor", inserted.netvisor_key)
+
+    def _matching_customers(self, our_key: str, by_business_id: bool) -> list[RegisterRow]:
+        """customerlist.nv's keyword also matches names: keep the rows whose business ID (organisations) or
+        customer code (persons) is exactly ours."""
+        rows = self.client.list_customers(our_key)
+        if by_business_id:
+            return [row for row in rows if _business_id(row.organisation_identifier) == _business_id(our_key)]
+        return [row for row in rows if row.code.strip().upper() == our_key]
 
     def _product(self, code: str, line: LineData, gross: bool, missing: list[str]) -> tuple[str, str]:
         known = self.refs.get(SERVICE, "product", code)
@@ -128,6 +148,12 @@ class Registers:
         if not self.config.create_missing:
             missing.append(f"product {code}")
             return ("customer", code)
-        inserted = self.client.add_product(product_xml(code, line, gross, self.config.product_group))
+        try:
+            inserted = self.client.add_product(product_xml(code, line, gross, self.config.product_group))
+        except AdapterError as error:
+            found = self._created_meanwhile(error, lambda: [
+                row for row in self.client.list_products(code) if row.code.strip() == code])
+            self.refs.put(SERVICE, "product", code, found, {"how": "found", "name": line.description})
+            return ("netvisor", found)
         self.refs.put(SERVICE, "product", code, inserted.netvisor_key, {"how": "created", "name": line.description})
         return ("netvisor", inserted.netvisor_key)
