@@ -19,7 +19,8 @@ from invoicing_plugin.domain.invoice_data import Contact, InvoiceData, LineData,
 
 __all__ = [
     "AdapterError", "Channel", "ChannelFactory", "Contact", "DeliveryContext", "DeliveryResult", "EventPage",
-    "ExternalRefs", "InvoiceData", "LineData", "OpenSumSource", "Party", "PaymentSource", "VatGroupData", "credited_external_id",
+    "ExternalRefs", "InvoiceData", "LineData", "OpenSumSource", "Party", "PaymentSource", "VatGroupData",
+    "credited_external_id",
 ]
 
 

@@ -130,7 +130,7 @@ def _check_open_sums(db: Database, tenant_id: uuid.UUID, name: str, source: Open
         ).scalars().all()
         # Credit notes count: the channel matched each to its invoice there (Netvisor's matchcreditnote.nv).
         # The number as issued ("A-1001"): the channel turns it into the one it sent, prefix and all.
-        return [(i.id, i.number, i.reference, i.number,
+        return [(i.id, i.number or "", i.reference, i.number,
                  (i.total_gross - i.credited_amount - i.paid_amount).quantize(quantum(i.currency))) for i in rows]
 
     differences = []

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET  # noqa: S405 - building only, nothing is parsed here
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -161,8 +160,7 @@ def sent_number(number: str) -> int | None:
 
 def _customer(sales: ET.Element, invoice: InvoiceData, link: tuple[str, str]) -> None:
     buyer = invoice.buyer
-    kind, value = link
-    element(sales, "InvoicingCustomerIdentifier", value, type=kind)  # required by the DTD
+    element(sales, "InvoicingCustomerIdentifier", link[1], type=link[0])  # required by the DTD
     # Giving any address element stops Netvisor from pulling the address from its register (§1.4), so the
     # invoice shows the address the order carried.
     element(sales, "InvoicingCustomerName", buyer.name)

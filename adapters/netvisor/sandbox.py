@@ -35,7 +35,13 @@ from adapters.loopback import serve_forever, serve_in_thread
 from . import auth, wire
 from .sandbox_protocol import PROTOCOL_ROUTES, ProtocolError, failed_status
 from .sandbox_store import (
-    DEFAULT_FAULT_DELAY, FAULT_KINDS, Fault, SandboxAccount, SandboxStore, StoredCustomer, StoredProduct,
+    DEFAULT_FAULT_DELAY,
+    FAULT_KINDS,
+    Fault,
+    SandboxAccount,
+    SandboxStore,
+    StoredCustomer,
+    StoredProduct,
 )
 
 # Demo credentials for `invoicing demo` and local trials; they open nothing but this sandbox.

@@ -10,7 +10,6 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import cast
 
-
 CENT = Decimal("0.01")
 REGISTER_RESOURCES = frozenset({"customerlist.nv", "customer.nv", "productlist.nv", "product.nv"})
 FAULT_KINDS = ("500", "429", "failed", "timeout_after_store", "timeout_before_store", "down")

@@ -5,19 +5,28 @@ second invoice reuses the tenant's mapping (ExternalRef) without creating anythi
 
 from __future__ import annotations
 
+import pytest
 import requests
 from sqlalchemy import select
 
 from adapters.netvisor.sandbox import demo_settings, running_sandbox
 from invoicing_plugin.db.external import ExternalRef
-from tests.integration.test_credit_note_delivery import connect, sell, the_delivery, worker  # noqa: F401
+from invoicing_plugin.plugin import plugin_state
+from invoicing_plugin.worker import Worker
+from tests.integration.test_credit_note_delivery import FAST, connect, sell, the_delivery
+
+
+@pytest.fixture
+def worker(app):
+    return Worker(plugin_state(app).session_factory, FAST)
 
 
 def state(url: str) -> dict:
     return requests.get(f"{url}/_sandbox/state", timeout=5).json()
 
 
-def test_unknown_customer_and_products_are_created_once_and_the_mapping_is_reused(client, shop, worker, session):
+def test_unknown_customer_and_products_are_created_once_and_the_mapping_is_reused(
+        client, shop, worker, session):
     with running_sandbox() as (url, _):
         connect(client, shop, "netvisor", demo_settings(url, "0737546-2"))
         first = sell(client, shop, "WS-1")
@@ -35,8 +44,8 @@ def test_unknown_customer_and_products_are_created_once_and_the_mapping_is_reuse
     held = after_second["invoices"]
     assert [i["number"] for i in held] == [int(first["number"]), int(second["number"])]
     assert {i["customer_key"] for i in held} == {customer["netvisor_key"]}
-    assert after_second["customers"] == after_first["customers"] and after_second["products"] == products, \
-        "the second invoice created nothing"
+    assert after_second["customers"] == after_first["customers"], "the second invoice created no customer"
+    assert after_second["products"] == products, "nor a product"
     requests_made = after_second["requests"]
     assert (requests_made["customer.nv"], requests_made["customerlist.nv"]) == (1, 1), "asked once, created once"
     assert requests_made["product.nv"] == len(products)
