@@ -62,10 +62,21 @@ class NetvisorChannel:
                 self.config.vat_code(line.vat_category)
             except ValueError as error:  # a VAT category without a Netvisor VAT code
                 raise AdapterError(str(error), retryable=False) from None
-        resolved = Registers(self.client, self.config, context.external_refs or self._memory).resolve(invoice)
-        body = sales_invoice_xml(invoice, self.config, resolved.links)
+        refs = context.external_refs or self._memory
+        resolved = Registers(self.client, self.config, refs).resolve(invoice)
         try:
-            inserted = self.client.add_sales_invoice(body)
+            try:
+                inserted = self.client.add_sales_invoice(sales_invoice_xml(invoice, self.config, resolved.links))
+            except AdapterError as error:
+                if error.code != "INVALID_DATA" or not resolved.from_mapping:
+                    raise
+                # A key we remembered may be gone from Netvisor (deleted there, or another company since):
+                # look everything up again, and send again only when that changed a link.
+                again = Registers(self.client, self.config, refs, trust_mapping=False).resolve(invoice)
+                if again.links == resolved.links:
+                    raise
+                resolved = again
+                inserted = self.client.add_sales_invoice(sales_invoice_xml(invoice, self.config, resolved.links))
         except AdapterError as error:
             if error.code == "INVALID_DATA" and resolved.missing:
                 raise AdapterError(

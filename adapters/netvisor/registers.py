@@ -42,6 +42,9 @@ class Resolved:
     links: Links
     # What Netvisor does not hold and we did not create (create_missing off): named in the refusal.
     missing: list[str] = field(default_factory=list)
+    # Some link came from the tenant's mapping unchecked: when Netvisor refuses it (deleted there, another
+    # company since), the channel resolves again with `trust_mapping=False`.
+    from_mapping: bool = False
 
 
 def person_code(invoice: InvoiceData) -> str:
@@ -62,8 +65,18 @@ def _lowest(rows: list[RegisterRow]) -> RegisterRow:
 
 
 class Registers:
-    def __init__(self, client: NetvisorClient, config: NetvisorConfig, refs: ExternalRefs) -> None:
+    def __init__(self, client: NetvisorClient, config: NetvisorConfig, refs: ExternalRefs,
+                 *, trust_mapping: bool = True) -> None:
         self.client, self.config, self.refs = client, config, refs
+        self.trust_mapping = trust_mapping
+        self.used_mapping = False
+
+    def _known(self, kind: str, our_key: str) -> str | None:
+        if not self.trust_mapping:
+            return None
+        known = self.refs.get(SERVICE, kind, our_key)
+        self.used_mapping = self.used_mapping or known is not None
+        return known
 
     def resolve(self, invoice: InvoiceData) -> Resolved:
         """The links of the invoice, products first checked for codes (a line without one is refused
@@ -88,6 +101,7 @@ class Registers:
             products[code] = self._product(code, line, invoice.prices_include_vat, resolved.missing)
         resolved.links = Links(customer=customer,
                                products={position: products[code] for position, code in codes.items()})
+        resolved.from_mapping = self.used_mapping
         return resolved
 
     @staticmethod
@@ -107,7 +121,7 @@ class Registers:
         if self.config.customer_identifier == "business_id" and business_id:
             return ("customer", business_id)  # the tenant keeps Netvisor's customer codes equal to business IDs
         our_key = business_id or person_code(invoice)
-        known = self.refs.get(SERVICE, "customer", our_key)
+        known = self._known("customer", our_key)
         if known:
             return ("netvisor", known)
         matches = self._matching_customers(our_key, bool(business_id))
@@ -137,7 +151,7 @@ class Registers:
         return [row for row in rows if row.code.strip().upper() == our_key]
 
     def _product(self, code: str, line: LineData, gross: bool, missing: list[str]) -> tuple[str, str]:
-        known = self.refs.get(SERVICE, "product", code)
+        known = self._known("product", code)
         if known:
             return ("netvisor", known)
         matches = [row for row in self.client.list_products(code) if row.code.strip() == code]

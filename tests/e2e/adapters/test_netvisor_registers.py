@@ -69,3 +69,19 @@ def test_with_creation_off_an_unknown_customer_is_refused_with_netvisors_error_o
     assert "INVALID_DATA" in delivery["last_error"] and "create_missing is off" in delivery["last_error"]
     assert "customer" in delivery["last_error"]
     assert held["invoices"] == [] and held["customers"] == [] and held["products"] == []
+
+
+def test_a_remembered_customer_gone_from_netvisor_is_looked_up_and_created_again(client, shop, worker):
+    with running_sandbox() as (url, _):
+        connect(client, shop, "netvisor", demo_settings(url, "0737546-2"))
+        first = sell(client, shop, "WS-1")
+        worker.run_once()
+        requests.post(f"{url}/_sandbox/reset", json={"registers": True}, timeout=5).raise_for_status()
+        second = sell(client, shop, "WS-2")
+        worker.run_once()
+        after = state(url)
+
+    assert the_delivery(client, shop, first)["status"] == "delivered"
+    assert the_delivery(client, shop, second)["status"] == "delivered", "the stale mapping was refreshed"
+    [customer] = after["customers"]
+    assert [i["customer_key"] for i in after["invoices"]] == [customer["netvisor_key"]]
