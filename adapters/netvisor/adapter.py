@@ -71,11 +71,8 @@ class NetvisorChannel:
                 if error.code != "INVALID_DATA" or not resolved.from_mapping:
                     raise
                 # A key we remembered may be gone from Netvisor (deleted there, or another company since):
-                # look everything up again, and send again only when that changed a link.
-                again = Registers(self.client, self.config, refs, trust_mapping=False).resolve(invoice)
-                if again.links == resolved.links:
-                    raise
-                resolved = again
+                # look everything up again (creating what is missing), then send once more.
+                resolved = Registers(self.client, self.config, refs, trust_mapping=False).resolve(invoice)
                 inserted = self.client.add_sales_invoice(sales_invoice_xml(invoice, self.config, resolved.links))
         except AdapterError as error:
             if error.code == "INVALID_DATA" and resolved.missing:
