@@ -105,6 +105,8 @@ class InvoiceData:
     # Paid from the customer's credit balance before the invoice was sent: a prepaid amount (UBL
     # PrepaidAmount); the amount to pay is total_gross - prepaid_amount.
     prepaid_amount: Decimal = Decimal(0)
+    # Our id of the buyer (a channel that keeps its own customer register keys by it, e.g. Netvisor's persons).
+    customer_id: str | None = None
 
     @property
     def amount_due(self) -> Decimal:

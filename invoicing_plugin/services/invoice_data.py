@@ -32,6 +32,7 @@ def invoice_data(invoice: Invoice, *, order_reference: str | None = None,
     return InvoiceData(
         id=str(invoice.id),
         tenant_id=str(invoice.tenant_id),
+        customer_id=str(invoice.customer_id) if invoice.customer_id else None,
         kind=invoice.kind,
         number=invoice.number,
         sequence_number=invoice.sequence_number,
