@@ -1,8 +1,11 @@
 """The Ropo24 sandbox's memory: jobs, billnum receipts, queued faults, status updates, payments; one lock.
 
-Plain Python (no Flask) so the sandbox app stays a thin protocol layer over it. The totals model is our
-reading of Ropo (§2.2: it recomputes the sum from payrows): row net = count × amount rounded to the cent,
-VAT per rate on the rate's net sum. Status codes are the sandbox's own (UNCERTAIN: Ropo's are not public).
+Plain Python (no Flask) so the sandbox app stays a thin protocol layer over it. The totals model follows
+dev.ropo.com, guides/basics/invoice/prices-on-the-invoice-row: a payrow that reports its `netamount`,
+`vatamount` and `totalamount` ("the exact way") is taken as reported and summed; a row without them ("the
+simple method") is computed, row net = count × amount rounded to the cent, VAT per rate on the rate's net
+sum (the guide's example, 2 × 8.05 at 24 % and 22.89 at 10 %, gives 6.15 either per rate or over the whole
+invoice; UNCERTAIN which Ropo rounds). Status codes are the sandbox's own (UNCERTAIN: Ropo's are not public).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ CREDITED = (10, "Credited")  # every euro of the job credited away, nothing paid
 REFUND_KEYS = ("refundtojobid", "refundtobillnum")
 FAULT_MODES = ("500", "429", "timeout_after_store", "timeout_before_store", "down")
 FAULT_ENDPOINTS = ("jobs", "token", "any")
+EXACT_KEYS = ("netamount", "vatamount", "totalamount")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -73,16 +77,51 @@ def validate_job(job: object) -> list[dict[str, str]]:
         taxpr = decimal_or_none(row.get("taxpr"))
         if taxpr is not None and not 0 <= taxpr <= 100:
             problems.append({"name": f"{name}.taxpr", "reason": "0 to 100"})
+        problems += _exact_problems(row, name)
     return problems
 
 
-def totals(rows: list[dict]) -> tuple[Decimal, Decimal, Decimal]:
-    """(net, vat, gross) of validated payrows, computed the way we assume Ropo does."""
-    by_rate: dict[Decimal, Decimal] = defaultdict(Decimal)
+def _exact_problems(row: dict, name: str) -> list[dict[str, str]]:
+    """"The exact way" (prices-on-the-invoice-row): the three amounts together, and taxable = tax-free + tax.
+    (The guide names the three together; the sum is what "taxable amount" means. The sandbox refuses a row
+    that breaks either, UNCERTAIN whether Ropo does or prints it as sent.)"""
+    given = [key for key in EXACT_KEYS if key in row]
+    if not given:
+        return []
+    values = {key: decimal_or_none(row.get(key)) if isinstance(row.get(key), str) else None for key in EXACT_KEYS}
+    bad = [key for key, value in values.items() if value is None]
+    if bad:
+        return [{"name": f"{name}.{key}", "reason": "a decimal number as a string, with the other two of "
+                 "netamount, vatamount, totalamount"} for key in bad]
+    net, vat, total = (cast("Decimal", values[key]) for key in EXACT_KEYS)
+    if net + vat != total:
+        return [{"name": f"{name}.totalamount", "reason": "netamount + vatamount"}]
+    return []
+
+
+def vat_by_rate(rows: list[dict]) -> dict[Decimal, tuple[Decimal, Decimal]]:
+    """(net, vat) per taxpr of validated payrows, as Ropo takes or computes them (see the module's doc)."""
+    reported: dict[Decimal, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    computed: dict[Decimal, Decimal] = defaultdict(Decimal)
     for row in rows:
-        by_rate[Decimal(row["taxpr"])] += money(Decimal(row["count"]) * Decimal(row["amount"]))
-    net = sum(by_rate.values(), Decimal(0))
-    vat = sum((money(amount * rate / 100) for rate, amount in by_rate.items()), Decimal(0))
+        rate = Decimal(row["taxpr"]).normalize()
+        if all(key in row for key in EXACT_KEYS):
+            reported[rate][0] += Decimal(row["netamount"])
+            reported[rate][1] += Decimal(row["vatamount"])
+        else:
+            computed[rate] += money(Decimal(row["count"]) * Decimal(row["amount"]))
+    result = {}
+    for rate in {*reported, *computed}:
+        net = reported[rate][0] + computed[rate]
+        result[rate] = (net, reported[rate][1] + money(computed[rate] * rate / 100))
+    return result
+
+
+def totals(rows: list[dict]) -> tuple[Decimal, Decimal, Decimal]:
+    """(net, vat, gross) of validated payrows, as Ropo sums them."""
+    groups = vat_by_rate(rows).values()
+    net = sum((net for net, _ in groups), Decimal(0))
+    vat = sum((vat for _, vat in groups), Decimal(0))
     return money(net), money(vat), money(net + vat)
 
 
