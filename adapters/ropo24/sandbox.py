@@ -67,7 +67,9 @@ class _Sandbox:
 
     def __init__(self, accounts: Mapping[str, str], clock: Callable[[], float], notify_url: str | None,
                  sign: Signer | None, batch_limit: int, echo_jobids: bool,
-                 notify_auth: Mapping[str, str] | None = None, push_delay: float = 0.05) -> None:
+                 notify_auth: Mapping[str, str] | None = None, push_delay: float = 0.05,
+                 polled_ids: bool = True) -> None:
+        self.polled_ids = polled_ids
         self.notify_auth = dict(notify_auth) if notify_auth else None
         self.push_delay = push_delay  # between attempts after a 5xx (grows: delay, 2 × delay, ...)
         self.token: tuple[str, float] | None = None  # the receiver's bearer token and when it expires
@@ -191,10 +193,8 @@ def _auth_headers(sandbox: _Sandbox, body: bytes) -> Mapping[str, str]:
     now = sandbox.clock()
     if sandbox.token is None or sandbox.token[1] <= now + 30:
         # status-notifications-events, "Token request (from Ropo to you)": form-encoded client_secret_post.
-        form = {"grant_type": "client_credentials", "client_id": auth["client_id"],
-                "client_secret": auth["client_secret"]}
-        if auth.get("scope"):
-            form["scope"] = auth["scope"]
+        form = {"grant_type": "client_credentials", **({"scope": auth["scope"]} if auth.get("scope") else {}),
+                "client_id": auth["client_id"], "client_secret": auth["client_secret"]}
         answer = requests.post(auth["token_url"], data=form, timeout=5)
         if answer.status_code != 200:
             raise _TokenRefused(answer.status_code)
@@ -207,12 +207,15 @@ def create_sandbox_app(
     accounts: Mapping[str, str] | None = None, *, clock: Callable[[], float] = time.time,
     notify_url: str | None = None, sign: Signer | None = None, batch_limit: int = 1000,
     echo_jobids: bool = True, notify_auth: Mapping[str, str] | None = None, push_delay: float = 0.05,
+    polled_ids: bool = True,
 ) -> Flask:
     """The emulator. `accounts` maps cid -> apicode (default DEMO_ACCOUNTS); `clock` drives token expiry;
-    `echo_jobids=False` answers POST /jobs with only {"accepted": n}, as Ropo may (UNCERTAIN)."""
+    `echo_jobids=False` answers POST /jobs with only {"accepted": n}, as Ropo may (UNCERTAIN);
+    `polled_ids=False` leaves the `id` out of polled status updates (guides/general-add-ons/
+    status-updates-polling shows none; pushed notifications keep theirs: "Use id to dedupe")."""
     app = Flask(__name__)
     app.extensions["ropo24_sandbox"] = _Sandbox(accounts or DEMO_ACCOUNTS, clock, notify_url, sign,
-                                                batch_limit, echo_jobids, notify_auth, push_delay)
+                                                batch_limit, echo_jobids, notify_auth, push_delay, polled_ids)
 
     @app.post("/rest/token")
     def token():
@@ -305,6 +308,8 @@ def create_sandbox_app(
             updates = store.updates_on(cid, day)
         else:
             updates = store.take_updates(cid)
+        if not _sandbox().polled_ids:
+            updates = [{key: value for key, value in update.items() if key != "id"} for update in updates]
         return (jsonify(updates), 200) if updates else ("", 204)
 
     @app.post("/rest/jobs/payment")
