@@ -46,36 +46,41 @@ def decimal_or_none(value: object) -> Decimal | None:
 
 
 def validate_job(job: object) -> list[dict[str, str]]:
-    """Field problems of one jobtype 0 dataset, as RFC 7807 invalid-params; [] when it is acceptable."""
+    """Field problems of one jobtype 0 dataset, as RFC 7807 invalid-params; [] when it is acceptable.
+
+    Each rule names its source on dev.ropo.com: "basics/invoice" is guides/basics/invoice (minimum payload
+    and field table), "embed" is the guides page's "Embed: minimum required level information"."""
     if not isinstance(job, dict):
         return [{"name": "dataset[]", "reason": "a job is an object"}]
     problems = []
-    for key, value in job.items():
+    for key, value in job.items():  # basics/invoice: every example value is a string ("jobtype": "0")
         if key != "payrow" and not isinstance(value, str):
             problems.append({"name": key, "reason": "values are strings"})
-    if job.get("jobtype") != "0":
+    if job.get("jobtype") != "0":  # basics/invoice: 0 = invoice, 300 = print service (not emulated)
         problems.append({"name": "jobtype", "reason": "the sandbox emulates invoices (jobtype 0) only"})
     holder = {"1": "company", "2": "person"}.get(job.get("customertype"))  # type: ignore[arg-type]
-    if holder is None:
+    if holder is None:  # embed: "customertype: Client type (1 = company, 2 = private person)"
         problems.append({"name": "customertype", "reason": "1 (company) or 2 (private person)"})
+    # basics/invoice "Minimum invoice payload": debtor (company if 1, person if 2), address, postcode, city,
+    # billdate, paydate.
     required = ["address", "postcode", "city", "billdate", "paydate"] + ([holder] if holder else [])
     problems += [{"name": key, "reason": "required"} for key in required if not job.get(key)]
-    for key in ("billdate", "paydate"):
+    for key in ("billdate", "paydate"):  # basics/invoice field table: "in the form of YYYY-MM-DD"
         if job.get(key) and not _DATE.match(str(job[key])):
             problems.append({"name": key, "reason": "YYYY-MM-DD"})
     rows = job.get("payrow")
-    if not isinstance(rows, list) or not rows:
+    if not isinstance(rows, list) or not rows:  # basics/invoice: "at least one invoice row (payrow)"
         return problems + [{"name": "payrow", "reason": "at least one payrow"}]
     for index, row in enumerate(rows):
         name = f"payrow[{index}]"
         if not isinstance(row, dict) or not isinstance(row.get("desc"), str):
             problems.append({"name": f"{name}.desc", "reason": "required"})
             continue
-        for key in ("count", "amount", "taxpr"):
+        for key in ("count", "amount", "taxpr"):  # embed, "Invoice Rows": desc, count, amount, taxpr
             if not isinstance(row.get(key), str) or decimal_or_none(row.get(key)) is None:
                 problems.append({"name": f"{name}.{key}", "reason": "a decimal number as a string"})
         taxpr = decimal_or_none(row.get("taxpr"))
-        if taxpr is not None and not 0 <= taxpr <= 100:
+        if taxpr is not None and not 0 <= taxpr <= 100:  # embed: "taxpr: Value Added Tax (0-100)"
             problems.append({"name": f"{name}.taxpr", "reason": "0 to 100"})
         problems += _exact_problems(row, name)
     return problems
