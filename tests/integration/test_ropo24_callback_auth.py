@@ -184,3 +184,17 @@ def test_expired_tokens_are_cleared_as_new_ones_are_issued(client, shop, credent
 def test_a_generic_provider_has_no_client_credentials(client, shop):
     answer = client.post("/api/v1/tenant/inbound-webhooks/generic/client", headers=shop.auth("admin"))
     assert answer.status_code == 422
+
+
+def test_the_command_line_sets_a_client_whose_secret_gets_a_token(invoke, app):
+    invoke("create-tenant", "--name", "Leipomo Oy", "--business-id", "2077474-0")
+    code, lines = invoke("set-webhook-client", "--tenant", "leipomo-oy", "--provider", "ropo24",
+                         "--base-url", "https://invoicing.example.fi/")
+    assert code == 0, lines
+    assert lines[0] == "ropo24 callbacks go to https://invoicing.example.fi/webhooks/ropo24/leipomo-oy"
+    assert lines[1] == "token URL: https://invoicing.example.fi/webhooks/ropo24/leipomo-oy/token"
+    client_id, secret = lines[2].removeprefix("client id: "), lines[-1]
+    answer = app.test_client().post("/webhooks/ropo24/leipomo-oy/token", data={
+        "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})
+    assert answer.status_code == 200, answer.json
+    assert invoke("set-webhook-client", "--tenant", "leipomo-oy", "--provider", "generic")[0] != 0
