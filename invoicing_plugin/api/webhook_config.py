@@ -101,10 +101,10 @@ class InboundSecret(MethodView):
                                                                        reply=reply), present, payload)
 
 
-@inbound_blp.route("/<string:provider>/client")
+@inbound_blp.route("/<string(maxlength=30):provider>/client")
 class InboundClient(MethodView):
     @requires("admin")
-    @inbound_blp.doc(responses=problem_responses(401, 403, 422))
+    @inbound_blp.doc(responses=problem_responses(401, 403, 404, 422))
     @inbound_blp.response(201, InboundClientResultSchema)
     def post(self, provider: str):
         """Set (or rotate) the OAuth2 client a provider authenticates its callbacks with (Ropo24: client
