@@ -337,6 +337,25 @@ def set_webhook_secret(tenant_ref: str, provider: str, secret: str | None) -> No
     click.echo(result.secret)
 
 
+@main.command("set-webhook-client")
+@click.option("--tenant", "tenant_ref", required=True)
+@click.option("--provider", required=True, help="ropo24")
+@click.option("--base-url", default="", help="This server's public address, e.g. https://invoicing.example.fi")
+def set_webhook_client(tenant_ref: str, provider: str, base_url: str) -> None:
+    """Set the OAuth2 client id and secret a provider authenticates its callbacks with (Ropo24: a token
+    from the token URL, or Basic auth); the previous client stays valid; prints the secret last."""
+    from .services import provider_credentials
+
+    app = _app()
+    result = _run(app, lambda db: provider_credentials.set_client(db, _admin(db, tenant_ref), provider))
+    url = f"{base_url.rstrip('/')}{plugin_state(app).settings.webhooks_prefix}/{provider}/{result.tenant_slug}"
+    click.echo(f"{provider} callbacks go to {url}")
+    click.echo(f"token URL: {url}/token")
+    click.echo(f"client id: {result.client_id}")
+    click.echo("client secret (shown once):")
+    click.echo(result.client_secret)
+
+
 @main.command("add-webhook-endpoint")
 @click.option("--tenant", "tenant_ref", required=True)
 @click.option("--url", required=True)

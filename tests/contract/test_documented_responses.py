@@ -106,6 +106,9 @@ def test_every_documented_operation_answers_as_its_schema_says(contract, shop, a
                     params={"provider": "ropo24"}).json["secret"]
     c.call("POST", "/tenant/inbound-webhooks/{provider}", 422, key=admin, params={"provider": "ropo24"},
            json={"secret": "short"})
+    assert c.call("POST", "/tenant/inbound-webhooks/{provider}/client", 201, key=admin,
+                  params={"provider": "ropo24"}).json["client_secret"]
+    c.call("POST", "/tenant/inbound-webhooks/{provider}/client", 422, key=admin, params={"provider": "generic"})
 
     # Orders and invoices, in euros and in yen (no decimals).
     memory_channel.fail_next(1, retryable=False, message="INVALID_DATA :: customer missing", http_status=400)
