@@ -41,6 +41,7 @@ from ..db.external import ExchangeRate
 from ..domain.currency import is_active_currency
 from ..domain.errors import ValidationFailed
 from ..domain.lifecycle import InvoiceKind
+from ..domain.money import tidy
 from .actors import Actor
 from .rows import NewRow
 from .tenants import load_tenant
@@ -162,7 +163,7 @@ def list_rates(db: Database, actor: Actor, *, currency: str | None = None, since
         if until:
             query = query.where(ExchangeRate.rate_date <= until)
         query = query.order_by(ExchangeRate.rate_date.desc(), ExchangeRate.currency).limit(limit)
-        return [Rate(row.currency, row.rate_date, row.rate) for row in session.scalars(query)]
+        return [Rate(row.currency, row.rate_date, tidy(row.rate)) for row in session.scalars(query)]
 
     return db.read(read)
 
@@ -174,7 +175,7 @@ def tenant_rate(session: Session, tenant_id: uuid.UUID, currency: str, day: date
             ExchangeRate.tenant_id == tenant_id, ExchangeRate.currency == currency,
             ExchangeRate.rate_date <= day, ExchangeRate.rate_date >= day - timedelta(days=MAX_RATE_AGE_DAYS))
         .order_by(ExchangeRate.rate_date.desc()).limit(1)).first()
-    return Rate(row.currency, row.rate_date, row.rate) if row is not None else None
+    return Rate(row.currency, row.rate_date, tidy(row.rate)) if row is not None else None
 
 
 def national_vat(total_vat: Decimal, rate: Decimal) -> Decimal:

@@ -10,7 +10,9 @@ from ..fields import CurrencyCode, DecimalString
 
 
 class ExchangeRateSchema(Schema):
-    currency = CurrencyCode(required=True, metadata={"example": "SEK"})
+    currency = CurrencyCode(required=True, validate=validate.NoneOf(["EUR"], error="the rates are per euro: "
+                                                                                  "give another currency"),
+                            metadata={"example": "SEK"})
     date = fields.Date(required=True, metadata={"example": "2026-11-27"})
     rate = DecimalString(places=6, minimum=Decimal("0.000001"), maximum=Decimal("999999.999999"), required=True,
                          metadata={"example": "11.2345", "description": "units of `currency` per euro (the ECB's "
