@@ -26,7 +26,12 @@ from ..services.commands import (
 from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses, request_body
 from .context import current_actor, current_tenant, json_body, load, requires
 from .responses import dump
-from .schemas.exchange_rates import ExchangeRateImportSchema, ExchangeRateQuery, ExchangeRatesSchema
+from .schemas.exchange_rates import (
+    ExchangeRateImportSchema,
+    ExchangeRateListSchema,
+    ExchangeRateQuery,
+    ExchangeRatesSchema,
+)
 from .schemas.tenants import (
     ApiKeyCreateSchema,
     ApiKeyListSchema,
@@ -114,7 +119,7 @@ class TenantVatRates(MethodView):
 class TenantExchangeRates(MethodView):
     @requires("admin")
     @blp.arguments(ExchangeRateQuery, location="query", unknown=RAISE, as_kwargs=True)
-    @blp.response(200, ExchangeRatesSchema)
+    @blp.response(200, ExchangeRateListSchema)
     @blp.doc(responses=problem_responses(401, 403, 422))
     def get(self, currency=None, since=None, until=None):
         """The merchant's exchange rates (units per euro), newest first, at most 1000"""

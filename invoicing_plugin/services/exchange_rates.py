@@ -33,7 +33,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import IO, Any
 
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ..db import Invoice, Order, Tenant
@@ -104,15 +104,16 @@ def parse_ecb(source: IO[bytes] | str, *, since: date | None = None,
     try:
         for event, element in etree.iterparse(source, events=("start", "end"), tag=f"{{{_ECB_NAMESPACE}}}Cube",
                                               resolve_entities=False, no_network=True):
-            if event == "start" and element.get("time"):
-                day = date.fromisoformat(element.get("time"))
+            time = element.get("time")
+            if event == "start" and time:
+                day = date.fromisoformat(time)
             elif event == "end" and element.get("currency") and day is not None:
                 currency = element.get("currency", "").upper()
                 if (since is None or day >= since) and (wanted is None or currency in wanted) \
                         and is_active_currency(currency) and currency != NATIONAL_CURRENCY:
                     yield Rate(currency, day, Decimal(element.get("rate", "")))
                 element.clear()
-            elif event == "end" and element.get("time"):
+            elif event == "end" and time:
                 element.clear()
     except (etree.XMLSyntaxError, ValueError, InvalidOperation) as error:
         raise ValidationFailed({"file": [f"is not an ECB reference rates file: {error}"]}) from None
@@ -142,7 +143,7 @@ def import_rates(db: Database, actor: Actor, rates: Iterable[Rate], *, source: s
                 row.rate, row.source = rate.rate, source
                 updated += 1
         if new_rows:
-            session.execute(ExchangeRate.__table__.insert(), new_rows)
+            session.execute(insert(ExchangeRate), new_rows)
             inserted = len(new_rows)
         return ImportResult(inserted, updated, len(wanted) - inserted - updated)
 

@@ -130,7 +130,8 @@ def _build_order(
         customer_id=customer.id, contact=contact, buyer_reference=command.buyer_reference,
         currency=currency, prices_include_vat=command.prices_include_vat, invoicing_mode=options.mode,
         payment_terms_days=options.payment_terms_days, series=options.series,
-        delivery_date=tax_date, notes=command.notes, exchange_rate=command.exchange_rate, status=status, invoice_id=None,
+        delivery_date=tax_date, notes=command.notes, exchange_rate=command.exchange_rate, status=status,
+        invoice_id=None,
         fingerprint=fingerprint, created_by_key_id=actor.api_key_id, created_at=now, updated_at=now,
     )
     order.lines = [

@@ -24,6 +24,10 @@ class ExchangeRatesSchema(Schema):
                         validate=validate.Length(min=1, max=10000, error="between 1 and 10000 rates"))
 
 
+class ExchangeRateListSchema(Schema):
+    rates = fields.List(fields.Nested(ExchangeRateSchema), metadata={"description": "newest first, at most 1000"})
+
+
 class ExchangeRateImportSchema(Schema):
     inserted = fields.Integer()
     updated = fields.Integer()

@@ -82,7 +82,8 @@ class CustomerSchema(Schema):
         if original.get("type") == "organisation":
             if country == "FI" and not original.get("business_id"):
                 errors["business_id"] = ["is required for a Finnish organisation"]
-            elif not original.get("business_id") and not original.get("vat_id") and str(country).upper() in EU_COUNTRIES:
+            elif (not original.get("business_id") and not original.get("vat_id")
+                  and str(country).upper() in EU_COUNTRIES):
                 # Outside the EU a company may have no VAT number; it is then found again by name and country.
                 errors["vat_id"] = ["is required for an organisation in the EU without a Finnish business ID"]
             business_id, vat_id = data.get("business_id"), data.get("vat_id")
