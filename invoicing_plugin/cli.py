@@ -232,6 +232,27 @@ def set_vat_rates(tenant_ref: str, rates: tuple[str, ...]) -> None:
     click.echo("VAT rates: " + ", ".join(f"{r.rate} % ({r.period()})" for r in table.rates))
 
 
+@main.command("import-rates")
+@click.option("--tenant", "tenant_ref", required=True)
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only the days from this date on.")
+@click.option("--currency", "currencies", multiple=True, help="Only these currencies (default: all).")
+@click.argument("file", type=click.File("rb"))
+def import_rates(tenant_ref: str, since, currencies: tuple[str, ...], file) -> None:
+    """Import the ECB's reference rates (eurofxref-hist.xml or eurofxref-daily.xml) for a tenant."""
+    from .services import exchange_rates
+
+    def work(db: Database):
+        rates = list(exchange_rates.parse_ecb(file, since=since.date() if since else None,
+                                              currencies=currencies or None))
+        return exchange_rates.import_rates(db, _admin(db, tenant_ref), rates), rates
+
+    result, rates = _run(_app(), work)
+    days = sorted({rate.rate_date for rate in rates})
+    span = f" from {days[0].isoformat()} to {days[-1].isoformat()}" if days else ""
+    click.echo(f"{result.total} rates{span}: {result.inserted} new, {result.updated} corrected, "
+               f"{result.unchanged} unchanged")
+
+
 @main.command("number-series")
 @click.option("--tenant", "tenant_ref", required=True)
 @click.option("--name", required=True)
