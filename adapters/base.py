@@ -19,8 +19,25 @@ from invoicing_plugin.domain.invoice_data import Contact, InvoiceData, LineData,
 
 __all__ = [
     "AdapterError", "Channel", "ChannelFactory", "Contact", "DeliveryContext", "DeliveryResult", "EventPage",
-    "InvoiceData", "LineData", "OpenSumSource", "Party", "PaymentSource", "VatGroupData", "credited_external_id",
+    "ExternalRefs", "InvoiceData", "LineData", "OpenSumSource", "Party", "PaymentSource", "VatGroupData",
+    "credited_external_id",
 ]
+
+
+@runtime_checkable
+class ExternalRefs(Protocol):
+    """A service's own keys for our customers and products, kept per tenant (the `external_refs` table).
+
+    The worker gives a channel one of these bound to the invoice's tenant. Each call is a short transaction
+    of its own, so a channel may call it between its HTTP requests, never around one.
+    """
+
+    def get(self, service: str, kind: str, our_key: str) -> str | None:
+        """Their key for our `our_key` ("customer" or "product"), or None when not known yet."""
+
+    def put(self, service: str, kind: str, our_key: str, their_key: str,
+            detail: Mapping[str, object] | None = None) -> None:
+        """Remember their key (a second put for the same our_key replaces it)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +57,9 @@ class DeliveryContext:
     # id for it (Netvisor's key, Ropo's jobid, the operator's id). See `credited_external_id`.
     credited_delivery_status: str | None = None
     credited_external_id: str | None = None
+    # The tenant's mapping of our customers and products to the service's keys (None: the channel keeps
+    # what it learns for this attempt only).
+    external_refs: ExternalRefs | None = None
 
 
 # The credited invoice's delivery is still under way: its credit note waits for it.

@@ -232,6 +232,27 @@ def set_vat_rates(tenant_ref: str, rates: tuple[str, ...]) -> None:
     click.echo("VAT rates: " + ", ".join(f"{r.rate} % ({r.period()})" for r in table.rates))
 
 
+@main.command("import-rates")
+@click.option("--tenant", "tenant_ref", required=True)
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only the days from this date on.")
+@click.option("--currency", "currencies", multiple=True, help="Only these currencies (default: all).")
+@click.argument("file", type=click.File("rb"))
+def import_rates(tenant_ref: str, since, currencies: tuple[str, ...], file) -> None:
+    """Import the ECB's reference rates (eurofxref-hist.xml or eurofxref-daily.xml) for a tenant."""
+    from .services import exchange_rates
+
+    def work(db: Database):
+        rates = list(exchange_rates.parse_ecb(file, since=since.date() if since else None,
+                                              currencies=currencies or None))
+        return exchange_rates.import_rates(db, _admin(db, tenant_ref), rates), rates
+
+    result, rates = _run(_app(), work)
+    days = sorted({rate.rate_date for rate in rates})
+    span = f" from {days[0].isoformat()} to {days[-1].isoformat()}" if days else ""
+    click.echo(f"{result.total} rates{span}: {result.inserted} new, {result.updated} corrected, "
+               f"{result.unchanged} unchanged")
+
+
 @main.command("number-series")
 @click.option("--tenant", "tenant_ref", required=True)
 @click.option("--name", required=True)
@@ -293,7 +314,7 @@ def worker(once: bool) -> None:
 
 
 @main.command()
-@click.argument("service", type=click.Choice(["netvisor", "ropo24", "einvoice", "vies"]))
+@click.argument("service", type=click.Choice(["netvisor", "ropo24", "einvoice", "maventa", "vies"]))
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8765, show_default=True, type=int)
 def sandbox(service: str, host: str, port: int) -> None:
@@ -309,6 +330,8 @@ def sandbox(service: str, host: str, port: int) -> None:
         from adapters.netvisor.sandbox import run_sandbox
     elif service == "ropo24":
         from adapters.ropo24.sandbox import run_sandbox
+    elif service == "maventa":
+        from adapters.maventa.sandbox import run_sandbox
     else:
         from adapters.einvoice.sandbox import run_sandbox
     click.echo(f"{service} sandbox on http://{host}:{port} (Ctrl-C stops it)")
@@ -378,6 +401,25 @@ def set_webhook_secret(tenant_ref: str, provider: str, secret: str | None) -> No
     prefix = plugin_state(app).settings.webhooks_prefix
     click.echo(f"{provider} callbacks go to {prefix}/{provider}/{result.tenant_slug}, signed with (shown once):")
     click.echo(result.secret)
+
+
+@main.command("set-webhook-client")
+@click.option("--tenant", "tenant_ref", required=True)
+@click.option("--provider", required=True, help="ropo24")
+@click.option("--base-url", default="", help="This server's public address, e.g. https://invoicing.example.fi")
+def set_webhook_client(tenant_ref: str, provider: str, base_url: str) -> None:
+    """Set the OAuth2 client id and secret a provider authenticates its callbacks with (Ropo24: a token
+    from the token URL, or Basic auth); the previous client stays valid; prints the secret last."""
+    from .services import provider_credentials
+
+    app = _app()
+    result = _run(app, lambda db: provider_credentials.set_client(db, _admin(db, tenant_ref), provider))
+    url = f"{base_url.rstrip('/')}{plugin_state(app).settings.webhooks_prefix}/{provider}/{result.tenant_slug}"
+    click.echo(f"{provider} callbacks go to {url}")
+    click.echo(f"token URL: {url}/token")
+    click.echo(f"client id: {result.client_id}")
+    click.echo("client secret (shown once):")
+    click.echo(result.client_secret)
 
 
 @main.command("add-webhook-endpoint")

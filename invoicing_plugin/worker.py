@@ -32,6 +32,7 @@ from .domain.invoice_data import InvoiceData
 from .plugin import load_extensions
 from .services import documents, invoice_runs, notifications, outbox, run_schedules, vat_checks
 from .services.actors import system_actor
+from .services.external_refs import TenantExternalRefs
 from .services.tenants import tenant_rules
 from .services.unit_of_work import Database
 
@@ -218,7 +219,8 @@ class Worker:
         context = DeliveryContext(delivery_id=str(claimed.id), idempotency_key=f"delivery-{claimed.id}",
                                   attempt=claimed.attempt, documents=self._documents(claimed, layout), layout=layout,
                                   credited_delivery_status=loaded.credited_delivery[0],
-                                  credited_external_id=loaded.credited_delivery[1])
+                                  credited_external_id=loaded.credited_delivery[1],
+                                  external_refs=TenantExternalRefs(self.db, claimed.tenant_id))
         guard.refuse_inside_transaction(f"calling {claimed.channel}")
         try:
             if claimed.attempt > 1:

@@ -129,12 +129,13 @@ def _check_open_sums(db: Database, tenant_id: uuid.UUID, name: str, source: Open
             .order_by(Invoice.finalized_at).limit(OPEN_SUM_CHECKS)
         ).scalars().all()
         # Credit notes count: the channel matched each to its invoice there (Netvisor's matchcreditnote.nv).
-        return [(i.id, str(i.sequence_number), i.reference, i.number,
+        # The number as issued ("A-1001"): the channel turns it into the one it sent, prefix and all.
+        return [(i.id, i.number or "", i.reference, i.number,
                  (i.total_gross - i.credited_amount - i.paid_amount).quantize(quantum(i.currency))) for i in rows]
 
     differences = []
-    for invoice_id, sent_number, reference, number, ours in db.read(open_invoices):
-        theirs = source.open_sum(sent_number, reference)  # outside any transaction
+    for invoice_id, issued, reference, number, ours in db.read(open_invoices):
+        theirs = source.open_sum(issued, reference)  # outside any transaction
         if theirs is not None and theirs != ours:
             differences.append((invoice_id, number, theirs, ours))
     if not differences:

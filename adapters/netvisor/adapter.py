@@ -13,6 +13,7 @@ from adapters.base import AdapterError, DeliveryContext, DeliveryResult, EventPa
 from .client import NetvisorClient, SalesInvoiceSummary
 from .config import NetvisorConfig
 from .invoice_xml import netvisor_invoice_number, sales_invoice_xml, sent_number
+from .registers import MemoryRefs, Registers
 
 
 class NetvisorChannel:
@@ -34,6 +35,7 @@ class NetvisorChannel:
         self.config = config
         self.client = NetvisorClient(config, session=session, clock=clock,
                                      new_transaction_id=new_transaction_id)
+        self._memory = MemoryRefs()  # the register mapping when the context brings no tenant store
 
     def deliver(self, invoice: InvoiceData, context: DeliveryContext) -> DeliveryResult:
         if invoice.kind == "proforma":
@@ -41,7 +43,7 @@ class NetvisorChannel:
             raise AdapterError("a proforma invoice is not booked in Netvisor", retryable=False)
         if invoice.kind == "credit_note":
             return self._deliver_credit_note(invoice, context)
-        return self._import(invoice)
+        return self._import(invoice, context)
 
     def lookup(self, invoice: InvoiceData, context: DeliveryContext) -> DeliveryResult | None:
         if invoice.kind == "credit_note":
@@ -51,15 +53,34 @@ class NetvisorChannel:
         held = self.find(invoice)
         return None if held is None else self._result(held, outcome="found")
 
-    def _import(self, invoice: InvoiceData) -> DeliveryResult:
-        """salesinvoice.nv?method=add (§1.4); a number Netvisor already holds as ours counts as delivered."""
+    def _import(self, invoice: InvoiceData, context: DeliveryContext) -> DeliveryResult:
+        """salesinvoice.nv?method=add (support.netvisor.fi 77000554152, "Import sales invoice"), after its
+        customer and products are in Netvisor's registers (registers.py); a number Netvisor already holds as
+        ours counts as delivered."""
+        for line in invoice.lines:  # before any request: a body we cannot write is not worth a lookup
+            try:
+                self.config.vat_code(line.vat_category)
+            except ValueError as error:  # a VAT category without a Netvisor VAT code
+                raise AdapterError(str(error), retryable=False) from None
+        refs = context.external_refs or self._memory
+        resolved = Registers(self.client, self.config, refs).resolve(invoice)
         try:
-            body = sales_invoice_xml(invoice, self.config)
-        except ValueError as error:  # e.g. a VAT category without a Netvisor VAT code
-            raise AdapterError(str(error), retryable=False) from None
-        try:
-            inserted = self.client.add_sales_invoice(body)
+            try:
+                inserted = self.client.add_sales_invoice(sales_invoice_xml(invoice, self.config, resolved.links))
+            except AdapterError as error:
+                if error.code != "INVALID_DATA" or not resolved.from_mapping:
+                    raise
+                # A key we remembered may be gone from Netvisor (deleted there, or another company since):
+                # look everything up again (creating what is missing), then send once more.
+                resolved = Registers(self.client, self.config, refs, trust_mapping=False).resolve(invoice)
+                inserted = self.client.add_sales_invoice(sales_invoice_xml(invoice, self.config, resolved.links))
         except AdapterError as error:
+            if error.code == "INVALID_DATA" and resolved.missing:
+                raise AdapterError(
+                    f"{error.message} (not in Netvisor's registers, and create_missing is off: "
+                    f"{', '.join(resolved.missing)}; add them in Netvisor, or turn create_missing on, "
+                    "then retry)", retryable=False, http_status=error.http_status,
+                    response_excerpt=error.response_excerpt, code=error.code) from None
             if error.code != "DUPLICATE_DATA":
                 raise
             held = self.find(invoice)
@@ -82,7 +103,7 @@ class NetvisorChannel:
         invoice_key = credited_external_id(invoice, context, "Netvisor")
         if invoice_key is None:
             invoice_key = self._credited_key(invoice)
-        imported = self._import(invoice)
+        imported = self._import(invoice, context)
         credit_note_key = imported.external_id
         if credit_note_key is None:  # _import always names the key; guard the type
             raise AdapterError(f"Netvisor named no key for credit note {invoice.number}", retryable=True)
@@ -158,9 +179,17 @@ class NetvisorChannel:
         return EventPage(events, str(max(int(p.netvisor_key) for p in payments)))
 
     def open_sum(self, invoice_number: str, reference: str | None) -> Decimal | None:
-        """OpenSum of our invoice in Netvisor's invoice list (§1.5 salesinvoicelist.nv?invoicenumber=)."""
-        summaries = self.client.list_sales_invoices(invoice_number=invoice_number)
-        return next((s.open_sum for s in summaries if s.reference_number in (reference, None)), None)
+        """OpenSum of our invoice in Netvisor's invoice list (§1.5
+        salesinvoicelist.nv?invoicenumber=), asked by the SalesInvoiceNumber the invoice was sent with:
+        `invoice_number` is our number as issued ("A-1001", "20261001"), turned into the sent one the way
+        the import did (netvisor_invoice_number), never the bare sequence number."""
+        number = sent_number(invoice_number)
+        if number is None:
+            return None
+        summaries = [s for s in self.client.list_sales_invoices(invoice_number=str(number))
+                     if _same_number(s.invoice_number, number)]
+        return next((s.open_sum for s in summaries if s.reference_number is None or reference is None
+                     or _digits(s.reference_number) == _digits(reference)), None)
 
     @staticmethod
     def _result(held: SalesInvoiceSummary, *, outcome: str) -> DeliveryResult:

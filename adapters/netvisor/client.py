@@ -25,7 +25,7 @@ from .auth import auth_headers
 from .config import DEFAULT_HOST, NetvisorConfig
 from .invoice_xml import match_credit_note_xml
 
-__all__ = ["DEFAULT_HOST", "Inserted", "NetvisorClient", "NetvisorConfig", "SalesInvoiceSummary",
+__all__ = ["DEFAULT_HOST", "Inserted", "NetvisorClient", "NetvisorConfig", "RegisterRow", "SalesInvoiceSummary",
            "SalesPayment", "error_for_response"]
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,16 @@ class SalesPayment:
     bank_status: str | None  # "OK" or "FAILED"
 
 
+@dataclass(frozen=True)
+class RegisterRow:
+    """One row of customerlist.nv (`code`, `organisation_identifier`) or of productlist.nv (`code`)."""
+
+    netvisor_key: str
+    name: str
+    code: str
+    organisation_identifier: str | None = None
+
+
 class NetvisorClient:
     def __init__(
         self, config: NetvisorConfig, *, session: requests.Session | None = None,
@@ -84,11 +94,7 @@ class NetvisorClient:
 
     def add_sales_invoice(self, body: bytes) -> Inserted:
         """Create an invoice. §1.4: POST salesinvoice.nv?method=add; the reply is its NetvisorKey."""
-        envelope, status, excerpt = self._call("POST", "salesinvoice.nv", {"method": "add"}, body)
-        key = wire.text(envelope.root, "Replies", "InsertedDataIdentifier")
-        if not key:
-            raise wire.unreadable("salesinvoice.nv", excerpt, status)
-        return Inserted(netvisor_key=key, http_status=status, response_excerpt=excerpt)
+        return self._insert("salesinvoice.nv", body)
 
     def match_credit_note(self, credit_note_key: str, invoice_key: str) -> tuple[int, str]:
         """Link an imported credit note to the invoice it credits: POST matchcreditnote.nv with both
@@ -97,6 +103,42 @@ class NetvisorClient:
         _, status, excerpt = self._call("POST", "matchcreditnote.nv", {},
                                         match_credit_note_xml(credit_note_key, invoice_key))
         return status, excerpt
+
+    def list_customers(self, keyword: str) -> list[RegisterRow]:
+        """GET customerlist.nv?keyword=... (support.netvisor.fi 77000554179, "Get customer list"): the
+        keyword is matched against name, customer code, business ID and name extension, so the caller picks
+        the exact match from the rows (Netvisorkey, Name, Code, OrganisationIdentifier)."""
+        envelope, _, _ = self._call("GET", "customerlist.nv", {"keyword": keyword})
+        rows = wire.children(wire.child(envelope.root, "Customerlist"), "Customer")
+        return [RegisterRow(netvisor_key=wire.text(row, "Netvisorkey") or "", name=wire.text(row, "Name") or "",
+                            code=wire.text(row, "Code") or "",
+                            organisation_identifier=wire.text(row, "OrganisationIdentifier") or None)
+                for row in rows]
+
+    def add_customer(self, body: bytes) -> Inserted:
+        """POST customer.nv?method=add (support.netvisor.fi 77000554181, "Import customer details"); the
+        reply is the new customer's NetvisorKey in Replies/InsertedDataIdentifier."""
+        return self._insert("customer.nv", body)
+
+    def list_products(self, keyword: str) -> list[RegisterRow]:
+        """GET productlist.nv?keyword=... (support.netvisor.fi 77000554240, "Get product list"): the keyword
+        is matched against product name and code; rows carry NetvisorKey, ProductCode, Name."""
+        envelope, _, _ = self._call("GET", "productlist.nv", {"keyword": keyword})
+        rows = wire.children(wire.child(envelope.root, "ProductList"), "Product")
+        return [RegisterRow(netvisor_key=wire.text(row, "NetvisorKey") or "", name=wire.text(row, "Name") or "",
+                            code=wire.text(row, "ProductCode") or "") for row in rows]
+
+    def add_product(self, body: bytes) -> Inserted:
+        """POST product.nv?method=add (support.netvisor.fi 77000554243, "Import product"); the reply is the
+        new product's NetvisorKey."""
+        return self._insert("product.nv", body)
+
+    def _insert(self, resource: str, body: bytes) -> Inserted:
+        envelope, status, excerpt = self._call("POST", resource, {"method": "add"}, body)
+        key = wire.text(envelope.root, "Replies", "InsertedDataIdentifier")
+        if not key:
+            raise wire.unreadable(resource, excerpt, status)
+        return Inserted(netvisor_key=key, http_status=status, response_excerpt=excerpt)
 
     def list_sales_invoices(
         self, *, invoice_number: str | None = None, above_netvisor_key: str | int | None = None,

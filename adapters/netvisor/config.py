@@ -24,7 +24,7 @@ DEFAULT_VAT_CODES: Mapping[str, str] = {
 }
 
 INVOICE_STATUSES = ("unsent", "open")  # "invoicedraft" drops our number, so lookup could not find it again
-CUSTOMER_IDENTIFIER_MODES = ("business_id", "none")
+CUSTOMER_IDENTIFIER_MODES = ("register", "business_id")
 PRODUCT_CODE_MODES = ("sku", "default")
 LANGUAGES = ("FI", "EN", "SE")
 REQUIRED = ("sender", "customer_id", "customer_key", "partner_id", "partner_key", "organisation_id")
@@ -45,14 +45,22 @@ class NetvisorConfig:
     read_timeout: float = 30.0
     invoice_status: str = "unsent"  # Netvisor sends the invoice on; "open" books it as already sent
     vat_codes: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_VAT_CODES))
-    # "business_id": link the invoice to the Netvisor customer whose customer code is the buyer's business
-    # ID (VAT ID abroad); "none": send name and address only. UNCERTAIN which one a given Netvisor company
-    # accepts without a customer register entry, hence a setting.
-    customer_identifier: str = "business_id"
-    # "sku": each line's product code is its SKU (default_product_code when it has none); "default": every
-    # line uses default_product_code (one generic product in Netvisor). An empty code omits the element.
+    # The invoice names its customer as the sales invoice DTD requires (InvoicingCustomerIdentifier, always).
+    # "register": the customer is found in Netvisor's customer register (customerlist.nv) by business ID, or
+    # for a person by our customer code, created there when missing (customer.nv), and linked by its
+    # NetvisorKey (the documented flow, support.netvisor.fi 77000554179 and 77000554181); the mapping is kept
+    # per tenant. "business_id": the business ID is sent as the customer code and Netvisor must hold it.
+    customer_identifier: str = "register"
+    # "sku": each line's product is the one whose product code is its SKU (default_product_code when it has
+    # none); "default": every line uses default_product_code (one generic product in Netvisor). A line with
+    # neither is refused before anything is sent: ProductIdentifier is required (77000554152).
     product_codes: str = "sku"
     default_product_code: str = ""
+    # A customer or product Netvisor does not hold is created (customer.nv, product.nv); False: such an
+    # invoice is refused, naming what is missing, for a person to add it in Netvisor first.
+    create_missing: bool = True
+    # product.nv requires a product group (found or created by name, 77000554243).
+    product_group: str = "Verkkokauppa"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "host", self.host.rstrip("/"))  # we join paths with "/"
@@ -65,6 +73,10 @@ class NetvisorConfig:
         ):
             if value not in allowed:
                 problems.append(f"{name} must be one of {', '.join(allowed)}")
+        if self.product_codes == "default" and not self.default_product_code:
+            problems.append("default_product_code is needed when product_codes is default")
+        if not self.product_group:
+            problems.append("product_group is missing")
         if not self.host.startswith(("https://", "http://")):
             problems.append("host must be an http(s) URL")
         for name in REQUIRED:
@@ -100,6 +112,11 @@ class NetvisorConfig:
                     values[name] = float(values[name])  # type: ignore[arg-type]
                 except (TypeError, ValueError):
                     problems.append(f"{name} must be a number of seconds")
+        if not isinstance(values.get("create_missing", True), bool):
+            problems.append("create_missing must be true or false")
+        for name in ("default_product_code", "product_group"):
+            if not isinstance(values.get(name, ""), str):
+                problems.append(f"{name} must be a string")
         if "vat_codes" in values:  # a tenant overrides some categories and keeps the other defaults
             if not isinstance(values["vat_codes"], Mapping):
                 problems.append("vat_codes must map VAT categories to Netvisor codes")

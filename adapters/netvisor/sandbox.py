@@ -1,14 +1,20 @@
 """A Netvisor emulator on loopback for the demo and end-to-end tests: checks MACs, stores invoices, fails.
 
 Protocol routes (reference §1.2-§1.5): POST salesinvoice.nv?method=add, GET salesinvoicelist.nv,
-getsalesinvoice.nv and salespaymentlist.nv; POST matchcreditnote.nv (a credit note to its invoice).
+getsalesinvoice.nv and salespaymentlist.nv; POST matchcreditnote.nv (a credit note to its invoice); the
+customer register (GET customerlist.nv, POST customer.nv?method=add) and the product register (GET
+productlist.nv, POST product.nv?method=add). An invoice naming a customer or product the registers do not
+hold is refused with INVALID_DATA (sandbox_protocol.py).
 Test controls (JSON) under /_sandbox/:
   POST   /_sandbox/faults    {"kind": "500"|"429"|"failed"|"timeout_after_store"|"timeout_before_store"
-                              |"down", "count": N, "retry_after": s, "delay": s, "code": "TECHNICAL_ERROR"}
+                              |"down", "count": N, "retry_after": s, "delay": s, "code": "TECHNICAL_ERROR",
+                              "resource": "customer.nv" (default: any but the registers' resources)}
+  POST   /_sandbox/customers {"name": ..., "code": ..., "business_id": ..., "organisation_id": ...}
+  POST   /_sandbox/products  {"code": ..., "name": ..., "organisation_id": ...}
   DELETE /_sandbox/faults    clear pending faults
   GET    /_sandbox/state     invoices (with times received / accepted per number), payments, request counts
   POST   /_sandbox/payments  {"invoice_number": "1001", "amount": "50.00", "date": "2026-12-01"}
-  POST   /_sandbox/reset     forget everything but the accounts
+  POST   /_sandbox/reset     forget everything but the accounts and registers ({"registers": true}: those too)
 """
 
 from __future__ import annotations
@@ -28,7 +34,15 @@ from adapters.loopback import serve_forever, serve_in_thread
 
 from . import auth, wire
 from .sandbox_protocol import PROTOCOL_ROUTES, ProtocolError, failed_status
-from .sandbox_store import DEFAULT_FAULT_DELAY, FAULT_KINDS, Fault, SandboxAccount, SandboxStore
+from .sandbox_store import (
+    DEFAULT_FAULT_DELAY,
+    FAULT_KINDS,
+    Fault,
+    SandboxAccount,
+    SandboxStore,
+    StoredCustomer,
+    StoredProduct,
+)
 
 # Demo credentials for `invoicing demo` and local trials; they open nothing but this sandbox.
 DEMO_SENDER = "invoicing-plugin demo"
@@ -80,7 +94,7 @@ def create_sandbox_app(accounts: Accounts = None, *, clock: Callable[[], datetim
             return Response("not found", status=404)
         if request.method != route.method:
             return Response("method not allowed", status=405)
-        fault = store.take_fault()
+        fault = store.take_fault(resource.lower())
         if fault is not None and fault.kind != "timeout_after_store":
             return inject(fault)
         problem = authenticate(store, now())
@@ -122,7 +136,8 @@ def create_sandbox_app(accounts: Accounts = None, *, clock: Callable[[], datetim
         fault = Fault(kind=kind, remaining=int(data.get("count", 1)),
                       retry_after=int(data.get("retry_after", 30)),
                       delay=float(data.get("delay", DEFAULT_FAULT_DELAY)),
-                      code=str(data.get("code", "TECHNICAL_ERROR")))
+                      code=str(data.get("code", "TECHNICAL_ERROR")),
+                      resource=str(data["resource"]).lower() if data.get("resource") else None)
         with store.lock:
             store.faults.append(fault)
         return jsonify(store.snapshot()["faults"]), 201
@@ -153,9 +168,34 @@ def create_sandbox_app(accounts: Accounts = None, *, clock: Callable[[], datetim
         payment = store.add_payment(matches[0], amount, paid_on)
         return jsonify(netvisor_key=payment.netvisor_key, open_sum=str(matches[0].open_sum)), 201
 
+    @app.post("/_sandbox/customers")
+    def add_customer() -> tuple[Response, int]:
+        data = request.get_json(force=True) or {}
+        organisation = str(data.get("organisation_id") or "")
+        if not data.get("name") or not organisation:
+            return jsonify(error="name and organisation_id are needed"), 400
+        customer = store.add_customer(StoredCustomer(
+            netvisor_key=0, organisation_id=organisation,
+            code=str(data.get("code") or store.next_customer_code(organisation)), name=str(data["name"]),
+            business_id=data.get("business_id"), is_person=not data.get("business_id"), address={},
+            einvoice_address=None, einvoice_operator=None, language=None))
+        return jsonify(netvisor_key=customer.netvisor_key, code=customer.code), 201
+
+    @app.post("/_sandbox/products")
+    def add_product() -> tuple[Response, int]:
+        data = request.get_json(force=True) or {}
+        if not data.get("code") or not data.get("organisation_id"):
+            return jsonify(error="code and organisation_id are needed"), 400
+        product = store.add_product(StoredProduct(
+            netvisor_key=0, organisation_id=str(data["organisation_id"]), code=str(data["code"]),
+            name=str(data.get("name") or data["code"]), group="Sandbox",
+            unit_price=Decimal(str(data.get("unit_price", "0"))), price_type="net"))
+        return jsonify(netvisor_key=product.netvisor_key), 201
+
     @app.post("/_sandbox/reset")
     def reset() -> tuple[Response, int]:
-        store.reset()
+        data = request.get_json(silent=True) or {}
+        store.reset(registers=bool(data.get("registers")))
         return jsonify(ok=True), 200
 
     return app

@@ -10,9 +10,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import cast
 
-from adapters.loopback import take_fault
-
 CENT = Decimal("0.01")
+REGISTER_RESOURCES = frozenset({"customerlist.nv", "customer.nv", "productlist.nv", "product.nv"})
 FAULT_KINDS = ("500", "429", "failed", "timeout_after_store", "timeout_before_store", "down")
 # Longer than the client's default read timeout (30 s), so a "timeout" fault is one for a default client.
 DEFAULT_FAULT_DELAY = 35.0
@@ -30,6 +29,35 @@ class SandboxAccount:
 
 
 @dataclass
+class StoredCustomer:
+    """An entry of the customer register (customer.nv, support.netvisor.fi 77000554181)."""
+
+    netvisor_key: int
+    organisation_id: str
+    code: str
+    name: str
+    business_id: str | None
+    is_person: bool
+    address: dict[str, str | None]
+    einvoice_address: str | None
+    einvoice_operator: str | None
+    language: str | None
+
+
+@dataclass
+class StoredProduct:
+    """An entry of the product register (product.nv, support.netvisor.fi 77000554243)."""
+
+    netvisor_key: int
+    organisation_id: str
+    code: str
+    name: str
+    group: str
+    unit_price: Decimal
+    price_type: str
+
+
+@dataclass
 class StoredLine:
     product_code: str | None
     name: str
@@ -39,16 +67,23 @@ class StoredLine:
     vat_code: str
     quantity: Decimal
     discount_percent: Decimal
+    product_key: int | None = None  # the register entry the line was linked to
+    given_sum: Decimal | None = None  # SalesInvoiceProductLineSum, when the message brought it
+    given_vat_sum: Decimal | None = None
 
     @property
     def line_sum(self) -> Decimal:
-        """Quantity × price less discount, rounded to cents as Netvisor does on import (§1.4); net or gross
-        as the unit price was given."""
+        """The line sum the message brought (it replaces Netvisor's own, 77000578212), else quantity × price
+        less discount, rounded to cents as Netvisor does on import (§1.4); net or gross as the unit price."""
+        if self.given_sum is not None:
+            return self.given_sum.quantize(CENT, ROUND_HALF_UP)
         amount = self.quantity * self.unit_price * (1 - self.discount_percent / 100)
         return amount.quantize(CENT, ROUND_HALF_UP)
 
     @property
     def vat_sum(self) -> Decimal:
+        if self.given_vat_sum is not None:
+            return self.given_vat_sum.quantize(CENT, ROUND_HALF_UP)
         rate = self.vat_percent
         share = rate / 100 if self.price_type == "net" else rate / (100 + rate)
         return (self.line_sum * share).quantize(CENT, ROUND_HALF_UP)
@@ -67,6 +102,7 @@ class StoredInvoice:
     currency: str
     status: str
     customer: dict[str, str | None]
+    customer_key: int | None  # the customer register entry the invoice was linked to
     your_reference: str | None
     our_reference: str | None
     free_text_before_lines: str | None
@@ -120,6 +156,9 @@ class Fault:
     retry_after: int = 30
     delay: float = DEFAULT_FAULT_DELAY
     code: str = "TECHNICAL_ERROR"
+    # The resource it hits ("customer.nv"); None: any but the registers' (customer/product list and
+    # import), so a fault meant for the invoice is not spent on a lookup before it.
+    resource: str | None = None
 
 
 @dataclass
@@ -127,6 +166,9 @@ class SandboxStore:
     accounts: dict[str, SandboxAccount]  # by customer id
     lock: threading.RLock = field(default_factory=threading.RLock)
     invoices: list[StoredInvoice] = field(default_factory=list)
+    customers: list[StoredCustomer] = field(default_factory=list)
+    products: list[StoredProduct] = field(default_factory=list)
+    next_register_key: int = 501
     payments: list[StoredPayment] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     seen_transactions: set[tuple[str, str]] = field(default_factory=set)
@@ -141,9 +183,38 @@ class SandboxStore:
     def with_accounts(cls, accounts: list[SandboxAccount]) -> SandboxStore:
         return cls(accounts={account.customer_id: account for account in accounts})
 
-    def take_fault(self) -> Fault | None:
-        """The fault that applies to this request, if any, counting it down."""
-        return take_fault(self.faults, self.lock, self.requests)
+    def take_fault(self, resource: str) -> Fault | None:
+        """The first queued fault that applies to this request to `resource`, counted down."""
+        with self.lock:
+            fault = next((f for f in self.faults if f.resource == resource
+                          or (f.resource is None and resource not in REGISTER_RESOURCES)), None)
+            if fault is None:
+                return None
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                self.faults.remove(fault)
+            self.requests["faults_served"] += 1
+            return fault
+
+    def add_customer(self, customer: StoredCustomer) -> StoredCustomer:
+        with self.lock:
+            customer.netvisor_key = self.next_register_key
+            self.next_register_key += 1
+            self.customers.append(customer)
+            return customer
+
+    def add_product(self, product: StoredProduct) -> StoredProduct:
+        with self.lock:
+            product.netvisor_key = self.next_register_key
+            self.next_register_key += 1
+            self.products.append(product)
+            return product
+
+    def next_customer_code(self, organisation_id: str) -> str:
+        """"automatic" (77000554181): the next free customer code, the highest numeric one plus one."""
+        with self.lock:
+            taken = [int(c.code) for c in self.customers if c.organisation_id == organisation_id and c.code.isdigit()]
+            return str(max(taken, default=100) + 1)
 
     def first_use_of(self, customer_id: str, transaction_id: str) -> bool:
         with self.lock:
@@ -215,12 +286,21 @@ class SandboxStore:
                                        accepted[(i.organisation_id, i.number)]) for i in invoices],
                 "payments": [_jsonable(asdict(p)) for p in self.payments
                              if organisation_id in (None, p.organisation_id)],
+                "customers": [_jsonable(asdict(c)) for c in self.customers
+                              if organisation_id in (None, c.organisation_id)],
+                "products": [_jsonable(asdict(p)) for p in self.products
+                             if organisation_id in (None, p.organisation_id)],
                 "requests": dict(self.requests),
                 "faults": [asdict(f) for f in self.faults],
             }
 
-    def reset(self) -> None:
+    def reset(self, *, registers: bool = False) -> None:
+        """Forget invoices, payments, faults and counters; the customer and product registers too when
+        asked (what was deleted in Netvisor by hand is usually an invoice, not its customer)."""
         with self.lock:
+            if registers:
+                self.customers.clear()
+                self.products.clear()
             self.invoices.clear()
             self.payments.clear()
             self.faults.clear()

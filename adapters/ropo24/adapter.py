@@ -33,15 +33,16 @@ class Ropo24Channel:
         self.currency = currency
 
     def fetch_events(self, cursor: str | None) -> EventPage:
-        """Status updates until the service answers 204 (§2.3); Ropo remembers what it handed out, so
-        there is no cursor. Their ids are those of the pushed notifications."""
+        """Status updates until the service answers 204 (guides/general-add-ons/status-updates-polling);
+        Ropo remembers what it handed out, so there is no cursor. An update without an id (no source shows
+        one) is kept, never dropped: the ropo24 provider gives it a stable key from its content."""
         events = [{
             "id": u.update_id, "event": "payment" if u.paid_amount is not None else "jobstatus", "jobid": u.jobid,
             "billnum": u.billnum, "billcode": u.billcode, "status": u.status, "statustext": u.status_text,
             "date": u.date, "paydate": u.paydate,
             "openamount": str(u.open_amount) if u.open_amount is not None else None,
             "paidamount": str(u.paid_amount) if u.paid_amount is not None else None,
-        } for u in self.client.iter_status_updates() if u.update_id]
+        } for u in self.client.iter_status_updates()]
         return EventPage(events, None)
 
     def deliver(self, invoice: InvoiceData, context: DeliveryContext) -> DeliveryResult:

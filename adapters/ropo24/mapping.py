@@ -1,9 +1,15 @@
 """An InvoiceData as a Ropo jobtype 0 dataset (§2.2): debtor, dates, delivery route, payrows exact to a cent.
 
-Ropo recomputes an invoice's sum from its payrows (count × amount, amount = unit price without VAT), so a
-payrow carries our count and net unit price only when their product is exactly the line's net amount.
-Otherwise (gross pricing, discounts, odd quantities) it is one unit at the line's exact net amount, and the
-quantity and price the buyer saw go into its description. The payrows' net sum is then total_net exactly.
+Prices go "the exact way" (dev.ropo.com, guides/basics/invoice/prices-on-the-invoice-row): every payrow
+carries its tax-free amount, tax amount and taxable amount (`netamount`, `vatamount`, `totalamount`), which
+Ropo sums and prints as reported instead of computing VAT itself ("the simple method": count × amount ×
+taxpr, rounded by Ropo). With the simple method a gross-priced (POS) invoice, whose VAT is fixed per rate on
+the gross sum (DESIGN §4), came out a cent off for about half of such invoices; reported amounts are our
+line amounts, whose VAT is each line's share of its rate's VAT, so Ropo's totals are ours to the cent.
+
+`count` × `amount` (the net unit price) still equals the row's net when it can: otherwise (gross pricing,
+discounts, odd quantities) a row is one unit at the line's exact net amount, and the quantity and price the
+buyer saw go into its description.
 """
 
 from __future__ import annotations
@@ -49,7 +55,16 @@ def _pricing_note(line: LineData, invoice: InvoiceData) -> str:
 
 
 def payrow(line: LineData, invoice: InvoiceData) -> dict[str, str]:
-    """One §2.2 payrow {desc, count, amount (net unit price), taxpr}; count × amount == line.net_amount."""
+    """One payrow {desc, count, amount (net unit price), taxpr, netamount, vatamount, totalamount}:
+    count × amount == netamount == line.net_amount, and netamount + vatamount == totalamount."""
+    row = _priced_row(line, invoice)
+    # "The exact way" (guides/basics/invoice/prices-on-the-invoice-row): the row's amounts as we computed them.
+    row.update({"netamount": f"{line.net_amount}", "vatamount": f"{line.vat_amount}",
+                "totalamount": f"{line.gross_amount}"})
+    return row
+
+
+def _priced_row(line: LineData, invoice: InvoiceData) -> dict[str, str]:
     cent = quantum(invoice.currency)
     # Counts are positive and the sign rides on the amount, so a credit note is "2 × -24.90": the guide
     # "Credit note allocation" presents a credit note's row amounts negative.
@@ -123,7 +138,8 @@ def build_job(invoice: InvoiceData, currency: str = "EUR", credited_jobid: str |
     country = (buyer.country or "FI").upper()
     job.update({
         "address": buyer.street, "postcode": buyer.postcode, "city": buyer.city,
-        "country": COUNTRY_ALPHA3.get(country, country),
+        # guides/basics/invoice (field table): "addresscountry: The home country of the recipient", e.g. FIN.
+        "addresscountry": COUNTRY_ALPHA3.get(country, country),
         "billdate": invoice.invoice_date.isoformat(), "paydate": invoice.due_date.isoformat(),
     })
     if email:
@@ -141,8 +157,11 @@ def build_job(invoice: InvoiceData, currency: str = "EUR", credited_jobid: str |
     if invoice.kind == "invoice" and invoice.prepaid_amount > 0:
         # Paid from the customer's credit balance before sending: a row without VAT takes it off, so Ropo
         # bills and collects only the amount due, and the VAT per rate it computes stays the invoice's.
+        prepaid = f"{-invoice.prepaid_amount}"
         job["payrow"].append({"desc": PREPAID_TEXT.get(invoice.language, PREPAID_TEXT["fi"]), "count": "1",
-                              "amount": f"{-invoice.prepaid_amount}", "taxpr": "0"})
+                              "amount": prepaid, "taxpr": "0", "netamount": prepaid,
+                              "vatamount": f"{Decimal(0).quantize(quantum(invoice.currency))}",
+                              "totalamount": prepaid})
     return job
 
 

@@ -10,13 +10,19 @@ Test controls under /_sandbox (JSON):
   GET  /_sandbox/jobs    the jobs held, and per billnum how often it was received and accepted
   POST /_sandbox/pay     {"billnum", "amount", "date"}: the debtor paid (part of) a job; a status update
                          follows
-  POST /_sandbox/notify  {"url": ... | null}: where status notifications are pushed (none by default)
-  GET  /_sandbox/notifications   the pushes made and their outcome
+  POST /_sandbox/notify  {"url": ... | null, "auth": {...}}: where status notifications are pushed (none by
+                         default) and how the sender authenticates, as Ropo does (dev.ropo.com guides/
+                         general-add-ons/status-notifications-events): {"mode": "oauth2", "token_url",
+                         "client_id", "client_secret", "scope"?} fetches a client-credentials token
+                         (client_secret_post) and sends it as Bearer; {"mode": "basic", "client_id",
+                         "client_secret"}; without auth, the `sign` hook (Standard Webhooks, our own tools)
+  GET  /_sandbox/notifications   the pushes made, each attempt with its outcome
   POST /_sandbox/reset   forget everything
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import socket
@@ -51,13 +57,22 @@ TOKEN_LIFETIME = 7200  # §2.1: two hours
 
 # sign(body_bytes) -> headers to add to a pushed status notification; the webhook scheme is the lead's.
 Signer = Callable[[bytes], Mapping[str, str]]
+# The receiver's answer decides (status-notifications-events, "Return the right HTTP status codes"): 2xx
+# stored; 4xx "permanent validation errors" (the sender gives up at once); 5xx "transient errors" (retried).
+PUSH_ATTEMPTS = 3
 
 
 class _Sandbox:
     """Per-app settings and collaborators, kept in app.extensions."""
 
     def __init__(self, accounts: Mapping[str, str], clock: Callable[[], float], notify_url: str | None,
-                 sign: Signer | None, batch_limit: int, echo_jobids: bool) -> None:
+                 sign: Signer | None, batch_limit: int, echo_jobids: bool,
+                 notify_auth: Mapping[str, str] | None = None, push_delay: float = 0.05,
+                 polled_ids: bool = True) -> None:
+        self.polled_ids = polled_ids
+        self.notify_auth = dict(notify_auth) if notify_auth else None
+        self.push_delay = push_delay  # between attempts after a 5xx (grows: delay, 2 × delay, ...)
+        self.token: tuple[str, float] | None = None  # the receiver's bearer token and when it expires
         self.accounts = dict(accounts)
         self.clock = clock
         self.key = secrets.token_bytes(32)  # fresh per app: a token from another sandbox is a forgery here
@@ -122,34 +137,85 @@ def _after(fault: Fault | None) -> None:
 
 
 def _push(updates: list[dict]) -> None:
-    """Status notifications (§2.3 push) for these updates, when a notify URL is configured."""
+    """Status notifications for these updates, when a notify URL is configured: one batch, authenticated
+    as configured, retried only after a 5xx or no answer, never after a 4xx (see PUSH_ATTEMPTS)."""
     sandbox = _sandbox()
     url = sandbox.notify_url
     if not url or not updates:
         return
     created = datetime.fromtimestamp(sandbox.clock(), UTC).isoformat()
-    # UNCERTAIN envelope: Ropo's exact schema was not captured; each message has an id to dedupe on.
-    body = json.dumps({"messages": [{**update, "created_at": created} for update in updates]}).encode()
-    headers = {"Content-Type": "application/json", **(sandbox.sign(body) if sandbox.sign else {})}
-    outcome: dict = {"url": url, "ids": [update["id"] for update in updates], "at": created}
-    try:
-        outcome["status"] = requests.post(url, data=body, headers=headers, timeout=5).status_code
-    except requests.RequestException as error:
-        outcome["error"] = type(error).__name__
+    # The envelope begins with `created_…` fields (status-notifications-events, "Envelope format"; the rest
+    # is not public); each message has an id to dedupe on ("Use id to dedupe").
+    body = json.dumps({"created_at": created,
+                       "messages": [{**update, "created_at": created} for update in updates]}).encode()
+    outcome: dict = {"url": url, "ids": [update["id"] for update in updates], "at": created, "attempts": []}
+    for attempt in range(PUSH_ATTEMPTS):
+        if attempt:
+            time.sleep(sandbox.push_delay * attempt)
+        result = _attempt(sandbox, url, body)
+        outcome["attempts"].append(result)
+        status = result.get("status")
+        if status is not None and status < 500:
+            break  # 2xx: stored; 4xx: a permanent error, not sent again
+    last = outcome["attempts"][-1]
+    outcome.update({key: last[key] for key in ("status", "error") if key in last})
+    outcome["permanent"] = 400 <= last.get("status", 0) < 500
     with sandbox.store.lock:
         sandbox.store.notifications.append(outcome)
+
+
+def _attempt(sandbox: _Sandbox, url: str, body: bytes) -> dict:
+    try:
+        headers = {"Content-Type": "application/json", **_auth_headers(sandbox, body)}
+    except _TokenRefused as refused:
+        return {"status": refused.status, "error": "token request refused"}
+    except requests.RequestException as error:
+        return {"error": f"token request: {type(error).__name__}"}
+    try:
+        return {"status": requests.post(url, data=body, headers=headers, timeout=5).status_code}
+    except requests.RequestException as error:
+        return {"error": type(error).__name__}
+
+
+class _TokenRefused(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def _auth_headers(sandbox: _Sandbox, body: bytes) -> Mapping[str, str]:
+    auth = sandbox.notify_auth
+    if not auth:
+        return sandbox.sign(body) if sandbox.sign else {}
+    if auth.get("mode") == "basic":
+        pair = f"{auth['client_id']}:{auth['client_secret']}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
+    now = sandbox.clock()
+    if sandbox.token is None or sandbox.token[1] <= now + 30:
+        # status-notifications-events, "Token request (from Ropo to you)": form-encoded client_secret_post.
+        form = {"grant_type": "client_credentials", **({"scope": auth["scope"]} if auth.get("scope") else {}),
+                "client_id": auth["client_id"], "client_secret": auth["client_secret"]}
+        answer = requests.post(auth["token_url"], data=form, timeout=5)
+        if answer.status_code != 200:
+            raise _TokenRefused(answer.status_code)
+        granted = answer.json()
+        sandbox.token = (granted["access_token"], now + float(granted.get("expires_in", 3600)))
+    return {"Authorization": f"Bearer {sandbox.token[0]}"}
 
 
 def create_sandbox_app(
     accounts: Mapping[str, str] | None = None, *, clock: Callable[[], float] = time.time,
     notify_url: str | None = None, sign: Signer | None = None, batch_limit: int = 1000,
-    echo_jobids: bool = True,
+    echo_jobids: bool = True, notify_auth: Mapping[str, str] | None = None, push_delay: float = 0.05,
+    polled_ids: bool = True,
 ) -> Flask:
     """The emulator. `accounts` maps cid -> apicode (default DEMO_ACCOUNTS); `clock` drives token expiry;
-    `echo_jobids=False` answers POST /jobs with only {"accepted": n}, as Ropo may (UNCERTAIN)."""
+    `echo_jobids=False` answers POST /jobs with only {"accepted": n}, as Ropo may (UNCERTAIN);
+    `polled_ids=False` leaves the `id` out of polled status updates (guides/general-add-ons/
+    status-updates-polling shows none; pushed notifications keep theirs: "Use id to dedupe")."""
     app = Flask(__name__)
     app.extensions["ropo24_sandbox"] = _Sandbox(accounts or DEMO_ACCOUNTS, clock, notify_url, sign,
-                                                batch_limit, echo_jobids)
+                                                batch_limit, echo_jobids, notify_auth, push_delay, polled_ids)
 
     @app.post("/rest/token")
     def token():
@@ -242,6 +308,8 @@ def create_sandbox_app(
             updates = store.updates_on(cid, day)
         else:
             updates = store.take_updates(cid)
+        if not _sandbox().polled_ids:
+            updates = [{key: value for key, value in update.items() if key != "id"} for update in updates]
         return (jsonify(updates), 200) if updates else ("", 204)
 
     @app.post("/rest/jobs/payment")
@@ -280,8 +348,17 @@ def create_sandbox_app(
 
     @app.post("/_sandbox/notify")
     def control_notify():
-        _sandbox().notify_url = (request.get_json(silent=True) or {}).get("url")
-        return jsonify(url=_sandbox().notify_url)
+        body = request.get_json(silent=True) or {}
+        auth = body.get("auth")
+        needed = {"oauth2": ("token_url", "client_id", "client_secret"), "basic": ("client_id", "client_secret")}
+        if auth is not None and (not isinstance(auth, dict) or auth.get("mode") not in needed
+                                 or not all(isinstance(auth.get(key), str) and auth[key]
+                                            for key in needed[auth["mode"]])):
+            return problem(400, "Bad Request", "auth is {mode: oauth2, token_url, client_id, client_secret, "
+                           "scope?} or {mode: basic, client_id, client_secret}", "bad-request")
+        sandbox = _sandbox()
+        sandbox.notify_url, sandbox.notify_auth, sandbox.token = body.get("url"), auth, None
+        return jsonify(url=sandbox.notify_url, auth=(auth or {}).get("mode"))
 
     @app.get("/_sandbox/notifications")
     def control_notifications():

@@ -1,8 +1,11 @@
 """The Ropo24 sandbox's memory: jobs, billnum receipts, queued faults, status updates, payments; one lock.
 
-Plain Python (no Flask) so the sandbox app stays a thin protocol layer over it. The totals model is our
-reading of Ropo (§2.2: it recomputes the sum from payrows): row net = count × amount rounded to the cent,
-VAT per rate on the rate's net sum. Status codes are the sandbox's own (UNCERTAIN: Ropo's are not public).
+Plain Python (no Flask) so the sandbox app stays a thin protocol layer over it. The totals model follows
+dev.ropo.com, guides/basics/invoice/prices-on-the-invoice-row: a payrow that reports its `netamount`,
+`vatamount` and `totalamount` ("the exact way") is taken as reported and summed; a row without them ("the
+simple method") is computed, row net = count × amount rounded to the cent, VAT per rate on the rate's net
+sum (the guide's example, 2 × 8.05 at 24 % and 22.89 at 10 %, gives 6.15 either per rate or over the whole
+invoice; UNCERTAIN which Ropo rounds). Status codes are the sandbox's own (UNCERTAIN: Ropo's are not public).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ CREDITED = (10, "Credited")  # every euro of the job credited away, nothing paid
 REFUND_KEYS = ("refundtojobid", "refundtobillnum")
 FAULT_MODES = ("500", "429", "timeout_after_store", "timeout_before_store", "down")
 FAULT_ENDPOINTS = ("jobs", "token", "any")
+EXACT_KEYS = ("netamount", "vatamount", "totalamount")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -42,47 +46,87 @@ def decimal_or_none(value: object) -> Decimal | None:
 
 
 def validate_job(job: object) -> list[dict[str, str]]:
-    """Field problems of one jobtype 0 dataset, as RFC 7807 invalid-params; [] when it is acceptable."""
+    """Field problems of one jobtype 0 dataset, as RFC 7807 invalid-params; [] when it is acceptable.
+
+    Each rule names its source on dev.ropo.com: "basics/invoice" is guides/basics/invoice (minimum payload
+    and field table), "embed" is the guides page's "Embed: minimum required level information"."""
     if not isinstance(job, dict):
         return [{"name": "dataset[]", "reason": "a job is an object"}]
     problems = []
-    for key, value in job.items():
+    for key, value in job.items():  # basics/invoice: every example value is a string ("jobtype": "0")
         if key != "payrow" and not isinstance(value, str):
             problems.append({"name": key, "reason": "values are strings"})
-    if job.get("jobtype") != "0":
+    if job.get("jobtype") != "0":  # basics/invoice: 0 = invoice, 300 = print service (not emulated)
         problems.append({"name": "jobtype", "reason": "the sandbox emulates invoices (jobtype 0) only"})
     holder = {"1": "company", "2": "person"}.get(job.get("customertype"))  # type: ignore[arg-type]
-    if holder is None:
+    if holder is None:  # embed: "customertype: Client type (1 = company, 2 = private person)"
         problems.append({"name": "customertype", "reason": "1 (company) or 2 (private person)"})
+    # basics/invoice "Minimum invoice payload": debtor (company if 1, person if 2), address, postcode, city,
+    # billdate, paydate.
     required = ["address", "postcode", "city", "billdate", "paydate"] + ([holder] if holder else [])
     problems += [{"name": key, "reason": "required"} for key in required if not job.get(key)]
-    for key in ("billdate", "paydate"):
+    for key in ("billdate", "paydate"):  # basics/invoice field table: "in the form of YYYY-MM-DD"
         if job.get(key) and not _DATE.match(str(job[key])):
             problems.append({"name": key, "reason": "YYYY-MM-DD"})
     rows = job.get("payrow")
-    if not isinstance(rows, list) or not rows:
+    if not isinstance(rows, list) or not rows:  # basics/invoice: "at least one invoice row (payrow)"
         return problems + [{"name": "payrow", "reason": "at least one payrow"}]
     for index, row in enumerate(rows):
         name = f"payrow[{index}]"
         if not isinstance(row, dict) or not isinstance(row.get("desc"), str):
             problems.append({"name": f"{name}.desc", "reason": "required"})
             continue
-        for key in ("count", "amount", "taxpr"):
+        for key in ("count", "amount", "taxpr"):  # embed, "Invoice Rows": desc, count, amount, taxpr
             if not isinstance(row.get(key), str) or decimal_or_none(row.get(key)) is None:
                 problems.append({"name": f"{name}.{key}", "reason": "a decimal number as a string"})
         taxpr = decimal_or_none(row.get("taxpr"))
-        if taxpr is not None and not 0 <= taxpr <= 100:
+        if taxpr is not None and not 0 <= taxpr <= 100:  # embed: "taxpr: Value Added Tax (0-100)"
             problems.append({"name": f"{name}.taxpr", "reason": "0 to 100"})
+        problems += _exact_problems(row, name)
     return problems
 
 
-def totals(rows: list[dict]) -> tuple[Decimal, Decimal, Decimal]:
-    """(net, vat, gross) of validated payrows, computed the way we assume Ropo does."""
-    by_rate: dict[Decimal, Decimal] = defaultdict(Decimal)
+def _exact_problems(row: dict, name: str) -> list[dict[str, str]]:
+    """"The exact way" (prices-on-the-invoice-row): the three amounts together, and taxable = tax-free + tax.
+    (The guide names the three together; the sum is what "taxable amount" means. The sandbox refuses a row
+    that breaks either, UNCERTAIN whether Ropo does or prints it as sent.)"""
+    given = [key for key in EXACT_KEYS if key in row]
+    if not given:
+        return []
+    values = {key: decimal_or_none(row.get(key)) if isinstance(row.get(key), str) else None for key in EXACT_KEYS}
+    bad = [key for key, value in values.items() if value is None]
+    if bad:
+        return [{"name": f"{name}.{key}", "reason": "a decimal number as a string, with the other two of "
+                 "netamount, vatamount, totalamount"} for key in bad]
+    net, vat, total = (cast("Decimal", values[key]) for key in EXACT_KEYS)
+    if net + vat != total:
+        return [{"name": f"{name}.totalamount", "reason": "netamount + vatamount"}]
+    return []
+
+
+def vat_by_rate(rows: list[dict]) -> dict[Decimal, tuple[Decimal, Decimal]]:
+    """(net, vat) per taxpr of validated payrows, as Ropo takes or computes them (see the module's doc)."""
+    reported: dict[Decimal, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    computed: dict[Decimal, Decimal] = defaultdict(Decimal)
     for row in rows:
-        by_rate[Decimal(row["taxpr"])] += money(Decimal(row["count"]) * Decimal(row["amount"]))
-    net = sum(by_rate.values(), Decimal(0))
-    vat = sum((money(amount * rate / 100) for rate, amount in by_rate.items()), Decimal(0))
+        rate = Decimal(row["taxpr"]).normalize()
+        if all(key in row for key in EXACT_KEYS):
+            reported[rate][0] += Decimal(row["netamount"])
+            reported[rate][1] += Decimal(row["vatamount"])
+        else:
+            computed[rate] += money(Decimal(row["count"]) * Decimal(row["amount"]))
+    result = {}
+    for rate in {*reported, *computed}:
+        net = reported[rate][0] + computed[rate]
+        result[rate] = (net, reported[rate][1] + money(computed[rate] * rate / 100))
+    return result
+
+
+def totals(rows: list[dict]) -> tuple[Decimal, Decimal, Decimal]:
+    """(net, vat, gross) of validated payrows, as Ropo sums them."""
+    groups = vat_by_rate(rows).values()
+    net = sum((net for net, _ in groups), Decimal(0))
+    vat = sum((vat for _, vat in groups), Decimal(0))
     return money(net), money(vat), money(net + vat)
 
 

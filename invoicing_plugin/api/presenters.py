@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from ..db import Invoice, Order
 from ..domain.lifecycle import ISSUED, InvoiceKind
+from ..domain.money import tidy
 from ..domain.payments import open_amount
 from ..services.queries import CreditLinks
 from ..services.rows import NewRow
@@ -30,6 +31,10 @@ def invoice_summary(invoice: Invoice | NewRow) -> dict:
         "credited_invoice_id": invoice.credited_invoice_id, "cancelled_by_id": invoice.cancelled_by_id,
         "converted_to_id": invoice.converted_to_id,
         "hold_reason": invoice.hold_reason, "vat_check_id": invoice.vat_check_id,
+        # An invoice in another currency than EUR: the rate and its VAT total in euros (art. 230).
+        "exchange_rate": format(tidy(invoice.exchange_rate), "f") if invoice.exchange_rate is not None else None,
+        "total_vat_eur": format(invoice.total_vat_national.quantize(Decimal("0.01")), "f")
+        if invoice.total_vat_national is not None else None,
         "created_at": invoice.created_at, "finalized_at": invoice.finalized_at, "closed_at": invoice.closed_at,
     }
 

@@ -7,13 +7,14 @@ import uuid
 
 from flask import Response
 from flask.views import MethodView
+from marshmallow import RAISE
 
 from .. import channels
 from ..db import Tenant
 from ..domain.errors import ValidationFailed
 from ..domain.vat import VatRate
 from ..plugin import current_database, current_session, plugin_state
-from ..services import tenant_admin, tenants
+from ..services import exchange_rates, tenant_admin, tenants
 from ..services.commands import (
     ChangeTenantSettings,
     CreateApiKey,
@@ -25,6 +26,12 @@ from ..services.commands import (
 from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses, request_body
 from .context import current_actor, current_tenant, json_body, load, requires
 from .responses import dump
+from .schemas.exchange_rates import (
+    ExchangeRateImportSchema,
+    ExchangeRateListSchema,
+    ExchangeRateQuery,
+    ExchangeRatesSchema,
+)
 from .schemas.tenants import (
     ApiKeyCreateSchema,
     ApiKeyListSchema,
@@ -106,6 +113,39 @@ class TenantVatRates(MethodView):
         actor = current_actor()
         return run_write(lambda reply: tenant_admin.replace_vat_rates(
             current_database(), actor, ReplaceVatRates(tuple(rates)), reply=reply), _present_tenant, payload)
+
+
+@blp.route("/exchange-rates")
+class TenantExchangeRates(MethodView):
+    @requires("admin")
+    @blp.arguments(ExchangeRateQuery, location="query", unknown=RAISE, as_kwargs=True)
+    @blp.response(200, ExchangeRateListSchema)
+    @blp.doc(responses=problem_responses(401, 403, 422))
+    def get(self, currency=None, since=None, until=None):
+        """The merchant's exchange rates (units per euro), newest first, at most 1000"""
+        rates = exchange_rates.list_rates(current_database(), current_actor(), currency=currency, since=since,
+                                          until=until)
+        return {"rates": [{"currency": r.currency, "date": r.rate_date, "rate": r.rate} for r in rates]}
+
+    @requires("admin")
+    @blp.doc(**request_body(ExchangeRatesSchema), responses=problem_responses(400, 401, 403, 413, 415, 422))
+    @blp.response(200, ExchangeRateImportSchema)
+    def put(self):
+        """Add or correct exchange rates: units of a currency per euro on a day, as the ECB publishes them.
+
+        A foreign currency invoice takes the rate of its tax date, or the latest in the 7 days before it,
+        unless its order gives its own `exchange_rate`. Rates not in the list are kept."""
+        payload = json_body()
+        rates = [exchange_rates.Rate(r["currency"], r["date"], r["rate"])
+                 for r in load(ExchangeRatesSchema(), payload)["rates"]]
+        actor = current_actor()
+
+        def present(_session, result: exchange_rates.ImportResult) -> Outcome:
+            return Outcome(200, {"inserted": result.inserted, "updated": result.updated,
+                                 "unchanged": result.unchanged})
+
+        return run_write(lambda reply: exchange_rates.import_rates(
+            current_database(), actor, rates, source="api", reply=reply), present, payload)
 
 
 @blp.route("/number-series/<string:name>")

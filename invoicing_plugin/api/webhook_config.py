@@ -8,12 +8,13 @@ from flask import Response, request
 from flask.views import MethodView
 
 from ..plugin import current_database, current_session, plugin_state
-from ..services import tenant_admin, webhook_setup
+from ..services import provider_credentials, tenant_admin, webhook_setup
 from ..services.commands import AddWebhookEndpoint, DisableWebhookEndpoint, SetInboundSecret
 from .blueprints import api_blueprint, problem_responses, request_body
 from .context import current_actor, json_body, load, requires
 from .responses import dump
 from .schemas.payments import (
+    InboundClientResultSchema,
     InboundSecretResultSchema,
     InboundSecretSchema,
     WebhookEndpointCreateSchema,
@@ -98,3 +99,27 @@ class InboundSecret(MethodView):
 
         return run_write(lambda reply: tenant_admin.set_inbound_secret(current_database(), actor, command,
                                                                        reply=reply), present, payload)
+
+
+@inbound_blp.route("/<string(maxlength=30):provider>/client")
+class InboundClient(MethodView):
+    @requires("admin")
+    @inbound_blp.doc(responses=problem_responses(401, 403, 404, 422))
+    @inbound_blp.response(201, InboundClientResultSchema)
+    def post(self, provider: str):
+        """Set (or rotate) the OAuth2 client a provider authenticates its callbacks with (Ropo24: client
+        credentials from `token_url`, or Basic auth); the secret is in this response only, the previous
+        client stays valid until the next"""
+        actor = current_actor()
+        prefix = plugin_state().settings.webhooks_prefix
+        root = request.url_root.rstrip("/")
+
+        def present(_session, result: provider_credentials.NewClient) -> Outcome:
+            url = f"{root}{prefix}/{result.provider}/{result.tenant_slug}"
+            body = {"provider": result.provider, "url": url, "token_url": f"{url}/token",
+                    "client_id": result.client_id}
+            return Outcome(201, dump(InboundClientResultSchema, {**body, "client_secret": result.client_secret}),
+                           replay_body=dump(InboundClientResultSchema, {**body, "client_secret": None}))
+
+        return run_write(lambda reply: provider_credentials.set_client(current_database(), actor, provider,
+                                                                       reply=reply), present, {})

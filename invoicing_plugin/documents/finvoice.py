@@ -14,6 +14,11 @@ An invoice partly paid from the customer's credit balance states the total as al
 (InvoiceTotalVatIncludedAmount, BT-112), the prepaid part as InvoicePaidAmount (BT-113) with payment
 status PARTLYPAID (PAID when nothing is left), and asks for the rest only: EpiInstructedAmount (BT-115)
 and the barcode carry the amount due.
+
+An invoice in another currency than the seller's (EUR) carries its VAT total in euros as
+InvoiceTotalVatAccountingAmount (Finvoice 3.0's element for EN 16931 BT-111, VAT Directive art. 230) and
+the rate it was converted at as ExchangeRate (units of the invoice currency per euro, the ECB's
+convention; up to 6 decimals as the XSD's exchangeRate type allows).
 """
 
 from __future__ import annotations
@@ -227,9 +232,14 @@ def _details(root: etree._Element, invoice: InvoiceData) -> None:
     _amount(details, "RowsTotalVatExcludedAmount", invoice.total_net, currency)
     _amount(details, "InvoiceTotalVatExcludedAmount", invoice.total_net, currency)
     _amount(details, "InvoiceTotalVatAmount", invoice.total_vat, currency)
+    foreign = _tax_currency(invoice)
+    if foreign:
+        _amount(details, "InvoiceTotalVatAccountingAmount", foreign[0], foreign[1])
     _amount(details, "InvoiceTotalVatIncludedAmount", invoice.total_gross, currency)
     if has_prepaid(invoice):
         _amount(details, "InvoicePaidAmount", invoice.prepaid_amount, currency)
+    if foreign and invoice.exchange_rate is not None:
+        element(details, "ExchangeRate", comma(decimals(invoice.exchange_rate, 0, 6)))
     if invoice.tax_date != invoice.invoice_date:
         _date(element(details, "VatPoint"), "VatPointDate", invoice.tax_date)
     for group in invoice.vat_breakdown:
@@ -246,6 +256,14 @@ def _details(root: etree._Element, invoice: InvoiceData) -> None:
     terms = element(details, "PaymentTermsDetails")
     element(terms, "PaymentTermsFreeText", payment_terms_text(invoice)[:70])
     _date(terms, "InvoiceDueDate", invoice.due_date)
+
+
+def _tax_currency(invoice: InvoiceData) -> tuple[Decimal, str] | None:
+    """(VAT total, currency) in the seller's accounting currency when the invoice is in another one."""
+    code, amount = invoice.tax_currency, invoice.total_vat_in_tax_currency
+    if code and code != invoice.currency and amount is not None:
+        return amount, code
+    return None
 
 
 def _iban(seller: Party) -> str:

@@ -142,6 +142,10 @@ def _context(invoice: InvoiceData, layout: Layout, language: str) -> dict:
         "font_family": Markup(layout.font_family),  # noqa: S704 - parse_layout allows only safe font names
         "slip": _slip(invoice),
         "money": lambda value: f.money(value, currency),
+        # An invoice in another currency: its VAT total in euros with the rate ("ALV yhteensä EUR").
+        "tax_money": (lambda value: f.money(value, invoice.tax_currency or "EUR"))
+        if invoice.tax_currency and invoice.total_vat_in_tax_currency is not None
+        and invoice.exchange_rate is not None and invoice.tax_currency != currency else None,
         "amount": lambda value: f.amount(value, currency),
         "price": lambda value: f.price(value, currency),
         "number": f.number,

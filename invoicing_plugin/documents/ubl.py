@@ -12,6 +12,11 @@ allows no 325) and is refused.
 
 An invoice partly paid from the customer's credit balance carries it as PrepaidAmount (BT-113), and
 PayableAmount (BT-115) is the total less it (BR-CO-16).
+
+An invoice in another currency than the seller's (EUR) names EUR as its VAT accounting currency
+(TaxCurrencyCode, BT-6) and carries a second TaxTotal with only the VAT total in euros (BT-111), as
+BR-53 and PEPPOL-EN16931-R054/R055 ask. BIS 3 has no element for the exchange rate; Finvoice and the
+PDF state it.
 """
 
 from __future__ import annotations
@@ -86,6 +91,9 @@ def ubl_xml(invoice: InvoiceData, *, prefer_rf: bool = False) -> bytes:
     if tax_point and not credit:
         cbc(root, "TaxPointDate", _iso(tax_point))
     cbc(root, "DocumentCurrencyCode", currency)
+    tax_currency = _tax_currency(invoice)
+    if tax_currency:
+        cbc(root, "TaxCurrencyCode", tax_currency)
     if buyer_reference:
         cbc(root, "BuyerReference", buyer_reference)
     if order_reference:
@@ -103,10 +111,22 @@ def ubl_xml(invoice: InvoiceData, *, prefer_rf: bool = False) -> bytes:
         _payment_means(root, invoice, prefer_rf)
     cbc(cac(root, "PaymentTerms"), "Note", payment_terms_text(invoice))
     _tax_total(root, invoice, sign)
+    if tax_currency and invoice.total_vat_in_tax_currency is not None:
+        # BT-111: a second TaxTotal with only the amount in the VAT accounting currency (PEPPOL-EN16931-R054).
+        cbc(cac(root, "TaxTotal"), "TaxAmount", money(invoice.total_vat_in_tax_currency * sign, tax_currency),
+            currencyID=tax_currency)
     _monetary_total(root, invoice, sign)
     for line in invoice.lines:
         add_line(root, invoice, line, credit)
     return _DECLARATION + etree.tostring(root, encoding="UTF-8", xml_declaration=False, pretty_print=True)
+
+
+def _tax_currency(invoice: InvoiceData) -> str | None:
+    """BT-6, only when it differs from the invoice's currency (PEPPOL-EN16931-R005) and the amount is known."""
+    code = invoice.tax_currency
+    if code and code != invoice.currency and invoice.total_vat_in_tax_currency is not None:
+        return code
+    return None
 
 
 def _iso(day: date) -> str:

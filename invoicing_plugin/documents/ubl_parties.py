@@ -16,9 +16,11 @@ scheme matters more than anywhere else. Choices, in order:
    UNCERTAIN: the buyer may receive under another address; an explicit one always wins.
 3. A foreign organisation: the Peppol scheme of its VAT number's country (9930 DE:VAT, 0007 SE org.nr,
    0192 NO org.nr, ...). UNCERTAIN: some countries prefer other registries.
-4. Anyone with only an email (a consumer): EM. EM is in the CEF EAS list EN 16931 accepts, but not in
-   Peppol's own EAS subset (PEPPOL-EN16931-CL008), so such a document is for conversion by an operator or
-   for archiving, not for Peppol routing. UNCERTAIN by nature: Peppol has no consumer addresses.
+4. Nothing else. A consumer with only an email has no Peppol address: EM is in the CEF EAS list EN 16931
+   accepts, but not in Peppol's own EAS subset (PEPPOL-EN16931-CL008), so a document with it is refused
+   by every access point. Such a buyer gets no UBL at all (EInvoiceError, code `no_peppol_address`: a
+   422 on GET /invoices/{id}/ubl, a permanent failure of a UBL e-invoice delivery), never an invalid one;
+   their invoice goes by email or paper.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 
 OVT_SCHEME = "0216"
 IBAN_SCHEME = "9918"
-EMAIL_SCHEME = "EM"
+NO_PEPPOL_ADDRESS = "no_peppol_address"
 # ISO 6523 ICD of the Finnish business ID for PartyLegalEntity/CompanyID (BT-30/BT-47): "FI:ORG".
 # Removed as a Peppol *address* scheme, but still the ICD that names a Y-tunnus as a legal identifier.
 BUSINESS_ID_ICD = "0212"
@@ -71,10 +73,11 @@ def endpoint(party: Party) -> tuple[str, str]:
             return OVT_SCHEME, "0037" + business_id
         if scheme := _vat_endpoint(re.sub(r"[\s.-]", "", clean(party.vat_id) or "").upper()):
             return scheme
-    if email := clean(party.email):
-        return EMAIL_SCHEME, email
-    raise EInvoiceError(f"{party.name} has no electronic address Peppol can use (OVT code, business ID, "
-                        "VAT number or email)")
+    raise EInvoiceError(
+        f"{party.name} has no electronic address Peppol can carry (an e-invoice address: OVT code or IBAN; "
+        "a Finnish business ID; or a VAT number): an email is not a Peppol address (PEPPOL-EN16931-CL008), "
+        "so this invoice has no Peppol UBL; send it by email or as a Finvoice to a bank address",
+        code=NO_PEPPOL_ADDRESS)
 
 
 def _vat_endpoint(vat_id: str) -> tuple[str, str] | None:

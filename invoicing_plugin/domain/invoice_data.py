@@ -105,6 +105,14 @@ class InvoiceData:
     # Paid from the customer's credit balance before the invoice was sent: a prepaid amount (UBL
     # PrepaidAmount); the amount to pay is total_gross - prepaid_amount.
     prepaid_amount: Decimal = Decimal(0)
+    # Our id of the buyer (a channel that keeps its own customer register keys by it, e.g. Netvisor's persons).
+    customer_id: str | None = None
+    # An invoice in another currency than the seller's (EUR): the VAT total in the seller's currency (VAT
+    # Directive art. 230; EN 16931 BT-6 tax_currency, BT-111 total_vat_in_tax_currency, same sign as
+    # total_vat) and the rate it was converted at, as units of `currency` per unit of `tax_currency`.
+    tax_currency: str | None = None
+    exchange_rate: Decimal | None = None
+    total_vat_in_tax_currency: Decimal | None = None
 
     @property
     def amount_due(self) -> Decimal:

@@ -20,6 +20,12 @@ CATEGORIES = {
 ZERO_RATE_CATEGORIES = frozenset(CATEGORIES) - {"S"}
 # Reverse charge and intra-community supplies are only valid to a buyer with a VAT ID (BR-AE-02, BR-IC-02).
 BUYER_VAT_ID_CATEGORIES = frozenset({"AE", "K"})
+# EU member states (ISO 3166 alpha-2). A company outside them may have no VAT number at all, and an export
+# (G) to it needs none (EN 16931 asks for the buyer's VAT ID only for AE and K: BR-AE-02, BR-IC-02).
+EU_COUNTRIES = frozenset({
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU",
+    "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+})
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,7 @@ class SubmitOrder:
     buyer_reference: str | None = None
     notes: str | None = None
     invoicing: Invoicing = field(default_factory=Invoicing)
+    exchange_rate: Decimal | None = None  # units of `currency` per euro; default: the merchant's imported rate
     # Tells a retry (same content) from another order reusing the external id. The API takes it from
     # the JSON as sent; by default it is the command's own content.
     fingerprint: str = ""
@@ -101,6 +102,8 @@ class SubmitOrder:
         if self.invoicing.kind == InvoiceKind.INVOICE:
             # Left out at its default, so orders stored before pro formas existed keep their fingerprint.
             del content["invoicing"]["kind"]
+        if self.exchange_rate is None:  # likewise for orders stored before exchange rates
+            del content["exchange_rate"]
         return canonical_digest("order", content)
 
     @classmethod
@@ -122,7 +125,7 @@ class SubmitOrder:
                 payment_terms_days=invoicing.get("payment_terms_days"), series=invoicing.get("series"),
                 channels=tuple(invoicing["channels"]) if invoicing.get("channels") is not None else None,
                 kind=InvoiceKind(invoicing.get("kind", InvoiceKind.INVOICE))),
-            fingerprint=fingerprint,
+            exchange_rate=data.get("exchange_rate"), fingerprint=fingerprint,
         )
 
 

@@ -31,7 +31,7 @@ def resolve_customer(session: Session, tenant_id: uuid.UUID, details: dict[str, 
     the second insert waits for the first and then finds its row, instead of failing.
     """
     customer = _find(session, tenant_id, details)
-    if customer is None and details["type"] == "organisation":
+    if customer is None and details["type"] == "organisation" and _has_registry_id(details):
         _insert_if_absent(session, tenant_id, details)
         customer = _find(session, tenant_id, details)
     new = customer is None
@@ -46,6 +46,10 @@ def resolve_customer(session: Session, tenant_id: uuid.UUID, details: dict[str, 
         session.flush()  # the order's row, inserted next without the unit of work, refers to it
     assert customer is not None  # found, or created just above
     return customer
+
+
+def _has_registry_id(details: dict[str, Any]) -> bool:
+    return bool(details.get("business_id") or details.get("vat_id"))
 
 
 def _insert_if_absent(session: Session, tenant_id: uuid.UUID, details: dict[str, Any]) -> None:
@@ -69,8 +73,9 @@ def _find(session: Session, tenant_id: uuid.UUID, details: dict[str, Any]) -> Cu
             query = query.where(Customer.business_id == details["business_id"])
         elif details.get("vat_id"):
             query = query.where(Customer.business_id.is_(None), Customer.vat_id == details["vat_id"])
-        else:
-            return None
+        else:  # a company outside the EU without a VAT number (an export): by name and country
+            query = query.where(Customer.business_id.is_(None), Customer.vat_id.is_(None),
+                                Customer.name == details["name"], Customer.country == details.get("country"))
     else:
         if not details.get("email"):
             return None

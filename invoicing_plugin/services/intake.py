@@ -17,7 +17,7 @@ from ..domain.lifecycle import InvoiceKind, InvoicingMode, OrderStatus
 from ..domain.money import PricedLine
 from ..domain.orders import LineTax, order_problems
 from ..domain.vat import default_category
-from . import audit, invoices, notifications, outbox, proforma, vat_checks
+from . import audit, exchange_rates, invoices, notifications, outbox, proforma, vat_checks
 from .actors import Actor
 from .balances import allocate_at_finalisation
 from .commands import SubmitOrder
@@ -99,6 +99,9 @@ def _submit(session: Session, actor: Actor, tenant: Tenant, command: SubmitOrder
     finalise_now = mode is InvoicingMode.IMMEDIATE and invoice is not None and not invoice.hold_reason
     if invoice is not None:
         order.invoice_id = invoice.id
+        if mode is InvoicingMode.IMMEDIATE and kind != InvoiceKind.PROFORMA:
+            # Refused (422) before anything is written when no rate is known (a held draft too).
+            exchange_rates.apply_exchange_rate(session, tenant, invoice, command.exchange_rate)
         if finalise_now:
             # Taken just before the rows are written: the counter row stays locked only for these inserts
             # and the commit, and a failed insert or commit gives the number back.
@@ -141,7 +144,8 @@ def _build_order(
         customer_id=customer.id, contact=contact, buyer_reference=command.buyer_reference,
         currency=currency, prices_include_vat=command.prices_include_vat, invoicing_mode=options.mode,
         payment_terms_days=options.payment_terms_days, series=options.series,
-        delivery_date=tax_date, notes=command.notes, exchange_rate=None, status=status, invoice_id=None,
+        delivery_date=tax_date, notes=command.notes, exchange_rate=command.exchange_rate, status=status,
+        invoice_id=None,
         fingerprint=fingerprint, created_by_key_id=actor.api_key_id, created_at=now, updated_at=now,
     )
     order.lines = [

@@ -32,6 +32,7 @@ def invoice_data(invoice: Invoice, *, order_reference: str | None = None,
     return InvoiceData(
         id=str(invoice.id),
         tenant_id=str(invoice.tenant_id),
+        customer_id=str(invoice.customer_id) if invoice.customer_id else None,
         kind=invoice.kind,
         number=invoice.number,
         sequence_number=invoice.sequence_number,
@@ -76,4 +77,15 @@ def invoice_data(invoice: Invoice, *, order_reference: str | None = None,
         credited_invoice_reference=credited.reference if credited else None,
         credit_reason=invoice.credit_reason,
         prepaid_amount=money(invoice.allocated_amount),
+        **_tax_currency(invoice),
     )
+
+
+def _tax_currency(invoice: Invoice) -> dict[str, Any]:
+    """The euro VAT total finalisation computed (services/exchange_rates.py), when the invoice has one."""
+    if invoice.exchange_rate is None or invoice.total_vat_national is None:
+        return {}
+    from .exchange_rates import NATIONAL_CURRENCY
+
+    return {"tax_currency": NATIONAL_CURRENCY, "exchange_rate": tidy(invoice.exchange_rate),
+            "total_vat_in_tax_currency": invoice.total_vat_national.quantize(quantum(NATIONAL_CURRENCY))}

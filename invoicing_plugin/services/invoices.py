@@ -25,7 +25,7 @@ from ..domain.lifecycle import (
 )
 from ..domain.money import PricedLine, compute_totals
 from ..domain.orders import LineTax, vat_problems
-from . import audit, notifications, outbox, vat_checks
+from . import audit, exchange_rates, notifications, outbox, vat_checks
 from .actors import Actor
 from .commands import DiscardInvoice, FinalizeInvoice
 from .numbering import IssuedNumber, take_next_number
@@ -178,6 +178,8 @@ def finalize(
         check_invoice_date(session, tenant, invoice, invoice_date)
     before = state(invoice)
     orders = orders if orders is not None else _orders_of(session, invoice)
+    if invoice.kind != InvoiceKind.PROFORMA:  # the VAT in euros of a foreign currency invoice (art. 230)
+        exchange_rates.apply_exchange_rate(session, tenant, invoice, exchange_rates.orders_rate(orders))
     if invoice.kind == InvoiceKind.PROFORMA:  # whatever series its draft names: pro formas have their own
         from .proforma import ensure_series
 

@@ -228,10 +228,14 @@ def _recheck(db: Database, held: Held, checker: Checker, policy: VatPolicy, now:
     if tenant is None:
         return
     verdict = check_vat_id(db, tenant, held.vat_id, checker, policy, now=now)
-    db.run(lambda session: _settle(session, held, verdict))
+    try:
+        db.run(lambda session: _settle(session, held, verdict))
+    except DomainError as error:  # e.g. a rate or VAT rate no longer there: released, for the back office
+        log.warning("held invoices of %s stay drafts after their VAT check: %s", held.vat_id, error.detail)
+        db.run(lambda session: _settle(session, held, verdict, finalise=False))
 
 
-def _settle(session: Session, held: Held, verdict: Verdict) -> None:
+def _settle(session: Session, held: Held, verdict: Verdict, finalise: bool = True) -> None:
     """Apply an answer to the drafts that wait on it: still held, under their row locks."""
     from . import invoices  # invoices imports intake's neighbours; late, to keep the import graph flat
 
@@ -250,13 +254,8 @@ def _settle(session: Session, held: Held, verdict: Verdict) -> None:
         audit.record(session, actor, "invoice.vat_checked", "invoice", invoice.id, before=before,
                      after={"hold_reason": invoice.hold_reason, "vat_id": verdict.vat_id, "status": verdict.status,
                             "consultation_number": verdict.consultation_number})
-        if verdict.status == VALID and _sent_for_immediate(session, invoice):
-            try:
-                invoices.check_vat_still_valid(session, tenant, invoice)
-            except DomainError as error:  # the VAT table changed meanwhile: the back office decides
-                log.warning("held invoice %s stays a draft after its VAT check: %s", invoice.id, error.detail)
-                continue
-            invoices.finalize(session, actor, tenant, invoice)
+        if finalise and verdict.status == VALID and _sent_for_immediate(session, invoice):
+            invoices.finalize(session, actor, tenant, invoice)  # a DomainError: see _recheck
 
 
 def _sent_for_immediate(session: Session, invoice: Invoice) -> bool:

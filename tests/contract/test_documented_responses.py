@@ -80,6 +80,10 @@ def test_every_documented_operation_answers_as_its_schema_says(contract, shop, a
              {"rate": "10"}, {"rate": "0"}]
     c.call("PUT", "/tenant/vat-rates", 200, key=admin, json={"vat_rates": rates})
     c.call("PUT", "/tenant/vat-rates", 422, key=admin, json={"vat_rates": []})
+    c.call("PUT", "/tenant/exchange-rates", 200, key=admin,
+           json={"rates": [{"currency": "SEK", "date": "2026-11-27", "rate": "11.2345"}]})
+    c.call("PUT", "/tenant/exchange-rates", 422, key=admin, json={"rates": [{"currency": "EUR"}]})
+    assert c.call("GET", "/tenant/exchange-rates", 200, key=admin).json["rates"][0]["rate"] == "11.2345"
     c.call("PUT", "/tenant/number-series/{name}", 200, key=admin, params={"name": "B2B"},
            json={"prefix": "B-", "reference_prefix": "2"})
     c.call("PUT", "/tenant/number-series/{name}", 422, key=admin, params={"name": "B2B"}, json={"next_number": 0})
@@ -106,6 +110,9 @@ def test_every_documented_operation_answers_as_its_schema_says(contract, shop, a
                     params={"provider": "ropo24"}).json["secret"]
     c.call("POST", "/tenant/inbound-webhooks/{provider}", 422, key=admin, params={"provider": "ropo24"},
            json={"secret": "short"})
+    assert c.call("POST", "/tenant/inbound-webhooks/{provider}/client", 201, key=admin,
+                  params={"provider": "ropo24"}).json["client_secret"]
+    c.call("POST", "/tenant/inbound-webhooks/{provider}/client", 422, key=admin, params={"provider": "generic"})
 
     # Orders and invoices, in euros and in yen (no decimals).
     memory_channel.fail_next(1, retryable=False, message="INVALID_DATA :: customer missing", http_status=400)
@@ -114,7 +121,7 @@ def test_every_documented_operation_answers_as_its_schema_says(contract, shop, a
     c.call("POST", "/orders", 200, key=checkout, json=order_payload("WS-1"))
     conflict = c.call("POST", "/orders", 409, key=checkout, json=order_payload("WS-1", notes="changed"))
     assert conflict.json["existing_order_id"] == first.json["order"]["id"]
-    yen = order_payload("WS-JPY", currency="JPY")
+    yen = order_payload("WS-JPY", currency="JPY", exchange_rate="161.94")
     yen["lines"] = [{**line, "unit_price": "1000"} for line in yen["lines"]]
     assert c.call("POST", "/orders", 201, key=checkout, json=yen).json["invoice"]["total_gross"].isdigit()
     c.call("POST", "/orders", 422, key=checkout, json={**order_payload("WS-2"), "lines": [{"quantity": 1}]})

@@ -61,7 +61,9 @@ def test_an_order_finalised_through_the_api_arrives_in_netvisor(client, shop, ap
     [held] = sandbox_state(netvisor)["invoices"]
     assert str(held["number"]) == invoice["number"] == "1"
     assert held["reference"] == invoice["reference"]
-    assert held["customer"]["name"] == "Esimerkki Oy" and held["customer"]["identifier"] == "2617416-4"
+    assert held["customer"]["name"] == "Esimerkki Oy" and held["customer"]["identifier"] == "101"  # its code there
+    [customer] = sandbox_state(netvisor)["customers"]
+    assert customer["business_id"] == "2617416-4" and held["customer_key"] == customer["netvisor_key"]
     assert Decimal(held["amount"]) == Decimal(invoice["total_gross"])
     assert Decimal(held["lines_total"]) == Decimal(invoice["total_net"])
     assert [(line["name"], line["quantity"], line["unit_price"], line["vat_percent"]) for line in held["lines"]] == [

@@ -3,6 +3,7 @@
 import json
 import time
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 import requests
@@ -178,3 +179,37 @@ def test_a_shop_endpoint_that_is_down_gets_every_event_after_it_recovers(client,
     assert types == {"invoice.finalized": 3, "invoice.partially_paid": 3, "invoice.paid": 3}
     assert len({message_id for message_id, _ in shop_endpoint.received}) == 9
     shop_endpoint.serving.stop()
+
+
+def test_polled_updates_without_an_id_are_recorded_once_however_often_they_come(
+        client, shop, app, live_server, session):
+    # guides/general-add-ons/status-updates-polling shows no id; the pushed notification keeps its own.
+    serving = Serving(create_sandbox_app(polled_ids=False))
+    try:
+        admin = shop.auth("admin")
+        client.put("/api/v1/tenant/channels/ropo24", json={"default": True, "settings": {
+            "base_url": f"{serving.url}/rest", "cid": DEMO_CID, "apicode": DEMO_APICODE}}, headers=admin)
+        secret = client.post("/api/v1/tenant/inbound-webhooks/ropo24", headers=admin).json["secret"]
+        sandbox = serving.app.extensions["ropo24_sandbox"]
+        invoice = client.post("/api/v1/orders", json=order_payload(), headers=shop.auth()).json["invoice"]
+        factory = plugin_state(app).session_factory
+        Worker(factory, FAST).run_once()
+        requests.post(f"{serving.url}/_sandbox/pay", json={"billnum": invoice["number"], "amount": "20.00",
+                                                          "date": "2026-11-20"}, timeout=10)
+        first = sync_payments(factory)
+        assert any("ropo24: 2 new events" in line for line in first.lines), first.lines  # created, paid
+        sandbox.store.fetched.clear()  # Ropo hands the same updates out again
+        again = sync_payments(factory)
+        assert any("ropo24: 0 new events, 2 seen before" in line for line in again.lines), again.lines
+        # The next payment, pushed with its id and then polled without one: still one payment.
+        sandbox.notify_url, sandbox.sign = f"{live_server}/webhooks/ropo24/{shop.slug}", lambda b: signed_headers(
+            secret, b)
+        requests.post(f"{serving.url}/_sandbox/pay", json={"billnum": invoice["number"], "amount": "36.52",
+                                                          "date": "2026-11-21"}, timeout=10)
+        sync_payments(factory)
+        session.rollback()
+        assert sorted(session.scalars(select(Payment.amount))) == [Decimal("20.00"), Decimal("36.52")]
+        state = client.get(f"/api/v1/invoices/{invoice['id']}", headers=shop.auth()).json
+        assert (state["payment_status"], state["paid_amount"]) == ("paid", "56.52")
+    finally:
+        serving.stop()

@@ -83,7 +83,7 @@ def test_grouping_splits_by_currency_terms_and_reference_and_never_merges_a_pers
     day, _ = last_month
     collect(client, shop, "G-1", day)
     collect(client, shop, "G-2", day)  # with G-1
-    collect(client, shop, "G-3", day, currency="SEK")
+    collect(client, shop, "G-3", day, currency="SEK", exchange_rate="11.2345")
     collect(client, shop, "G-4", day, invoicing={"payment_terms_days": 30})
     collect(client, shop, "G-5", day, buyer_reference="PO-999")
     collect(client, shop, "G-6", day, customer=PERSON)

@@ -157,8 +157,10 @@ def test_the_tenant_currency_and_today_are_the_defaults(client, shop):
 
 def test_jpy_and_kwd_amounts_use_their_minor_units(client, shop):
     lines = [{"description": "Tea", "quantity": "3", "unit_price": "333.3333", "vat_rate": "25.5"}]
-    yen = post_order(client, shop, order_payload("JP-1", currency="JPY", lines=lines)).json["invoice"]
-    dinar = post_order(client, shop, order_payload("KW-1", currency="KWD", lines=lines)).json["invoice"]
+    yen = post_order(client, shop, order_payload("JP-1", currency="JPY", lines=lines,
+                                                 exchange_rate="161.94")).json["invoice"]
+    dinar = post_order(client, shop, order_payload("KW-1", currency="KWD", lines=lines,
+                                                   exchange_rate="0.3245")).json["invoice"]
     assert (yen["total_net"], yen["total_vat"], yen["total_gross"]) == ("1000", "255", "1255")
     assert (dinar["total_net"], dinar["total_vat"]) == ("1000.000", "255.000")
     assert dinar["lines"][0]["unit_price"] == "333.3333"

@@ -165,7 +165,8 @@ def test_the_pdf_shows_the_closing_balance_in_the_customers_language(client, sho
 
 def test_a_statement_is_per_currency(client, shop):
     euros = client.post("/api/v1/orders", json=order_payload("C-1"), headers=shop.auth()).json["invoice"]
-    crowns = client.post("/api/v1/orders", json=order_payload("C-2", currency="SEK"), headers=shop.auth()).json
+    crowns = client.post("/api/v1/orders", json=order_payload("C-2", currency="SEK", exchange_rate="11.2345"),
+                         headers=shop.auth()).json
     assert crowns["invoice"]["customer_id"] == euros["customer_id"], crowns
     customer = euros["customer_id"]
 

@@ -26,10 +26,14 @@ class Provider:
     reparse: Callable[[dict], ProviderEvent]
     # A pushed callback's whole body as its events; None for a provider that is only polled.
     parse: Callable[[object], list[ProviderEvent]] | None = None
+    # Whether it may call with OAuth2 client credentials or Basic auth (services/provider_credentials.py)
+    # besides the Standard Webhooks signature.
+    client_credentials: bool = False
 
 
 # What the entry points of this package name (setup.cfg): the built-in providers.
-ROPO24 = Provider("ropo24", reparse=ropo24.message_event, parse=ropo24.parse)
+# dev.ropo.com guides/general-add-ons/status-notifications-events: OAuth2 client credentials or Basic auth.
+ROPO24 = Provider("ropo24", reparse=ropo24.message_event, parse=ropo24.parse, client_credentials=True)
 GENERIC = Provider("generic", reparse=lambda raw: generic.parse(raw)[0], parse=generic.parse)
 NETVISOR = Provider("netvisor", reparse=netvisor.payment_event)
 

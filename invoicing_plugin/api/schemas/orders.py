@@ -18,7 +18,7 @@ from ...domain.identifiers import (
 )
 from ...domain.lifecycle import InvoiceKind, InvoicingMode
 from ...domain.orders import LineTax, order_problems
-from ...domain.vat import CATEGORIES, VatTable
+from ...domain.vat import CATEGORIES, EU_COUNTRIES, VatTable
 from ...services import proforma
 from ...services.intake import priced_line
 from ..fields import (
@@ -82,8 +82,10 @@ class CustomerSchema(Schema):
         if original.get("type") == "organisation":
             if country == "FI" and not original.get("business_id"):
                 errors["business_id"] = ["is required for a Finnish organisation"]
-            elif not original.get("business_id") and not original.get("vat_id"):
-                errors["vat_id"] = ["is required for an organisation without a Finnish business ID"]
+            elif (not original.get("business_id") and not original.get("vat_id")
+                  and str(country).upper() in EU_COUNTRIES):
+                # Outside the EU a company may have no VAT number; it is then found again by name and country.
+                errors["vat_id"] = ["is required for an organisation in the EU without a Finnish business ID"]
             business_id, vat_id = data.get("business_id"), data.get("vat_id")
             if business_id and vat_id and vat_id.startswith("FI") and vat_id != finnish_vat_id(business_id):
                 errors["vat_id"] = [
@@ -154,6 +156,11 @@ class OrderSchema(Schema):
         "date of supply, the tax date; default: today. From 10 years before the merchant's today to 1 year "
         "after it")})
     notes = text(1000)
+    exchange_rate = DecimalString(places=6, minimum=Decimal("0.000001"), maximum=Decimal("999999.999999"), metadata={
+        "example": "11.2345", "description": (
+            "for an order in another currency than the merchant's (EUR): units of `currency` per euro on the "
+            "tax date (the ECB's convention), for the invoice's VAT total in euros; default: the merchant's "
+            "imported rate of the tax date or up to 7 days before it, else the invoice is refused (422)")})
     invoicing = fields.Nested(InvoicingSchema, load_default=lambda: {"mode": InvoicingMode.IMMEDIATE.value})
     lines = fields.List(fields.Nested(OrderLineSchema), required=True,
                         validate=validate.Length(min=1, error="an order needs at least one line"))
@@ -197,6 +204,8 @@ class OrderSchema(Schema):
             currency=currency,
             prices_include_vat=bool(data.get("prices_include_vat")),
         )
+        if data.get("exchange_rate") is not None and currency == rules.default_currency:
+            errors["exchange_rate"] = [f"is only for an order in another currency than {currency}"]
         series = (data.get("invoicing") or {}).get("series")
         if series and series not in rules.series_names:
             errors["invoicing.series"] = [f"no number series named {series!r}"]

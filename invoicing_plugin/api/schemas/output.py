@@ -206,6 +206,12 @@ class InvoiceSummarySchema(OutputSchema):
         "example": "vat_check_pending"})
     vat_check_id = fields.UUID(allow_none=True, metadata={
         "description": "the VIES answer (with its consultation number) that its AE or K lines rest on"})
+    exchange_rate = fields.String(allow_none=True, metadata={
+        "example": "11.2345", "description": "another currency than EUR: units of it per euro on the tax date, "
+                                             "fixed at finalisation"})
+    total_vat_eur = fields.String(allow_none=True, metadata={
+        "example": "4.29", "description": "another currency than EUR: the VAT total in euros (VAT Directive "
+                                          "art. 230), fixed at finalisation"})
     created_at = fields.DateTime()
     finalized_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True, metadata={"description": "a pro forma: when it was converted"})

@@ -104,6 +104,15 @@ class InboundSecretSchema(Schema):
         "description": "the provider's secret if it gives you one; otherwise one is generated"})
 
 
+class InboundClientResultSchema(OutputSchema):
+    provider = fields.String()
+    url = fields.String(metadata={"description": "where the provider sends its callbacks"})
+    token_url = fields.String(metadata={"description": "the OAuth2 token URL (client credentials grant)"})
+    client_id = fields.String()
+    client_secret = fields.String(allow_none=True, metadata={
+        "description": "shown once (null in a replay); the previous client stays valid until the next"})
+
+
 class InboundSecretResultSchema(OutputSchema):
     provider = fields.String()
     url = fields.String(metadata={"description": "where the provider sends its callbacks"})

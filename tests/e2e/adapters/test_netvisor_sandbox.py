@@ -13,7 +13,7 @@ import requests
 
 from adapters.base import AdapterError, DeliveryContext
 from adapters.netvisor import NetvisorChannel, NetvisorClient, auth, netvisor_channel, wire
-from adapters.netvisor.invoice_xml import sales_invoice_xml
+from adapters.netvisor.invoice_xml import Links, sales_invoice_xml
 from adapters.netvisor.sandbox import DEMO_CUSTOMER_KEY, DEMO_PARTNER_KEY, demo_settings, running_sandbox
 from tests.factories import DEFAULT_LINES, invoice_data
 
@@ -39,6 +39,16 @@ class Sandbox:
     def fail_next(self, kind: str, **options) -> None:
         answer = requests.post(f"{self.url}/_sandbox/faults", json={"kind": kind, **options}, timeout=5)
         answer.raise_for_status()
+
+    def seed(self, organisation_id: str = "0737546-2") -> Links:
+        """The factory invoice's customer and products put into the registers as if a person had; their links."""
+        customer = requests.post(f"{self.url}/_sandbox/customers", json={
+            "name": "Esimerkki Oy", "business_id": "2617416-4", "organisation_id": organisation_id}, timeout=5)
+        for position in (1, 2, 3):
+            requests.post(f"{self.url}/_sandbox/products", json={
+                "code": f"SKU-{position}", "organisation_id": organisation_id}, timeout=5).raise_for_status()
+        return Links(customer=("customer", customer.json()["code"]),
+                     products={position: ("customer", f"SKU-{position}") for position in (1, 2, 3)})
 
     def pay(self, number: int, amount: str, paid_on: str) -> None:
         requests.post(f"{self.url}/_sandbox/payments", json={"invoice_number": str(number), "amount": amount,
@@ -87,7 +97,7 @@ def test_the_delivered_invoice_is_held_with_our_number_reference_customer_lines_
     assert str(held["netvisor_key"]) == result.external_id
     assert (held["reference"], held["amount"], held["currency"], held["status"]) == (
         invoice.reference, str(invoice.total_gross), "EUR", "unsent")
-    assert held["customer"] == {"identifier": "2617416-4", "name": "Esimerkki Oy",
+    assert held["customer"] == {"identifier": "101", "name": "Esimerkki Oy",
                                 "address": "Mannerheimintie 1", "postcode": "00100", "town": "Helsinki",
                                 "country": "FI"}
     assert (held["your_reference"], held["our_reference"]) == ("PO-778", "WS-10001")
@@ -111,7 +121,7 @@ def test_a_gross_priced_credit_note_is_held_with_negative_lines_adding_up_to_its
 
 
 def test_a_second_invoice_with_the_same_number_is_refused(sandbox):
-    body = sales_invoice_xml(invoice_data(), sandbox.channel().config)
+    body = sales_invoice_xml(invoice_data(), sandbox.channel().config, sandbox.seed())
     client = sandbox.client()
     client.add_sales_invoice(body)
     with pytest.raises(AdapterError) as caught:
@@ -237,6 +247,7 @@ def test_an_invoice_is_read_back_by_its_key_and_an_unknown_key_reads_empty(sandb
 
 
 def test_concurrent_deliveries_of_one_invoice_leave_one_copy(sandbox):
+    sandbox.seed()  # the registers' own races are another test's
     results: list[str] = []
 
     def deliver() -> None:
@@ -260,7 +271,7 @@ def test_two_companies_keep_their_own_invoice_numbers(sandbox):
 
 
 def test_an_invoice_without_lines_is_refused_as_invalid_data(sandbox):
-    body = sales_invoice_xml(invoice_data(), sandbox.channel().config)
+    body = sales_invoice_xml(invoice_data(), sandbox.channel().config, sandbox.seed())
     without_lines = body.split(b"<InvoiceLines>")[0] + b"<InvoiceLines /></SalesInvoice></Root>"
     with pytest.raises(AdapterError) as caught:
         sandbox.client().add_sales_invoice(without_lines)
@@ -273,12 +284,18 @@ def test_the_sandbox_counts_requests_refuses_unknown_faults_and_resets(sandbox):
     with pytest.raises(AdapterError):
         sandbox.channel(customer_key="wrong").lookup(invoice_data(), CONTEXT)
     counts = sandbox.state()["requests"]
-    assert (counts["total"], counts["salesinvoice.nv"], counts["salesinvoicelist.nv"]) == (2, 1, 1)
+    assert (counts["total"], counts["salesinvoice.nv"], counts["salesinvoicelist.nv"]) == (10, 1, 1)
+    assert (counts["customerlist.nv"], counts["customer.nv"], counts["productlist.nv"], counts["product.nv"]) == (
+        1, 1, 3, 3)
     assert counts["authentication_failed"] == 1
     refused = requests.post(f"{sandbox.url}/_sandbox/faults", json={"kind": "flaky"}, timeout=5)
     assert refused.status_code == 400 and "kind must be one of" in refused.json()["error"]
     requests.post(f"{sandbox.url}/_sandbox/reset", timeout=5).raise_for_status()
-    assert sandbox.state() == {"invoices": [], "payments": [], "requests": {}, "faults": []}
+    state = sandbox.state()
+    assert (state["invoices"], state["payments"], state["requests"], state["faults"]) == ([], [], {}, [])
+    assert len(state["customers"]) == 1 and len(state["products"]) == 3, "the registers outlive a reset"
+    requests.post(f"{sandbox.url}/_sandbox/reset", json={"registers": True}, timeout=5).raise_for_status()
+    assert sandbox.state()["customers"] == [] == sandbox.state()["products"]
 
 
 def test_an_account_limited_to_one_company_cannot_use_another():

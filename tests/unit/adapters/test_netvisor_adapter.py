@@ -9,18 +9,31 @@ import responses
 
 from adapters.base import AdapterError, Channel, DeliveryContext
 from adapters.netvisor import NetvisorChannel, NetvisorConfig, netvisor_channel
-from adapters.netvisor.invoice_xml import sales_invoice_xml
+from adapters.netvisor.invoice_xml import Links, sales_invoice_xml
+from adapters.netvisor.registers import MemoryRefs
 from tests.factories import invoice_data
 
 HOST = "https://isvapi.netvisor.fi"
 SETTINGS = {"sender": "Kahvila Oy verkkokauppa", "customer_id": "CID", "customer_key": "ck-0123456789",
             "partner_id": "xxx_yyy", "partner_key": "pk-0123456789", "organisation_id": "0737546-2"}
 CONFIG = NetvisorConfig.from_settings(SETTINGS)
-CONTEXT = DeliveryContext(delivery_id="d-1", idempotency_key="netvisor:d-1")
+# The customer and products as the tenant's mapping already knows them (registers.py finds or creates them).
+LINKS = Links(customer=("netvisor", "501"),
+              products={1: ("netvisor", "601"), 2: ("netvisor", "602"), 3: ("netvisor", "603")})
+
+
+def known_refs() -> MemoryRefs:
+    refs = MemoryRefs()
+    refs.put("netvisor", "customer", "2617416-4", "501")
+    for position in (1, 2, 3):
+        refs.put("netvisor", "product", f"SKU-{position}", f"60{position}")
+    return refs
+
+
+CONTEXT = DeliveryContext(delivery_id="d-1", idempotency_key="netvisor:d-1", external_refs=known_refs())
 OK = "<Root><ResponseStatus><Status>OK</Status></ResponseStatus>{}</Root>"
 
 SAMPLE_XML = (
-    '<?xml version="1.0" encoding="UTF-8"?>\n'
     "<Root><SalesInvoice>"
     "<SalesInvoiceNumber>1001</SalesInvoiceNumber>"
     '<SalesInvoiceDate format="ansi">2026-11-21</SalesInvoiceDate>'
@@ -32,7 +45,7 @@ SAMPLE_XML = (
     "<SalesInvoiceFreeTextAfterLines>Kiitos &amp; tervetuloa</SalesInvoiceFreeTextAfterLines>"
     "<SalesInvoiceOurReference>WS-10001</SalesInvoiceOurReference>"
     "<SalesInvoiceYourReference>PO-778</SalesInvoiceYourReference>"
-    '<InvoicingCustomerIdentifier type="customer">2617416-4</InvoicingCustomerIdentifier>'
+    '<InvoicingCustomerIdentifier type="netvisor">501</InvoicingCustomerIdentifier>'
     "<InvoicingCustomerName>Esimerkki Oy</InvoicingCustomerName>"
     "<InvoicingCustomerAddressLine>Mannerheimintie 1</InvoicingCustomerAddressLine>"
     "<InvoicingCustomerPostNumber>00100</InvoicingCustomerPostNumber>"
@@ -41,29 +54,39 @@ SAMPLE_XML = (
     "<PaymentTermNetDays>14</PaymentTermNetDays>"
     "<InvoiceLines>"
     "<InvoiceLine><SalesInvoiceProductLine>"
-    '<ProductIdentifier type="customer">SKU-1</ProductIdentifier><ProductName>Coffee beans 1 kg</ProductName>'
+    '<ProductIdentifier type="netvisor">601</ProductIdentifier><ProductName>Coffee beans 1 kg</ProductName>'
     '<ProductUnitPrice type="net">24,90</ProductUnitPrice>'
     '<ProductVatPercentage vatcode="KOMY">13,5</ProductVatPercentage>'
     "<SalesInvoiceProductLineQuantity>2</SalesInvoiceProductLineQuantity>"
     "<SalesInvoiceProductLineDiscountPercentage>0</SalesInvoiceProductLineDiscountPercentage>"
+    "<SalesInvoiceProductLineVatSum>6,72</SalesInvoiceProductLineVatSum>"
+    "<SalesInvoiceProductLineSum>49,80</SalesInvoiceProductLineSum>"
     "</SalesInvoiceProductLine></InvoiceLine>"
     "<InvoiceLine><SalesInvoiceProductLine>"
-    '<ProductIdentifier type="customer">SKU-2</ProductIdentifier><ProductName>Espresso cup</ProductName>'
+    '<ProductIdentifier type="netvisor">602</ProductIdentifier><ProductName>Espresso cup</ProductName>'
     '<ProductUnitPrice type="net">7,90</ProductUnitPrice>'
     '<ProductVatPercentage vatcode="KOMY">25,5</ProductVatPercentage>'
     "<SalesInvoiceProductLineQuantity>6</SalesInvoiceProductLineQuantity>"
     "<SalesInvoiceProductLineDiscountPercentage>10</SalesInvoiceProductLineDiscountPercentage>"
+    "<SalesInvoiceProductLineVatSum>10,88</SalesInvoiceProductLineVatSum>"
+    "<SalesInvoiceProductLineSum>42,66</SalesInvoiceProductLineSum>"
     "</SalesInvoiceProductLine></InvoiceLine>"
     "<InvoiceLine><SalesInvoiceProductLine>"
-    '<ProductIdentifier type="customer">SKU-3</ProductIdentifier><ProductName>Barista course</ProductName>'
+    '<ProductIdentifier type="netvisor">603</ProductIdentifier><ProductName>Barista course</ProductName>'
     '<ProductUnitPrice type="net">120,00</ProductUnitPrice>'
     '<ProductVatPercentage vatcode="KOMY">25,5</ProductVatPercentage>'
     "<SalesInvoiceProductLineQuantity>1</SalesInvoiceProductLineQuantity>"
     "<SalesInvoiceProductLineDiscountPercentage>0</SalesInvoiceProductLineDiscountPercentage>"
+    "<SalesInvoiceProductLineVatSum>30,60</SalesInvoiceProductLineVatSum>"
+    "<SalesInvoiceProductLineSum>120,00</SalesInvoiceProductLineSum>"
     "</SalesInvoiceProductLine></InvoiceLine>"
     "</InvoiceLines>"
     "</SalesInvoice></Root>"
 )
+
+
+def links(invoice) -> Links:
+    return Links(customer=("netvisor", "501"), products={line.position: ("netvisor", "601") for line in invoice.lines})
 
 
 def channel(**settings) -> NetvisorChannel:
@@ -74,11 +97,11 @@ def channel(**settings) -> NetvisorChannel:
 def test_an_invoice_becomes_exactly_this_xml_with_comma_decimals():
     invoice = invoice_data(notes="Kiitos & tervetuloa")
     assert invoice.total_gross == Decimal("260.66")
-    assert sales_invoice_xml(invoice, CONFIG).decode() == SAMPLE_XML
+    assert sales_invoice_xml(invoice, CONFIG, LINKS).decode() == SAMPLE_XML
 
 
 def test_a_credit_note_has_negative_quantities_and_total_with_positive_prices():
-    xml = sales_invoice_xml(invoice_data(kind="credit_note", number=1002), CONFIG).decode()
+    xml = sales_invoice_xml(invoice_data(kind="credit_note", number=1002), CONFIG, LINKS).decode()
     assert '<SalesInvoiceAmount iso4217currencycode="EUR">-260,66</SalesInvoiceAmount>' in xml
     assert "<SalesInvoiceFreeTextBeforeLines>Hyvityslasku laskulle 1001<" in xml
     quantities = [part.split("<")[0] for part in xml.split("<SalesInvoiceProductLineQuantity>")[1:]]
@@ -89,14 +112,14 @@ def test_a_credit_note_has_negative_quantities_and_total_with_positive_prices():
 def test_a_line_with_a_negative_price_carries_its_sign_on_the_quantity():
     invoice = invoice_data(lines=(("Coffee", "1", "kg", "24.90", "14", "S", "0"),
                                   ("Loyalty discount", "1", "pcs", "-5.00", "14", "S", "0")))
-    xml = sales_invoice_xml(invoice, CONFIG).decode()
+    xml = sales_invoice_xml(invoice, CONFIG, links(invoice)).decode()
     assert ('<ProductUnitPrice type="net">5,00</ProductUnitPrice><ProductVatPercentage vatcode="KOMY">14'
             "</ProductVatPercentage><SalesInvoiceProductLineQuantity>-1<") in xml
 
 
 def test_gross_prices_are_marked_gross_and_the_total_keeps_its_currency():
     invoice = invoice_data(prices_include_vat=True, currency="SEK")
-    xml = sales_invoice_xml(invoice, CONFIG).decode()
+    xml = sales_invoice_xml(invoice, CONFIG, links(invoice)).decode()
     assert xml.count('<ProductUnitPrice type="gross">') == 3 and 'type="net"' not in xml
     total = str(invoice.total_gross).replace(".", ",")
     assert f'<SalesInvoiceAmount iso4217currencycode="SEK">{total}<' in xml
@@ -104,25 +127,26 @@ def test_gross_prices_are_marked_gross_and_the_total_keeps_its_currency():
 
 def test_a_prefixed_invoice_number_is_sent_as_its_sequence_number():
     invoice = replace(invoice_data(number=1001), number="A-1001", sequence_number=1001)
-    assert "<SalesInvoiceNumber>1001</SalesInvoiceNumber>" in sales_invoice_xml(invoice, CONFIG).decode()
+    xml = sales_invoice_xml(invoice, CONFIG, links(invoice)).decode()
+    assert "<SalesInvoiceNumber>1001</SalesInvoiceNumber>" in xml
 
 
 def test_vat_codes_follow_the_category_and_a_tenant_can_override_them():
     invoice = invoice_data(lines=(("Roof repair", "1", "h", "80.00", "0", "AE", "0"),))
-    assert 'vatcode="RAMY">0<' in sales_invoice_xml(invoice, CONFIG).decode()
+    assert 'vatcode="RAMY">0<' in sales_invoice_xml(invoice, CONFIG, links(invoice)).decode()
     overridden = NetvisorConfig.from_settings({**SETTINGS, "vat_codes": {"AE": "RAOS"}})
     assert overridden.vat_codes["S"] == "KOMY"
-    assert 'vatcode="RAOS">0<' in sales_invoice_xml(invoice, overridden).decode()
+    assert 'vatcode="RAOS">0<' in sales_invoice_xml(invoice, overridden, links(invoice)).decode()
 
 
-def test_the_customer_link_can_be_left_out_or_falls_back_to_the_vat_id():
-    foreign = invoice_data()
-    foreign = replace(foreign, buyer=replace(foreign.buyer, business_id=None, vat_id="SE556677889901",
-                                             country="SE"))
-    xml = sales_invoice_xml(foreign, CONFIG).decode()
-    assert '<InvoicingCustomerIdentifier type="customer">SE556677889901<' in xml
-    unlinked = NetvisorConfig.from_settings({**SETTINGS, "customer_identifier": "none"})
-    assert "InvoicingCustomerIdentifier" not in sales_invoice_xml(foreign, unlinked).decode()
+def test_the_body_begins_with_root_and_every_line_carries_its_sums():
+    xml = sales_invoice_xml(invoice_data(), CONFIG, LINKS)
+    assert xml.startswith(b"<Root>")  # no XML declaration (support.netvisor.fi 77000466681)
+    credit = sales_invoice_xml(invoice_data(kind="credit_note", number=1002), CONFIG, LINKS).decode()
+    assert "<SalesInvoiceProductLineSum>-49,80<" in credit and "<SalesInvoiceProductLineVatSum>-6,72<" in credit
+    gross = sales_invoice_xml(invoice_data(prices_include_vat=True), CONFIG, LINKS).decode()
+    first = invoice_data(prices_include_vat=True).lines[0]
+    assert f"<SalesInvoiceProductLineSum>{str(first.gross_amount).replace('.', ',')}<" in gross
 
 
 def test_delivery_returns_the_new_netvisor_key():
@@ -130,7 +154,7 @@ def test_delivery_returns_the_new_netvisor_key():
         mock.post(f"{HOST}/salesinvoice.nv?method=add",
                   body=OK.format("<Replies><InsertedDataIdentifier>165</InsertedDataIdentifier></Replies>"))
         result = channel().deliver(invoice_data(), CONTEXT)
-        assert mock.calls[0].request.body == sales_invoice_xml(invoice_data(), CONFIG)
+        assert mock.calls[0].request.body == sales_invoice_xml(invoice_data(), CONFIG, LINKS)
     assert result.external_id == "165" and result.details["outcome"] == "created"
 
 
@@ -199,3 +223,7 @@ def test_the_factory_refuses_unknown_and_missing_settings():
         netvisor_channel({k: v for k, v in SETTINGS.items() if k != "customer_key"})
     with pytest.raises(ValueError, match="invoice_status must be one of unsent, open"):
         netvisor_channel({**SETTINGS, "invoice_status": "invoicedraft"})
+    with pytest.raises(ValueError, match="default_product_code is needed when product_codes is default"):
+        netvisor_channel({**SETTINGS, "product_codes": "default"})
+    with pytest.raises(ValueError, match="create_missing must be true or false"):
+        netvisor_channel({**SETTINGS, "create_missing": "no"})

@@ -26,7 +26,7 @@ def test_an_organisation_with_an_einvoice_address_becomes_this_exact_job():
         "address": "Mannerheimintie 1",
         "postcode": "00100",
         "city": "Helsinki",
-        "country": "FIN",
+        "addresscountry": "FIN",
         "billdate": "2026-11-21",
         "paydate": "2026-12-05",
         "email": "laskut@esimerkki.fi",
@@ -34,10 +34,14 @@ def test_an_organisation_with_an_einvoice_address_becomes_this_exact_job():
         "evoice": "003726174164",
         "evoiceint": "003721291126",
         "payrow": [
-            {"desc": "Coffee beans 1 kg", "count": "2", "amount": "24.90", "taxpr": "13.5"},
+            {"desc": "Coffee beans 1 kg", "count": "2", "amount": "24.90", "taxpr": "13.5",
+             "netamount": "49.80", "vatamount": "6.72", "totalamount": "56.52"},
             # 6 × 7.90 less 10 % is 42.66, exactly 6 × 7.11: count and net unit price, the pricing in desc.
-            {"desc": "Espresso cup (6 pcs × 7,90 -10 %)", "count": "6", "amount": "7.11", "taxpr": "25.5"},
-            {"desc": "Barista course", "count": "1", "amount": "120.00", "taxpr": "25.5"},
+            {"desc": "Espresso cup (6 pcs × 7,90 -10 %)", "count": "6", "amount": "7.11", "taxpr": "25.5",
+             "netamount": "42.66", "vatamount": "10.88", "totalamount": "53.54"},
+            # The 25.5 % group's VAT (10.88 + 30.60 = 41.48) is 162.66 × 25.5 %, split over its lines.
+            {"desc": "Barista course", "count": "1", "amount": "120.00", "taxpr": "25.5",
+             "netamount": "120.00", "vatamount": "30.60", "totalamount": "150.60"},
         ],
     }
 
@@ -55,14 +59,16 @@ def test_a_person_with_only_an_email_becomes_this_exact_job():
         "address": "Kotikatu 3 B 12",
         "postcode": "33100",
         "city": "Tampere",
-        "country": "FIN",
+        "addresscountry": "FIN",
         "billdate": "2026-11-21",
         "paydate": "2026-12-05",
         "email": "maija@example.fi",
         "sendtype": "email",
         "payrow": [
-            {"desc": "Gift card", "count": "1", "amount": "50.00", "taxpr": "0"},
-            {"desc": "Scarf", "count": "3", "amount": "19.95", "taxpr": "25.5"},
+            {"desc": "Gift card", "count": "1", "amount": "50.00", "taxpr": "0",
+             "netamount": "50.00", "vatamount": "0.00", "totalamount": "50.00"},
+            {"desc": "Scarf", "count": "3", "amount": "19.95", "taxpr": "25.5",
+             "netamount": "59.85", "vatamount": "15.26", "totalamount": "75.11"},
         ],
     }
 
@@ -84,17 +90,19 @@ def test_the_contact_email_is_used_when_the_buyer_has_none():
     assert (job["email"], job["sendtype"]) == ("matti@esimerkki.fi", "email")
 
 
-def test_a_swedish_buyer_gets_a_three_letter_country():
-    assert build_job(invoice_data(buyer=replace(BUYER, country="SE")))["country"] == "SWE"
+def test_a_swedish_buyer_gets_a_three_letter_country_under_the_documented_addresscountry():
+    # dev.ropo.com guides/basics/invoice, field table: "addresscountry: The home country of the recipient, FIN".
+    job = build_job(invoice_data(buyer=replace(BUYER, country="SE")))
+    assert job["addresscountry"] == "SWE" and "country" not in job
 
 
 def test_gross_prices_become_net_payrows_that_show_what_the_buyer_saw():
     rows = build_job(invoice_data(prices_include_vat=True))["payrow"]
     assert rows[0] == {"desc": "Coffee beans 1 kg (2 kg × 24,90 sis. alv)", "count": "2", "amount": "21.94",
-                       "taxpr": "13.5"}
+                       "taxpr": "13.5", "netamount": "43.88", "vatamount": "5.92", "totalamount": "49.80"}
     # 42.66 gross less its share of VAT is no whole number of cents per cup: one row of the exact net.
     assert rows[1] == {"desc": "Espresso cup (6 pcs × 7,90 sis. alv -10 %)", "count": "1", "amount": "33.99",
-                       "taxpr": "25.5"}
+                       "taxpr": "25.5", "netamount": "33.99", "vatamount": "8.67", "totalamount": "42.66"}
 
 
 def test_a_credit_note_is_sent_with_positive_counts_and_negative_amounts():
@@ -194,7 +202,7 @@ def test_what_the_credit_balance_prepaid_is_a_row_without_vat_so_ropo_collects_o
     invoice = replace(invoice_data(), prepaid_amount=Decimal("10.00"))
     job = build_job(invoice)
     assert job["payrow"][-1] == {"desc": "Ennakkoon maksettu (hyvityssaldosta)", "count": "1", "amount": "-10.00",
-                                 "taxpr": "0"}
+                                 "taxpr": "0", "netamount": "-10.00", "vatamount": "0.00", "totalamount": "-10.00"}
     net, vat, gross = totals(job["payrow"])
     assert gross == invoice.amount_due and vat == invoice.total_vat
     assert totals(build_job(invoice_data())["payrow"])[2] == invoice.total_gross

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 from invoicing_plugin.domain.invoice_data import InvoiceData, Party
+from invoicing_plugin.services.exchange_rates import national_vat
 from tests.factories import BUYER, invoice_data
 
 GERMAN_BUYER = Party(
@@ -60,7 +62,8 @@ def cases() -> dict[str, InvoiceData]:
                                                buyer=GERMAN_BUYER, language="en"),
         "export": invoice_data(lines=_lines("G", "Roastery consulting"), buyer=NORWEGIAN_BUYER,
                                language="en"),
-        "SEK": invoice_data(currency="SEK", language="sv"),
+        "SEK": sek_invoice(),
+        "SEK credit note": sek_invoice(kind="credit_note"),
         "JPY": invoice_data(currency="JPY", lines=(("Matcha", "3", "pcs", "1500", "10", "S", "0"),
                                                    ("Tea set", "1.5", "pcs", "333", "10", "S", "0"),
                                                    ("Whisk", "7", "pcs", "999", "25.5", "S", "12.5"))),
@@ -70,5 +73,20 @@ def cases() -> dict[str, InvoiceData]:
     }
 
 
+SEK_RATE = Decimal("11.2345")  # units per euro
+
+
+def sek_invoice(kind: str = "invoice") -> InvoiceData:
+    """A SEK invoice of a euro seller: its VAT total in euros as finalisation converts it."""
+    invoice = invoice_data(currency="SEK", language="sv", kind=kind)
+    return replace(invoice, tax_currency="EUR", exchange_rate=SEK_RATE,
+                   total_vat_in_tax_currency=national_vat(invoice.total_vat, SEK_RATE))
+
+
+# No Peppol address (an email only): such a buyer gets no UBL at all (ubl_parties.py).
+NO_PEPPOL_ADDRESS = frozenset({"person buyer without an e-invoice address"})
+
+
 def peppol_cases() -> dict[str, InvoiceData]:
-    return {name: invoice for name, invoice in cases().items() if invoice.kind != "proforma"}
+    return {name: invoice for name, invoice in cases().items()
+            if invoice.kind != "proforma" and name not in NO_PEPPOL_ADDRESS}

@@ -96,8 +96,12 @@ def _document_rules(doc: Document, check) -> None:
         check("credit note", bool(doc.text("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID")),
               "a credit note names the invoice it credits")
     currency = doc.text("cbc:DocumentCurrencyCode")
-    wrong = [e for e in doc.all("//*[@currencyID]") if e.get("currencyID") != currency]
-    check("PEPPOL-EN16931-R051", not wrong, "every currencyID is the document currency")
+    # ... except the VAT total in the VAT accounting currency (BT-111), the TaxTotal without subtotals.
+    tax_currency = doc.text("cbc:TaxCurrencyCode")
+    wrong = [e for e in doc.all("//*[@currencyID]") if e.get("currencyID") != currency
+             and not (e.get("currencyID") == tax_currency and e in doc.all("cac:TaxTotal[not(cac:TaxSubtotal)]/"
+                                                                            "cbc:TaxAmount"))]
+    check("PEPPOL-EN16931-R051", not wrong, "every currencyID is the document currency, but BT-111's")
     check("PEPPOL-EN16931-R053", len(doc.all("cac:TaxTotal[cac:TaxSubtotal]")) == 1, "one TaxTotal")
 
 

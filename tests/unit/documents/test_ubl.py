@@ -106,9 +106,8 @@ def test_an_ovt_address_is_routed_with_scheme_0216():
     (Party(name="Beispiel GmbH", vat_id="DE136695976", country="DE"), ("9930", "DE136695976")),
     (Party(name="Exempel AB", vat_id="SE556703748501", country="SE"), ("0007", "5567037485")),
     (Party(name="Eksempel AS", vat_id="NO974760673MVA", country="NO"), ("0192", "974760673")),
-    (Party(name="Maija Meikäläinen", type="person", email="maija@example.fi"), ("EM", "maija@example.fi")),
 ])
-def test_the_endpoint_falls_back_from_ovt_to_business_id_vat_number_and_email(party, expected):
+def test_the_endpoint_falls_back_from_ovt_to_business_id_and_vat_number(party, expected):
     assert endpoint(party) == expected
 
 
@@ -167,13 +166,41 @@ def test_exemption_reasons_name_the_vatex_code_in_the_invoice_language():
     assert doc.text(deliver_to) == "DE"
 
 
-def test_a_consumer_is_addressed_by_email_and_has_no_legal_identifier():
-    doc = Document(ubl_xml(CASES["person buyer without an e-invoice address"]))
-    buyer = doc.all("cac:AccountingCustomerParty/cac:Party")[0]
+def test_a_consumer_with_only_an_email_gets_no_ubl_rather_than_an_invalid_one():
+    # EM is not in Peppol's EAS subset (PEPPOL-EN16931-CL008): an access point would refuse the document.
+    with pytest.raises(EInvoiceError, match="an email is not a Peppol address") as raised:
+        ubl_xml(cases()["person buyer without an e-invoice address"])
 
-    assert doc.all("cbc:EndpointID", buyer)[0].get("schemeID") == "EM"
-    assert doc.all("cac:PartyLegalEntity/cbc:CompanyID", buyer) == []
-    assert doc.text("cbc:BuyerReference") is None and doc.text("cac:OrderReference/cbc:ID") == "WS-10001"
+    assert raised.value.code == "no_peppol_address"
+
+
+def test_a_consumer_with_an_ovt_address_is_addressed_by_it():
+    person = Party(name="Maija Meikäläinen", type="person", email="maija@example.fi",
+                   einvoice_address="003726174164", einvoice_operator="003721291126")
+
+    assert endpoint(person) == ("0216", "003726174164")
+
+
+@pytest.mark.parametrize("kind", ["invoice", "credit_note"])
+def test_a_sek_invoice_names_eur_as_tax_currency_with_a_second_tax_total_in_euros(kind):
+    invoice = CASES["SEK credit note" if kind == "credit_note" else "SEK"]
+    sign = -1 if kind == "credit_note" else 1
+    doc = Document(ubl_xml(invoice))
+
+    assert doc.text("cbc:DocumentCurrencyCode") == "SEK" and doc.text("cbc:TaxCurrencyCode") == "EUR"
+    totals = doc.all("cac:TaxTotal")
+    assert len(totals) == 2 and doc.all("cac:TaxSubtotal", totals[1]) == []
+    euro = doc.all("cbc:TaxAmount", totals[1])[0]
+    assert euro.get("currencyID") == "EUR"
+    # A credit note's UBL amounts are positive, the euro VAT too (PEPPOL-EN16931-R055: the same sign).
+    assert Decimal(euro.text) == (invoice.total_vat * sign / Decimal("11.2345")).quantize(Decimal("0.01")) > 0
+    assert Decimal(euro.text) == invoice.total_vat_in_tax_currency * sign
+
+
+def test_a_euro_invoice_has_no_tax_currency():
+    doc = Document(ubl_xml(CASES["mixed rates with a discount"]))
+
+    assert doc.text("cbc:TaxCurrencyCode") is None and len(doc.all("cac:TaxTotal")) == 1
 
 
 def test_a_different_date_of_supply_becomes_the_tax_point_date():
