@@ -255,3 +255,15 @@ def test_held_vat_ids_are_asked_again_with_backoff(client, shop, session, vies, 
     assert vat_checks.recheck_held(db, checker, policy, now=first + timedelta(seconds=130 + 230)) == 0
     assert vat_checks.recheck_held(db, checker, policy, now=first + timedelta(seconds=130 + 250)) == 1
     assert len(store.checks) == 4
+
+
+def test_a_held_order_in_another_currency_keeps_its_rate_and_still_needs_one(client, shop, vies, vies_app):
+    url, store = vies
+    store.queue_fault("MS_UNAVAILABLE", count=2)
+    missing = post(client, shop, {**order("VIES-15"), "currency": "SEK"})
+    assert missing.status_code == 422 and {e["field"] for e in missing.json["errors"]} == {"exchange_rate"}
+    held = post(client, shop, {**order("VIES-16"), "currency": "SEK", "exchange_rate": "11.2345"}).json["invoice"]
+    assert (held["status"], held["hold_reason"]) == ("draft", "vat_check_pending")
+    assert worker_for(vies_app, url, recheck_base=timedelta(0)).recheck_vat_ids() == 1
+    shown = client.get(f"/api/v1/invoices/{held['id']}", headers=shop.auth("backoffice")).json
+    assert (shown["status"], shown["exchange_rate"], shown["currency"]) == ("finalized", "11.2345", "SEK")
