@@ -4,9 +4,11 @@ VIES (VAT Information Exchange System) is the Commission's SOAP service `checkVa
 is published at ec.europa.eu/taxation_customs/vies/checkVatService.wsdl and a byte-identical copy is
 `checkVatService.wsdl` here, so zeep reads it from the package and nothing is downloaded at run time. We
 call `checkVatApprox` with the requester's (the merchant's) own VAT ID: its answer carries a consultation
-number (`requestIdentifier`) that proves the check was made (VIES FAQ, "What is a consultation number?",
-ec.europa.eu/taxation_customs/vies/#/faq). Faults are the strings the WSDL documents (MS_UNAVAILABLE,
-TIMEOUT, ...); none of them is ever read as "valid" or as "invalid" except INVALID_INPUT.
+number (`requestIdentifier`, given only when the requester fields are sent) that proves the check was made
+(the Commission's VIES FAQ, ec.europa.eu/taxation_customs/vies/faq.html, Q18 on what to do when a number
+cannot be checked; "VIES Consultation Number: What It Is and How to Store It", vatnode.dev). Germany and
+Spain disclose no name or address ("---"). Faults are the strings the WSDL documents (MS_UNAVAILABLE,
+TIMEOUT, ...); none of them is ever read as "valid", nor as "invalid" except INVALID_INPUT.
 """
 
 from __future__ import annotations
