@@ -217,20 +217,25 @@ def lock_waiting(session: Session, waiting: Select[Order], customer_ids: Sequenc
     `FOR UPDATE SKIP LOCKED` passes over the orders another run holds right now; PostgreSQL evaluates the
     `ready_for_invoicing` condition again on the locked row, so an order invoiced meanwhile is not returned.
     """
-    order_rows = session.execute(
+    result = session.execute(
         waiting.where(Order.customer_id.in_(customer_ids))
         .with_only_columns(*table_of(Order).columns)
         .order_by(Order.customer_id, Order.delivery_date, Order.created_at, Order.id)
         .with_for_update(skip_locked=True, of=Order))
-    orders = [NewRow(**row._mapping, lines=[]) for row in order_rows]
+    keys = list(result.keys())
+    orders = [NewRow(**dict(zip(keys, row, strict=True)), lines=[]) for row in result]
     by_id = {order.id: order for order in orders}
     ids = list(by_id)
-    lines = table_of(OrderLine)
+    lines = table_of(OrderLine).c
+    wanted = (lines.order_id, lines.sku, lines.description, lines.quantity, lines.unit, lines.unit_price,
+              lines.discount_percent, lines.vat_rate, lines.vat_category)  # what a draft's lines take
     for start in range(0, len(ids), LINES_QUERY_ORDERS):
         chunk = ids[start:start + LINES_QUERY_ORDERS]
-        query = select(*lines.columns).where(lines.c.order_id.in_(chunk)).order_by(lines.c.order_id, lines.c.position)
-        for row in session.execute(query):
-            by_id[row.order_id].lines.append(NewRow(**row._mapping))
+        result = session.execute(select(*wanted).where(lines.order_id.in_(chunk))
+                                 .order_by(lines.order_id, lines.position))
+        keys = list(result.keys())
+        for row in result:
+            by_id[row[0]].lines.append(NewRow(**dict(zip(keys, row, strict=True))))
     return orders
 
 
@@ -432,8 +437,20 @@ def _finalize_some(session: Session, actor: Actor, run_id: uuid.UUID, invoice_id
     if invoice_ids is not None:
         query = query.where(Invoice.id.in_(list(invoice_ids)))
     drafts = list(session.scalars(query))
+    # Their orders and customers in two queries, not two per invoice; the orders' new status in one UPDATE.
+    orders = table_of(Order)
+    ids = [invoice.id for invoice in drafts]
+    of_invoice: dict[uuid.UUID, list[NewRow]] = defaultdict(list)
+    for row in session.execute(select(orders.c.id, orders.c.status, orders.c.invoice_id)
+                               .where(orders.c.invoice_id.in_(ids)).order_by(orders.c.invoice_id, orders.c.id)):
+        of_invoice[row.invoice_id].append(NewRow(id=row.id, status=row.status))
+    # Held here, so finalising finds each customer in the session's identity map.
+    customers = list(session.scalars(select(Customer).where(Customer.id.in_({d.customer_id for d in drafts}))))
     for invoice in drafts:
-        finalize(session, actor, tenant, invoice, invoice_date=invoice.invoice_date)
+        finalize(session, actor, tenant, invoice, orders=of_invoice[invoice.id], invoice_date=invoice.invoice_date)
+    del customers
+    _claim(session, [(order, invoice.id) for invoice in drafts for order in of_invoice[invoice.id]],
+           OrderStatus.INVOICED)
     if drafts:
         audit.record(session, actor, "invoice_run.finalized", "invoice_run", run.id,
                      after={"invoices": [invoice.number for invoice in drafts]})
