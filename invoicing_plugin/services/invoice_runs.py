@@ -302,35 +302,35 @@ def _invoice(session: Session, actor: Actor, tenant: Tenant, run: InvoiceRun, or
 
 
 def _claim(session: Session, claimed: Sequence[tuple[NewRow, uuid.UUID]], status: OrderStatus) -> None:
-    """Set the locked orders' invoice and status in one statement (PostgreSQL) or one per invoice.
+    """Set the orders' invoice and status: one UPDATE per invoice by primary key, sent as one executemany.
 
-    The orders must still be as they were read under the row lock (`ready_for_invoicing`, or claimed by this
-    very invoice when finalising): an order that is not is never written over, and the batch fails whole.
+    The status was checked by the caller under the orders' row locks (`lock_waiting`; when finalising, by
+    `finalize` on the orders of the draft it holds), so the UPDATE goes by primary key alone. (One UPDATE of
+    the whole batch joined to its ids, or a condition on the status, lets PostgreSQL's statistics of the
+    orders, stale in the middle of a run, plan a scan of every order.)
     """
+    if not claimed:
+        return
     now = datetime.now(UTC)
-    expected = (OrderStatus.READY_FOR_INVOICING if status == OrderStatus.AWAITING_APPROVAL
-                else OrderStatus.AWAITING_APPROVAL)
+    by_invoice: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for order, invoice_id in claimed:
+        by_invoice[invoice_id].append(order.id)
     orders = table_of(Order)
     if session.get_bind().dialect.name == "postgresql":
-        result = session.execute(text(
-            "UPDATE orders SET status = :status, invoice_id = claimed.invoice_id, updated_at = :now "
-            "FROM unnest(CAST(:order_ids AS uuid[]), CAST(:invoice_ids AS uuid[])) AS claimed(id, invoice_id) "
-            "WHERE orders.id = claimed.id AND orders.status = :expected"),
-            {"status": status.value, "now": now, "expected": expected.value,
-             "order_ids": [order.id for order, _ in claimed],
-             "invoice_ids": [invoice_id for _, invoice_id in claimed]})
+        result = session.execute(
+            text("UPDATE orders SET status = :status, invoice_id = :invoice_id, updated_at = :now "
+                 "WHERE id = ANY(CAST(:order_ids AS uuid[]))"),
+            [{"status": status.value, "invoice_id": invoice_id, "now": now, "order_ids": ids}
+             for invoice_id, ids in by_invoice.items()])
         changed = cast("CursorResult[Any]", result).rowcount  # an UPDATE's result is a cursor result
     else:
-        by_invoice: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-        for order, invoice_id in claimed:
-            by_invoice[invoice_id].append(order.id)
         changed = 0
         for invoice_id, ids in by_invoice.items():
-            result = session.execute(update(orders).where(orders.c.id.in_(ids), orders.c.status == expected.value)
+            result = session.execute(update(orders).where(orders.c.id.in_(ids))
                                      .values(status=status.value, invoice_id=invoice_id, updated_at=now))
             changed += cast("CursorResult[Any]", result).rowcount
     if changed != len(claimed):
-        raise InvalidState(f"{len(claimed) - changed} of the run's locked orders changed under their lock")
+        raise InvalidState(f"{len(claimed) - changed} of the run's orders were not found to be claimed")
     for order, invoice_id in claimed:
         order.status = status
         order.invoice_id = invoice_id
