@@ -128,7 +128,6 @@ BASELINE = """
 WITH waiting AS (
     SELECT o.id, o.customer_id, o.prices_include_vat, o.delivery_date, o.created_at FROM orders o
     WHERE o.tenant_id = %(tenant)s AND o.delivery_date BETWEEN %(first)s AND %(last)s
-      AND o.status = 'ready_for_invoicing'
 ), amounts AS (
     SELECT w.customer_id, l.order_id, w.delivery_date, w.created_at, l.position, l.sku, l.description,
            l.quantity, l.unit, l.unit_price, l.discount_percent, l.vat_rate, l.vat_category,
@@ -158,16 +157,20 @@ FROM amounts a JOIN invoices_made i ON i.customer_id = a.customer_id
 
 
 def baseline(url: str, tenant_id: uuid.UUID, first: date, last: date) -> tuple[float, int, int]:
-    """Seconds to insert (and commit) one invoice per customer and a line per order line; then removed."""
+    """Seconds to insert (and commit) one invoice per customer and a line per order line; then removed.
+
+    Measured before the run and again after finalising (the machine is shared: both are printed, the
+    ratio is to their mean)."""
     with psycopg.connect(plain(url)) as connection:
         started = time.perf_counter()
         lines = connection.execute(BASELINE, {"tenant": tenant_id, "first": first, "last": last,
                                               "today": last}).rowcount
         connection.commit()
         seconds = time.perf_counter() - started
-        invoices = connection.execute("SELECT count(*) FROM invoices").fetchone()[0]
-        connection.execute("DELETE FROM invoice_lines")
-        connection.execute("DELETE FROM invoices")
+        invoices = connection.execute("SELECT count(*) FROM invoices WHERE run_id IS NULL").fetchone()[0]
+        connection.execute("DELETE FROM invoice_lines WHERE invoice_id IN "
+                           "(SELECT id FROM invoices WHERE run_id IS NULL)")
+        connection.execute("DELETE FROM invoices WHERE run_id IS NULL")
     vacuum(url)
     return seconds, invoices, lines
 
@@ -290,19 +293,21 @@ def main() -> None:
     made = check(url, args.orders, args.customers)
     final = in_child("finalize", url, str(tenant_id), str(run_id))
     done = check(url, args.orders, args.customers)
+    again = baseline(url, tenant_id, first, last)[0]
 
-    ratio = base_seconds / run["seconds"]
+    ratio = (base_seconds + again) / 2 / run["seconds"]
     print(f"\ninvoice run: {args.orders:,} orders ({LINES_PER_ORDER} lines) of {args.customers:,} customers, "
           f"PostgreSQL, one worker process, {run['batches']} batches")
     print(f"{'':<44}{'seconds':>10}{'orders/s':>12}{'peak RSS MB':>14}")
-    print(f"{'baseline: INSERT ... SELECT of the rows':<44}{base_seconds:>10.2f}"
-          f"{args.orders / base_seconds:>12.0f}{'':>14}")
+    for label, seconds in (("before the run", base_seconds), ("after finalising", again)):
+        print(f"{'baseline: INSERT ... SELECT, ' + label:<44}{seconds:>10.2f}{args.orders / seconds:>12.0f}")
     print(f"{'run: ' + str(made['invoices']) + ' drafts, ' + str(made['lines']) + ' lines':<44}"
           f"{run['seconds']:>10.2f}{args.orders / run['seconds']:>12.0f}{run['rss_mb']:>14.0f}")
     print(f"{'finalise the run: ' + str(done['finalized']) + ' invoices':<44}{final['seconds']:>10.2f}"
           f"{args.orders / final['seconds']:>12.0f}{final['rss_mb']:>14.0f}")
     print(f"baseline wrote {base_invoices:,} invoices and {base_lines:,} lines")
-    print(f"ratio baseline/run: {ratio:.2f}   (aims: ratio >= 0.3, run <= 60 s, worker <= 300 MB)")
+    print(f"ratio baseline/run (mean of the two baselines): {ratio:.2f}   "
+          "(aims: ratio >= 0.3, run <= 60 s, worker <= 300 MB)")
     print(f"each order on one invoice, amounts add up: {'yes' if made['ok'] and done['ok'] else 'NO'}; "
           f"numbers {done['numbers'][0]}..{done['numbers'][1]}, "
           f"{'gapless, no duplicates' if done['gapless'] else 'GAP OR DUPLICATE'}")

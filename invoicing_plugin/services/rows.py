@@ -8,14 +8,17 @@ intake path. Set foreign keys as ids; the namespaces are never part of the sessi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Dialect, insert
 from sqlalchemy.orm import Session
 
 from ..db.tables import table_of
+from ..db.types import ExactDecimal
 
 
 class NewRow(SimpleNamespace):
@@ -56,7 +59,7 @@ def insert_many(session: Session, model: type, rows: Sequence[NewRow]) -> None:
 
     table = table_of(model)
     columns = [column for column in table.columns if column.key in vars(rows[0])]
-    processors = [(column.key, column.type.dialect_impl(dialect).bind_processor(dialect)) for column in columns]
+    processors = [(column.key, _copy_processor(column.type, dialect)) for column in columns]
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(column.name) for column in columns))
     driver = connection.connection.driver_connection
@@ -65,3 +68,24 @@ def insert_many(session: Session, model: type, rows: Sequence[NewRow]) -> None:
         for row in rows:
             values = vars(row)
             copy.write_row([values[key] if process is None else process(values[key]) for key, process in processors])
+
+
+def _copy_processor(column_type: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column type's bind processing; for an exact decimal a quick path for the usual value that fits."""
+    process = cast("Callable[[Any], Any] | None", column_type.dialect_impl(dialect).bind_processor(dialect))
+    if not isinstance(column_type, ExactDecimal) or process is None:
+        return process
+    quantum = Decimal(1).scaleb(-column_type.scale)
+    full = process
+
+    def exact(value: Any) -> Any:
+        # A Decimal with no more decimals than the column holds is stored as it is (what the full
+        # processing returns for it); anything else, with its error, is the full processing's to say.
+        try:
+            if type(value) is Decimal and value.quantize(quantum) == value:
+                return value
+        except InvalidOperation:
+            pass
+        return full(value)
+
+    return exact
