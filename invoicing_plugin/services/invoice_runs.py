@@ -441,9 +441,12 @@ def _finalize_some(session: Session, actor: Actor, run_id: uuid.UUID, invoice_id
     orders = table_of(Order)
     ids = [invoice.id for invoice in drafts]
     of_invoice: dict[uuid.UUID, list[NewRow]] = defaultdict(list)
-    for row in session.execute(select(orders.c.id, orders.c.status, orders.c.invoice_id)
-                               .where(orders.c.invoice_id.in_(ids)).order_by(orders.c.invoice_id, orders.c.id)):
-        of_invoice[row.invoice_id].append(NewRow(id=row.id, status=row.status))
+    result = session.execute(select(*orders.columns).where(orders.c.invoice_id.in_(ids))
+                             .order_by(orders.c.invoice_id, orders.c.id))
+    keys = list(result.keys())
+    for row in result:  # every column: finalising may read any of them (currency, rate ...)
+        order = NewRow(**dict(zip(keys, row, strict=True)))
+        of_invoice[order.invoice_id].append(order)
     # Held here, so finalising finds each customer in the session's identity map.
     customers = list(session.scalars(select(Customer).where(Customer.id.in_({d.customer_id for d in drafts}))))
     for invoice in drafts:
