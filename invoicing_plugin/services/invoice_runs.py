@@ -18,12 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import CursorResult, Select, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from ..db import Customer, Invoice, InvoiceLine, InvoiceRun, Order, Tenant
+from ..db import Customer, Invoice, InvoiceLine, InvoiceRun, Order, OrderLine, Tenant
 from ..db.tables import table_of
 from ..domain.errors import InvalidState, NotFound, ValidationFailed
 from ..domain.lifecycle import InvoiceStatus, OrderStatus
@@ -32,7 +32,7 @@ from ..domain.orders import LineTax, vat_problems
 from . import audit, notifications
 from .actors import Actor, system_actor
 from .invoices import build_draft, finalize, tenant_today
-from .rows import NewRow, insert_new
+from .rows import NewRow, insert_many
 from .tenants import load_tenant, vat_table
 from .unit_of_work import Database, Reply
 
@@ -47,6 +47,7 @@ FILTER_KEYS = ("source", "store_id", "terminal_id", "customer_ids", "customer_ty
 
 CUSTOMERS_PER_BATCH = 100
 CUSTOMERS_PER_FINALISING_BATCH = 25  # finalising holds the series' counter until the batch commits
+LINES_QUERY_ORDERS = 5_000  # order ids per query for their lines (a bound parameter each)
 
 
 @dataclass(frozen=True)
@@ -214,10 +215,7 @@ def _batch(session: Session, run_id: uuid.UUID, worker: str, lease: timedelta, c
     if not customer_ids:
         _complete(session, actor, tenant, run)
         return False
-    orders = list(session.scalars(
-        waiting.where(Order.customer_id.in_(customer_ids))
-        .order_by(Order.customer_id, Order.delivery_date, Order.created_at, Order.id)
-        .with_for_update(skip_locked=True, of=Order)))
+    orders = lock_waiting(session, waiting, customer_ids)
     customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))}
     made = _invoice(session, actor, tenant, run, orders, customers)
     run.orders_seen += len(orders)
@@ -228,7 +226,35 @@ def _batch(session: Session, run_id: uuid.UUID, worker: str, lease: timedelta, c
     return True
 
 
-def group_key(run: InvoiceRun, tenant: Tenant, order: Order) -> tuple[Any, ...]:
+def lock_waiting(session: Session, waiting: Select[Order], customer_ids: Sequence[uuid.UUID]) -> list[NewRow]:
+    """The waiting orders of these customers, locked, with their lines: plain rows, two queries.
+
+    `FOR UPDATE SKIP LOCKED` passes over the orders another run holds right now; PostgreSQL evaluates the
+    `ready_for_invoicing` condition again on the locked row, so an order invoiced meanwhile is not returned.
+    """
+    result = session.execute(
+        waiting.where(Order.customer_id.in_(customer_ids))
+        .with_only_columns(*table_of(Order).columns)
+        .order_by(Order.customer_id, Order.delivery_date, Order.created_at, Order.id)
+        .with_for_update(skip_locked=True, of=Order))
+    keys = list(result.keys())
+    orders = [NewRow(**dict(zip(keys, row, strict=True)), lines=[]) for row in result]
+    by_id = {order.id: order for order in orders}
+    ids = list(by_id)
+    lines = table_of(OrderLine).c
+    wanted = (lines.order_id, lines.sku, lines.description, lines.quantity, lines.unit, lines.unit_price,
+              lines.discount_percent, lines.vat_rate, lines.vat_category)  # what a draft's lines take
+    for start in range(0, len(ids), LINES_QUERY_ORDERS):
+        chunk = ids[start:start + LINES_QUERY_ORDERS]
+        result = session.execute(select(*wanted).where(lines.order_id.in_(chunk))
+                                 .order_by(lines.order_id, lines.position))
+        keys = list(result.keys())
+        for row in result:
+            by_id[row[0]].lines.append(NewRow(**dict(zip(keys, row, strict=True))))
+    return orders
+
+
+def group_key(run: InvoiceRun, tenant: Tenant, order: Order | NewRow) -> tuple[Any, ...]:
     keys = set(run.group_by)
     values: dict[str, Any] = {
         "customer": order.customer_id, "currency": order.currency, "pricing": order.prices_include_vat,
@@ -240,16 +266,20 @@ def group_key(run: InvoiceRun, tenant: Tenant, order: Order) -> tuple[Any, ...]:
     return tuple(values[key] if key in keys else None for key in GROUP_KEYS)
 
 
-def _invoice(session: Session, actor: Actor, tenant: Tenant, run: InvoiceRun, orders: Sequence[Order],
+def _invoice(session: Session, actor: Actor, tenant: Tenant, run: InvoiceRun, orders: Sequence[NewRow],
              customers: dict[uuid.UUID, Customer]) -> int:
     """Draft (and with `finalize`, finalise) one invoice per group of these locked, still waiting orders."""
-    groups: dict[tuple[Any, ...], list[Order]] = defaultdict(list)
+    groups: dict[tuple[Any, ...], list[NewRow]] = defaultdict(list)
     table = vat_table(session, tenant)
     failures = list(run.failures or [])
+    checked: dict[tuple[Any, ...], dict[str, list[str]]] = {}  # most orders share their rates and date
     for order in orders:
         customer = customers[order.customer_id]
-        problems = vat_problems((LineTax(line.vat_rate.normalize(), line.vat_category) for line in order.lines),
-                                order.delivery_date, table, bool(customer.vat_id))
+        taxes = tuple(LineTax(line.vat_rate.normalize(), line.vat_category) for line in order.lines)
+        key = (taxes, order.delivery_date, bool(customer.vat_id))
+        if key not in checked:
+            checked[key] = vat_problems(taxes, order.delivery_date, table, bool(customer.vat_id))
+        problems = checked[key]
         if problems:
             failures.append({"order_id": str(order.id), "external_id": order.external_id,
                              "reason": "; ".join(f"{field}: {', '.join(messages)}"
@@ -257,7 +287,7 @@ def _invoice(session: Session, actor: Actor, tenant: Tenant, run: InvoiceRun, or
             continue
         groups[group_key(run, tenant, order)].append(order)
     run.failures = failures
-    drafts: list[tuple[NewRow, list[Order]]] = []
+    drafts: list[tuple[NewRow, list[NewRow]]] = []
     for members in groups.values():
         draft = build_draft(tenant, members, customers[members[0].customer_id])
         draft.run_id = run.id
@@ -266,28 +296,62 @@ def _invoice(session: Session, actor: Actor, tenant: Tenant, run: InvoiceRun, or
         drafts.append((draft, members))
     if not drafts:
         return 0
-    insert_new(session, Invoice, [draft for draft, _ in drafts])
-    insert_new(session, InvoiceLine, [line for draft, _ in drafts for line in draft.lines])
+    insert_many(session, Invoice, [draft for draft, _ in drafts])
+    insert_many(session, InvoiceLine, [line for draft, _ in drafts for line in draft.lines])
+    claimed = [(order, draft.id) for draft, members in drafts for order in members]
+    _claim(session, claimed, OrderStatus.AWAITING_APPROVAL)
     totals = defaultdict(lambda: ZERO, {currency: Decimal(value) for currency, value in (run.totals or {}).items()})
-    for draft, members in drafts:
-        for order in members:
-            order.status = OrderStatus.AWAITING_APPROVAL
-            order.invoice_id = draft.id
+    for draft, _ in drafts:
         totals[draft.currency] += draft.total_gross
-    session.flush()
     if run.finalize:
         for draft, members in drafts:
             finalize(session, actor, tenant, session.get_one(Invoice, draft.id), orders=members,
                      invoice_date=run.invoice_date)
+        _claim(session, claimed, OrderStatus.INVOICED)
     audit.record(session, actor, "invoice_run.batch", "invoice_run", run.id, after={
-        "invoices": len(drafts), "orders": sum(len(members) for _, members in drafts)})
+        "invoices": len(drafts), "orders": len(claimed)})
     run.invoices_made += len(drafts)
-    run.orders_invoiced += sum(len(members) for _, members in drafts)
+    run.orders_invoiced += len(claimed)
     run.totals = {currency: str(amount) for currency, amount in sorted(totals.items())}
     return len(drafts)
 
 
-def orders_note(orders: Sequence[Order]) -> str | None:
+def _claim(session: Session, claimed: Sequence[tuple[NewRow, uuid.UUID]], status: OrderStatus) -> None:
+    """Set the orders' invoice and status: one UPDATE per invoice by primary key, sent as one executemany.
+
+    The status was checked by the caller under the orders' row locks (`lock_waiting`; when finalising, by
+    `finalize` on the orders of the draft it holds), so the UPDATE goes by primary key alone. (One UPDATE of
+    the whole batch joined to its ids, or a condition on the status, lets PostgreSQL's statistics of the
+    orders, stale in the middle of a run, plan a scan of every order.)
+    """
+    if not claimed:
+        return
+    now = datetime.now(UTC)
+    by_invoice: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for order, invoice_id in claimed:
+        by_invoice[invoice_id].append(order.id)
+    orders = table_of(Order)
+    if session.get_bind().dialect.name == "postgresql":
+        result = session.execute(
+            text("UPDATE orders SET status = :status, invoice_id = :invoice_id, updated_at = :now "
+                 "WHERE id = ANY(CAST(:order_ids AS uuid[]))"),
+            [{"status": status.value, "invoice_id": invoice_id, "now": now, "order_ids": ids}
+             for invoice_id, ids in by_invoice.items()])
+        changed = cast("CursorResult[Any]", result).rowcount  # an UPDATE's result is a cursor result
+    else:
+        changed = 0
+        for invoice_id, ids in by_invoice.items():
+            result = session.execute(update(orders).where(orders.c.id.in_(ids))
+                                     .values(status=status.value, invoice_id=invoice_id, updated_at=now))
+            changed += cast("CursorResult[Any]", result).rowcount
+    if changed != len(claimed):
+        raise InvalidState(f"{len(claimed) - changed} of the run's orders were not found to be claimed")
+    for order, invoice_id in claimed:
+        order.status = status
+        order.invoice_id = invoice_id
+
+
+def orders_note(orders: Sequence[Order | NewRow]) -> str | None:
     """Which orders the invoice bills (external id, date, store), with their own notes and references."""
     if len(orders) == 1 and not orders[0].notes:
         return None
@@ -388,8 +452,23 @@ def _finalize_some(session: Session, actor: Actor, run_id: uuid.UUID, invoice_id
     if invoice_ids is not None:
         query = query.where(Invoice.id.in_(list(invoice_ids)))
     drafts = list(session.scalars(query))
+    # Their orders and customers in two queries, not two per invoice; the orders' new status in one UPDATE.
+    orders = table_of(Order)
+    ids = [invoice.id for invoice in drafts]
+    of_invoice: dict[uuid.UUID, list[NewRow]] = defaultdict(list)
+    result = session.execute(select(*orders.columns).where(orders.c.invoice_id.in_(ids))
+                             .order_by(orders.c.invoice_id, orders.c.id))
+    keys = list(result.keys())
+    for row in result:  # every column: finalising may read any of them (currency, rate ...)
+        order = NewRow(**dict(zip(keys, row, strict=True)))
+        of_invoice[order.invoice_id].append(order)
+    # Held here, so finalising finds each customer in the session's identity map.
+    customers = list(session.scalars(select(Customer).where(Customer.id.in_({d.customer_id for d in drafts}))))
     for invoice in drafts:
-        finalize(session, actor, tenant, invoice, invoice_date=invoice.invoice_date)
+        finalize(session, actor, tenant, invoice, orders=of_invoice[invoice.id], invoice_date=invoice.invoice_date)
+    del customers
+    _claim(session, [(order, invoice.id) for invoice in drafts for order in of_invoice[invoice.id]],
+           OrderStatus.INVOICED)
     if drafts:
         audit.record(session, actor, "invoice_run.finalized", "invoice_run", run.id,
                      after={"invoices": [invoice.number for invoice in drafts]})

@@ -164,7 +164,7 @@ def discard_invoice(db: Database, actor: Actor, command: DiscardInvoice, *, repl
 
 
 def finalize(
-    session: Session, actor: Actor, tenant: Tenant, invoice: Invoice, orders: list[Order] | None = None,
+    session: Session, actor: Actor, tenant: Tenant, invoice: Invoice, orders: Sequence[Order | NewRow] | None = None,
     invoice_date: date | None = None,
 ) -> Invoice:
     """Approve a stored draft: it gets its number and becomes immutable. `orders`: its orders, if at hand."""

@@ -243,3 +243,28 @@ def test_invoices_carry_the_orders_line_amounts_to_the_cent_per_rate(app, client
     assert net == gross == {"13.5": "65.97", "25.5": "28.47"}
     total = sum(Decimal(invoice["total_gross"]) for invoice in invoices)
     assert str(total) == done["totals"]["EUR"]
+
+
+def test_a_customers_many_orders_become_one_invoice_with_every_line_in_order(app, client, shop, last_month):
+    """Enough lines in one batch to be written in bulk (COPY on PostgreSQL): each line the order's own."""
+    first, _ = last_month
+    lines = [{"description": "Beans", "quantity": "3", "unit_price": "7.33", "vat_rate": "13.5"},
+             {"description": "Mug", "quantity": "1", "unit_price": "9.99", "vat_rate": "25.5", "discount_percent": "5"}]
+    orders = [collect(client, shop, f"M-{i:02d}", first + timedelta(days=i), lines=lines) for i in range(26)]
+    done = run_to_end(app, client, shop, start(client, shop, period_from=first.isoformat(),
+                                               period_to=(first + timedelta(days=25)).isoformat()))
+    assert done["progress"]["orders_invoiced"] == 26 and done["progress"]["invoices_made"] == 1
+
+    office = shop.auth("backoffice")
+    invoice = client.get(f"/api/v1/invoices/{done['invoices'][0]['id']}", headers=office).json
+    assert [(line["description"], line["net_amount"]) for line in invoice["lines"]] == [
+        ("Beans", "21.99"), ("Mug", "9.49")] * 26
+    assert invoice["order_ids"] == [order["id"] for order in orders]
+    # VAT per rate on the sums: 571.74 x 13.5 % = 77.18 and 246.74 x 25.5 % = 62.92.
+    assert invoice["total_net"] == "818.48" and invoice["total_vat"] == "140.10"
+    assert done["totals"] == {"EUR": "958.58"}
+
+    finalized = client.post(f"/api/v1/invoice-runs/{done['id']}/finalize", headers=office).json
+    assert [item["number"] for item in finalized["invoices"]] == ["1"]
+    assert {client.get(f"/api/v1/orders/{order['id']}", headers=office).json["order"]["status"]
+            for order in orders} == {"invoiced"}
