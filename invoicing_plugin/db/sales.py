@@ -67,6 +67,8 @@ class Order(Base):
         UniqueConstraint("tenant_id", "source", "external_id"),
         Index("ix_orders_tenant_status", "tenant_id", "status", "created_at"),
         Index("ix_orders_tenant_customer", "tenant_id", "customer_id"),
+        # An invoice's orders: finalising, discarding, cancelling and invoice runs look them up by it.
+        Index("ix_orders_invoice", "invoice_id"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
