@@ -185,6 +185,26 @@ def memory_channel():
 
 
 @pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a loopback port: yields (port, mailbox); mailbox.messages holds
+    (recipients, message) per mail received."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from tests.outbound import Mailbox
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, mailbox
+    controller.stop()
+
+
+@pytest.fixture
 def invoke(database_url, monkeypatch):
     """The `invoicing` command on the test's database: invoke(*args) -> (exit code, output lines)."""
     from click.testing import CliRunner

@@ -140,3 +140,18 @@ UNSAFE_HOSTS = [
 
 def url_of(host: str, scheme: str = "https", path: str = "/hook") -> str:
     return f"{scheme}://{f'[{host}]' if ':' in host else host}{path}"
+
+
+class Mailbox:
+    """What a test SMTP server received: (recipients, parsed message) per mail."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        import email
+        import email.policy
+
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((envelope.rcpt_tos, message))
+        return "250 OK"

@@ -1,15 +1,10 @@
 """Invoices by email (a real SMTP server) and by e-invoice operator, through the outbox, with the stored documents."""
 
-import email
-import email.policy
 import hashlib
 import io
-import socket
 
 import pypdf
-import pytest
 import requests
-from aiosmtpd.controller import Controller
 
 from adapters.einvoice.sandbox import demo_settings as operator_settings
 from adapters.einvoice.sandbox import running_sandbox as operator_sandbox
@@ -18,28 +13,6 @@ from invoicing_plugin.worker import Worker, WorkerSettings
 from tests.conftest import order_payload
 
 FAST = WorkerSettings(poll_interval=0.01, backoff_base=0.01, backoff_cap=0.05)
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((envelope.rcpt_tos, message))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, mailbox
-    controller.stop()
 
 
 def test_an_invoice_by_email_arrives_with_its_stored_pdf(client, shop, app, smtp_server):

@@ -6,15 +6,11 @@ of 28.26, which leaves 28.26 to pay.
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
 import time
 from decimal import Decimal
 
 import pytest
 import requests
-from aiosmtpd.controller import Controller
 
 from adapters.einvoice.sandbox import demo_settings as operator_settings
 from adapters.einvoice.sandbox import running_sandbox as operator_sandbox
@@ -275,27 +271,6 @@ def test_a_credit_note_waits_for_its_invoice_to_reach_ropo_first(client, shop, r
 # -- Email ----------------------------------------------------------------------------------------------------
 
 
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, mailbox
-    controller.stop()
-
-
 def test_a_credit_note_by_email_says_so_names_the_invoice_and_carries_its_pdf(client, shop, smtp_server, worker):
     port, mailbox = smtp_server
     connect(client, shop, "email", {"host": "127.0.0.1", "port": port, "security": "none",
@@ -305,7 +280,7 @@ def test_a_credit_note_by_email_says_so_names_the_invoice_and_carries_its_pdf(cl
     note = credit_one_bag(client, shop, invoice)
     worker.run_once()
 
-    [_, message] = mailbox.messages
+    [_, (_, message)] = mailbox.messages
     assert message["Subject"] == f"Hyvityslasku {note['number']} laskulle {invoice['number']} – Kahvila Oy"
     body = message.get_body(("plain",)).get_content()
     assert f"hyvityslaskumme {note['number']}, joka hyvittää laskun {invoice['number']}" in body
