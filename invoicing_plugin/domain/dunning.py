@@ -178,7 +178,7 @@ def levels_problems(levels: object) -> dict[str, list[str]]:
     since_fee: int | None = None
     for index, level in enumerate(levels):
         assert isinstance(level, Level)
-        where = f"levels.{index}"
+        where = f"levels[{index}]"
         if level.days < 1:
             problems.setdefault(f"{where}.days", []).append("must be at least 1")
         if level.fee < 0:

@@ -62,10 +62,10 @@ def command_problems(command: SaveDunning) -> dict[str, list[str]]:
         problems["payment_days"] = ["must be from 1 to 60 days"]
     for index, (valid_from, rate) in enumerate(command.reference_rates or ()):
         if valid_from.day != 1 or valid_from.month not in (1, 7):
-            problems.setdefault(f"reference_rates.{index}.valid_from", []).append(
+            problems.setdefault(f"reference_rates[{index}].valid_from", []).append(
                 "a reference rate is fixed per half-year: give 1 January or 1 July")
         if not Decimal(0) <= rate <= Decimal(50):
-            problems.setdefault(f"reference_rates.{index}.rate", []).append("must be from 0 to 50 percent")
+            problems.setdefault(f"reference_rates[{index}].rate", []).append("must be from 0 to 50 percent")
     days = [valid_from for valid_from, _ in command.reference_rates or ()]
     if len(set(days)) != len(days):
         problems.setdefault("reference_rates", []).append("each half-year at most once")

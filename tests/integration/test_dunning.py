@@ -1,0 +1,178 @@
+"""Reminders for late invoices: 60 days of a late B2B invoice day by day, with three levels, through the API.
+
+The example order is 2 × 24.90 coffee at 13.5 % VAT: 56.52 gross, due 14 days after the invoice date. The
+levels: 7 days after the due date (5.00 fee), 14 days after that (10.00 fee and interest), 14 days after that
+(12.00 fee, interest, and the 40 € compensation, which the fees already charged are deducted from).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+
+from tests.conftest import order_payload
+
+GROSS = Decimal("56.52")
+CENT = Decimal("0.01")
+# Four half-years with different rates, so a run across 1 January or 1 July counts each at its own rate.
+RATES = {date(2026, 1, 1): Decimal("2.5"), date(2026, 7, 1): Decimal("2.0"), date(2027, 1, 1): Decimal("3.0"),
+         date(2027, 7, 1): Decimal("3.5")}
+LEVELS = [
+    {"days": 7, "fee": "5.00"},
+    {"days": 14, "fee": "10.00", "interest": True},
+    {"days": 14, "fee": "12.00", "interest": True, "compensation": True},
+]
+
+
+def set_up_dunning(client, shop, *, auto_send=True, levels=None):
+    saved = client.put("/api/v1/tenant/dunning", json={
+        "auto_send": auto_send, "levels": levels or LEVELS,
+        "reference_rates": [{"valid_from": day.isoformat(), "rate": str(rate)} for day, rate in RATES.items()]},
+        headers=shop.auth("admin"))
+    assert saved.status_code == 200, saved.json
+    return saved.json
+
+
+def sell(client, shop, external_id="WS-1", **overrides):
+    created = client.post("/api/v1/orders", json=order_payload(external_id, **overrides), headers=shop.auth())
+    assert created.status_code == 201, created.json
+    return created.json["invoice"]
+
+
+def dun(client, shop, day: date) -> dict:
+    ran = client.post("/api/v1/dunning-runs", json={"date": day.isoformat()}, headers=shop.auth("backoffice"))
+    assert ran.status_code == 201, ran.json
+    return ran.json
+
+
+def interest_oracle(principal: Decimal, first: date, last: date, business: bool = True) -> Decimal:
+    """Day by day: each day's interest at its half-year's reference rate + 8 (or 7) points, over 365."""
+    total, day = Decimal(0), first
+    while day <= last:
+        half = date(day.year, 1 if day.month <= 6 else 7, 1)
+        total += principal * (RATES[half] + (8 if business else 7)) / 100 / 365
+        day += timedelta(days=1)
+    return total.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def test_sixty_days_of_a_late_invoice_bring_three_reminders_on_their_days_with_fees_and_interest(client, shop):
+    set_up_dunning(client, shop)
+    invoice = sell(client, shop)
+    issued = date.fromisoformat(invoice["invoice_date"])
+    due = date.fromisoformat(invoice["due_date"])
+    made = {}
+    for offset in range(61):
+        for reminder in dun(client, shop, issued + timedelta(days=offset))["reminders"]:
+            made[issued + timedelta(days=offset)] = reminder
+    assert sorted(made) == [due + timedelta(days=7), due + timedelta(days=21), due + timedelta(days=35)]
+    first, second, third = (made[day] for day in sorted(made))
+    assert [r["level"] for r in (first, second, third)] == [1, 2, 3]
+    assert all(r["status"] == "sent" and r["invoice_id"] == invoice["id"] for r in (first, second, third))
+    assert [r["number"] for r in (first, second, third)] == ["M1", "M2", "M3"], "their own gapless series"
+
+    assert (first["fee"], first["interest"], first["compensation"]) == ("5.00", "0.00", "0.00")
+    assert second["fee"] == "10.00"
+    assert Decimal(second["interest"]) == interest_oracle(GROSS, due + timedelta(days=1), due + timedelta(days=21))
+    assert second["interest_from"] == (due + timedelta(days=1)).isoformat()
+    # The third claims the 40 € less the 15 € of fees already charged; its own 12 € fee is within the 40 €.
+    assert (third["fee"], third["compensation"]) == ("0.00", "25.00")
+    assert Decimal(third["interest"]) == interest_oracle(GROSS, due + timedelta(days=22), due + timedelta(days=35))
+    assert Decimal(third["total_due"]) == GROSS + 25 + Decimal(third["interest"])
+
+    listed = client.get(f"/api/v1/reminders?invoice_id={invoice['id']}", headers=shop.auth("backoffice")).json
+    assert len(listed["items"]) == 3
+
+
+def test_a_payment_the_day_before_a_level_is_due_stops_the_reminders(client, shop):
+    set_up_dunning(client, shop)
+    invoice = sell(client, shop)
+    due = date.fromisoformat(invoice["due_date"])
+    for offset in range(1, 21):  # level 2 is due on day 21 after the due date: the payment comes on day 20
+        dun(client, shop, due + timedelta(days=offset))
+    paid = client.post(f"/api/v1/invoices/{invoice['id']}/payments", json={"amount": "56.52"},
+                       headers=shop.auth("backoffice"))
+    assert paid.status_code in (200, 201), paid.json
+    later = [dun(client, shop, due + timedelta(days=offset)) for offset in range(21, 61)]
+    assert all(run["created"] == 0 for run in later)
+    reminders = client.get("/api/v1/reminders", headers=shop.auth("backoffice")).json["items"]
+    assert [r["level"] for r in reminders] == [1]
+
+
+def test_a_draft_approved_after_the_invoice_was_paid_is_cancelled_not_sent(client, shop):
+    set_up_dunning(client, shop, auto_send=False)
+    invoice = sell(client, shop)
+    due = date.fromisoformat(invoice["due_date"])
+    [draft] = dun(client, shop, due + timedelta(days=7))["reminders"]
+    assert draft["status"] == "draft" and draft["number"] is None
+    assert dun(client, shop, due + timedelta(days=30))["created"] == 0, "a waiting draft holds the next level"
+    client.post(f"/api/v1/invoices/{invoice['id']}/payments", json={"amount": "56.52"}, headers=shop.auth("backoffice"))
+    sent = client.post(f"/api/v1/reminders/{draft['id']}/send", headers=shop.auth("backoffice"))
+    assert sent.status_code == 200, sent.json
+    assert sent.json["status"] == "cancelled" and sent.json["number"] is None
+    assert "paid" in sent.json["cancel_reason"]
+    deliveries = client.get("/api/v1/deliveries", headers=shop.auth("backoffice")).json["items"]
+    assert not [d for d in deliveries if d["channel"].startswith("reminder:")]
+
+
+def test_an_approved_draft_is_numbered_and_put_in_the_outbox(client, shop):
+    set_up_dunning(client, shop, auto_send=False)
+    invoice = sell(client, shop)
+    [draft] = dun(client, shop, date.fromisoformat(invoice["due_date"]) + timedelta(days=8))["reminders"]
+    sent = client.post(f"/api/v1/reminders/{draft['id']}/send", headers=shop.auth("backoffice")).json
+    assert (sent["status"], sent["number"]) == ("sent", "M1")
+    again = client.post(f"/api/v1/reminders/{draft['id']}/send", headers=shop.auth("backoffice"))
+    assert again.status_code == 409
+    deliveries = client.get("/api/v1/deliveries", headers=shop.auth("backoffice")).json["items"]
+    assert [d["channel"] for d in deliveries if d["channel"].startswith("reminder:")] == ["reminder:email"]
+
+
+def test_an_invoice_handed_to_ropo24_is_never_reminded(client, shop):
+    client.put("/api/v1/tenant/channels/ropo24", json={"default": False, "settings": {
+        "base_url": "http://127.0.0.1:9/rest", "cid": "1", "apicode": "x"}}, headers=shop.auth("admin"))
+    set_up_dunning(client, shop)
+    payload = order_payload("WS-ROPO")
+    payload["invoicing"] = {**payload["invoicing"], "channels": ["ropo24"]}
+    created = client.post("/api/v1/orders", json=payload, headers=shop.auth())
+    assert created.status_code == 201, created.json
+    due = date.fromisoformat(created.json["invoice"]["due_date"])
+    runs = [dun(client, shop, due + timedelta(days=offset)) for offset in (7, 21, 35, 60)]
+    assert all(run["created"] == 0 and run["skipped_in_collection"] == 1 for run in runs)
+
+
+def test_a_consumer_pays_at_most_5_euros_and_no_compensation(client, shop):
+    set_up_dunning(client, shop, levels=[{"days": 7, "fee": "12.00", "compensation": True, "interest": True}])
+    payload = order_payload("WS-P")
+    payload["customer"] = {"type": "person", "name": "Maija Meikäläinen", "email": "maija@esimerkki.fi",
+                           "language": "fi", "address": payload["customer"]["address"]}
+    created = client.post("/api/v1/orders", json=payload, headers=shop.auth())
+    assert created.status_code == 201, created.json
+    due = date.fromisoformat(created.json["invoice"]["due_date"])
+    [reminder] = dun(client, shop, due + timedelta(days=7))["reminders"]
+    assert (reminder["fee"], reminder["compensation"]) == ("5.00", "0.00")
+    assert Decimal(reminder["interest"]) == interest_oracle(GROSS, due + timedelta(days=1), due + timedelta(days=7),
+                                                            business=False)
+
+
+@pytest.mark.parametrize(("levels", "field"), [
+    ([{"days": 7, "fee": "12.01"}], "levels[0].fee"),
+    ([{"days": 7, "fee": "5.00"}, {"days": 9, "fee": "5.00"}], "levels[1].days"),
+    ([{"days": 0}], "levels[0].days"),
+    ([{"days": 7, "channels": ["fax"]}], "levels[0].channels[0]"),
+])
+def test_levels_the_law_does_not_allow_are_refused_with_the_field(client, shop, levels, field):
+    refused = client.put("/api/v1/tenant/dunning", json={"levels": levels}, headers=shop.auth("admin"))
+    assert refused.status_code == 422, refused.json
+    assert field in [error["field"] for error in refused.json["errors"]]
+    assert client.get("/api/v1/tenant/dunning", headers=shop.auth("admin")).json["levels"] == []
+
+
+def test_another_merchant_sees_none_of_the_reminders(client, shop, other_shop):
+    set_up_dunning(client, shop)
+    invoice = sell(client, shop)
+    [reminder] = dun(client, shop, date.fromisoformat(invoice["due_date"]) + timedelta(days=7))["reminders"]
+    office = other_shop.auth("backoffice")
+    assert client.get(f"/api/v1/reminders/{reminder['id']}", headers=office).status_code == 404
+    assert client.post(f"/api/v1/reminders/{reminder['id']}/send", headers=office).status_code == 404
+    assert client.get("/api/v1/reminders", headers=office).json["items"] == []
