@@ -146,15 +146,24 @@ class CancelReminder(MethodView):
                          lambda session, reminder: Outcome(200, dump(ReminderSchema, reminder_view(session, reminder))))
 
 
-@blp.route("/<uuid:reminder_id>/pdf")
-class ReminderPdf(MethodView):
-    @requires("backoffice")
-    @blp.doc(responses={"200": {"description": "the document", "content": {
-        "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}, **problem_responses(401, 403, 404)})
+_MEDIA = {"pdf": "application/pdf", "finvoice": "application/xml; charset=ISO-8859-15"}
+
+
+def _reminder_document(kind: str):
     def get(self, reminder_id: uuid.UUID):
-        """The reminder as PDF, in the customer's language, with the bank transfer form for the total due"""
         session = current_session()
         document = reminder_documents.load(session, dunning.get_reminder(session, current_actor(), reminder_id))
         end_transaction()  # rendering takes a while: no transaction stays open for it
-        return Response(reminder_documents.render("pdf", document), content_type="application/pdf")
+        return Response(reminder_documents.render(kind, document), content_type=_MEDIA[kind])
 
+    get.__doc__ = {"pdf": "The reminder as PDF, in the customer's language, with the bank transfer form for the total",
+                   "finvoice": "The reminder as a Finvoice 3.0 e-invoice (type INV08, naming the reminded invoice)"}[kind]
+    return get
+
+
+for _kind in ("pdf", "finvoice"):
+    _document = {"description": "the document", "content": {_MEDIA[_kind].split(";")[0]: {
+        "schema": {"type": "string", "format": "binary"}}}}
+    _view = type(f"Reminder{_kind.title()}", (MethodView,), {"get": requires("backoffice")(
+        blp.doc(responses={"200": _document, **problem_responses(401, 403, 404, 422)})(_reminder_document(_kind)))})
+    blp.route(f"/<uuid:reminder_id>/{_kind}")(_view)
