@@ -176,3 +176,37 @@ def test_another_merchant_sees_none_of_the_reminders(client, shop, other_shop):
     assert client.get(f"/api/v1/reminders/{reminder['id']}", headers=office).status_code == 404
     assert client.post(f"/api/v1/reminders/{reminder['id']}/send", headers=office).status_code == 404
     assert client.get("/api/v1/reminders", headers=office).json["items"] == []
+
+
+def test_two_workers_dunning_at_the_same_moment_make_each_reminder_once(app, client, shop):
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from invoicing_plugin.plugin import plugin_state
+    from invoicing_plugin.services import dunning
+    from invoicing_plugin.services.actors import system_actor
+    from invoicing_plugin.services.unit_of_work import Database
+
+    set_up_dunning(client, shop)
+    invoices = [sell(client, shop, f"WS-{n}") for n in range(3)]
+    due = date.fromisoformat(invoices[0]["due_date"])
+    db = Database(plugin_state(app).session_factory)
+    # Noon of the tenant's day a week after the due date; the worker's clock is injected, not the machine's.
+    noon = datetime.combine(due + timedelta(days=7), time(12), tzinfo=ZoneInfo(shop.timezone))
+    with ThreadPoolExecutor(2) as pool:
+        ran = list(pool.map(lambda _: dunning.start_due(db, now=noon), range(2)))
+    assert sorted(len(tenants) for tenants in ran) == [0, 1], "the day's dunning ran once, in one worker"
+    assert dunning.start_due(db, now=noon + timedelta(hours=6)) == [], "not again that day"
+
+    # Two runs by hand at once (past the day's claim): the second waits for the first and finds its reminders.
+    actor = system_actor(shop.tenant_id, "test")
+    command = dunning.RunDunning(due + timedelta(days=21))
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda _: dunning.run_dunning(db, actor, command), range(2)))
+    assert sorted(len(run.created) for run in runs) == [0, 3]
+    reminders = client.get("/api/v1/reminders?limit=200", headers=shop.auth("backoffice")).json["items"]
+    assert sorted((r["invoice_id"], r["level"]) for r in reminders) == sorted(
+        (invoice["id"], level) for invoice in invoices for level in (1, 2))
+    numbers = sorted(int(r["number"][1:]) for r in reminders)
+    assert numbers == list(range(1, 7)), "gapless, each number once"
