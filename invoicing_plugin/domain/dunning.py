@@ -75,9 +75,10 @@ class InterestPeriod:
 
 
 def penalty_interest(principal: Decimal, start: date, end: date, rates: Sequence[tuple[date, Decimal]], *,
-                     business: bool) -> tuple[Decimal, tuple[InterestPeriod, ...]]:
+                     business: bool, unit: Decimal = CENT) -> tuple[Decimal, tuple[InterestPeriod, ...]]:
     """Interest on `principal` for the days start..end inclusive, actual/365, at each half-year's rate
-    (reference + 8 or + 7 points); the sum rounded half up to the cent once, the periods unrounded."""
+    (reference + 8 or + 7 points); the sum rounded half up to the currency's minor `unit` once, the periods
+    unrounded."""
     if end < start or principal <= 0:
         return ZERO, ()
     margin = B2B_MARGIN if business else CONSUMER_MARGIN
@@ -90,7 +91,7 @@ def penalty_interest(principal: Decimal, start: date, end: date, rates: Sequence
         days = (last - day).days + 1
         periods.append(InterestPeriod(day, last, rate, principal * rate / 100 * days / DAYS_IN_YEAR))
         day = last + timedelta(days=1)
-    total = sum((p.amount for p in periods), ZERO).quantize(CENT, rounding=ROUND_HALF_UP)
+    total = sum((p.amount for p in periods), ZERO).quantize(unit, rounding=ROUND_HALF_UP)
     return total, tuple(periods)
 
 
@@ -140,7 +141,7 @@ class Claim:
 
 
 def claim_for(level: Level, earlier: Sequence[Earlier], *, business: bool, open_amount: Decimal, due_date: date,
-              today: date, rates: Sequence[tuple[date, Decimal]]) -> Claim:
+              today: date, rates: Sequence[tuple[date, Decimal]], unit: Decimal = CENT) -> Claim:
     """Fee, 40 € compensation and interest of a reminder at `level` sent on `today`.
 
     Collection costs claimed so far are max(nominal fees, 40 € once claimed): each reminder claims the step.
@@ -162,7 +163,7 @@ def claim_for(level: Level, earlier: Sequence[Earlier], *, business: bool, open_
         counted = [e.interest_to for e in earlier if e.interest_to is not None]
         start = (max(counted) if counted else due_date) + timedelta(days=1)
         end = today
-        interest, periods = penalty_interest(open_amount, start, end, rates, business=business)
+        interest, periods = penalty_interest(open_amount, start, end, rates, business=business, unit=unit)
         if end < start:
             start = end = None
     return Claim(nominal, fee, compensation, interest, start, end, periods)

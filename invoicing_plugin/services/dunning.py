@@ -20,6 +20,7 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..db import Delivery, DunningSettings, Invoice, Reminder, Tenant
+from ..domain.currency import quantum
 from ..domain.dunning import Earlier, Level, claim_for, next_level
 from ..domain.errors import InvalidState, NotFound
 from ..domain.lifecycle import ISSUED, InvoiceKind
@@ -160,7 +161,7 @@ def _remind(session: Session, actor: Actor, invoice: Invoice, settings: DunningS
     level = levels[number - 1]
     business = (invoice.buyer or {}).get("type", "organisation") != "person"
     claim = claim_for(level, earlier, business=business, open_amount=open_amount, due_date=invoice.due_date,
-                      today=day, rates=rates)
+                      today=day, rates=rates, unit=quantum(invoice.currency))
     now = datetime.now(UTC)
     reminder = Reminder(
         id=uuid.uuid4(), tenant_id=invoice.tenant_id, invoice_id=invoice.id, customer_id=invoice.customer_id,

@@ -210,3 +210,17 @@ def test_two_workers_dunning_at_the_same_moment_make_each_reminder_once(app, cli
         (invoice["id"], level) for invoice in invoices for level in (1, 2))
     numbers = sorted(int(r["number"][1:]) for r in reminders)
     assert numbers == list(range(1, 7)), "gapless, each number once"
+
+
+def test_remind_from_the_terminal_makes_the_due_reminders_and_says_so(invoke, client, shop):
+    code, lines = invoke("remind", "--tenant", shop.slug)
+    assert code != 0 and "dunning is not set up" in lines[-1]
+    set_up_dunning(client, shop, auto_send=False)
+    invoice = sell(client, shop)
+    day = (date.fromisoformat(invoice["due_date"]) + timedelta(days=7)).isoformat()
+    code, lines = invoke("remind", "--tenant", shop.slug, "--date", day)
+    assert code == 0, lines
+    assert lines[0] == f"dunning of {day}: 1 reminders, 0 sent"
+    assert "level 1" in lines[1] and "draft" in lines[1] and "claimed 5.00 EUR" in lines[1]
+    code, lines = invoke("remind", "--tenant", shop.slug, "--date", day)
+    assert lines[0] == f"dunning of {day}: 0 reminders, 0 sent", "nothing twice"
