@@ -11,14 +11,17 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import order_payload
 
 GROSS = Decimal("56.52")
 CENT = Decimal("0.01")
-# Four half-years with different rates, so a run across 1 January or 1 July counts each at its own rate.
-RATES = {date(2026, 1, 1): Decimal("2.5"), date(2026, 7, 1): Decimal("2.0"), date(2027, 1, 1): Decimal("3.0"),
-         date(2027, 7, 1): Decimal("3.5")}
+# Every half-year a different rate, so a reminder across 1 January or 1 July counts each at its own rate
+# (whatever year the machine's clock says it is).
+RATES = {date(year, month, 1): Decimal(f"{(year * 2 + month) % 7}.5")
+         for year in range(2024, 2041) for month in (1, 7)}
 LEVELS = [
     {"days": 7, "fee": "5.00"},
     {"days": 14, "fee": "10.00", "interest": True},
@@ -224,3 +227,40 @@ def test_remind_from_the_terminal_makes_the_due_reminders_and_says_so(invoke, cl
     assert "level 1" in lines[1] and "draft" in lines[1] and "claimed 5.00 EUR" in lines[1]
     code, lines = invoke("remind", "--tenant", shop.slug, "--date", day)
     assert lines[0] == f"dunning of {day}: 0 reminders, 0 sent", "nothing twice"
+
+
+_examples = iter(range(1, 10**6))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                HealthCheck.too_slow])
+@given(price=st.decimals(min_value=Decimal("0.50"), max_value=Decimal("20000"), places=2),
+       quantity=st.integers(1, 40), terms=st.integers(0, 60), late=st.integers(0, 30))
+def test_reminders_claim_to_the_cent_whatever_the_amount_and_the_dates(client, shop, price, quantity, terms, late):
+    """Any amount and payment terms; the reminders on their days (and none the day before), each level's fee,
+    the 40 € less the fees, and the interest counted day by day at each half-year's rate."""
+    set_up_dunning(client, shop, levels=[
+        {"days": 7 + late, "fee": "5.00"},
+        {"days": 14, "fee": "10.00", "interest": True},
+        {"days": 14, "fee": "12.00", "interest": True, "compensation": True}])
+    line = {"description": "Palvelu", "quantity": str(quantity), "unit_price": str(price), "vat_rate": "25.5"}
+    payload = order_payload(f"H-{next(_examples)}", lines=[line])
+    payload["invoicing"] = {"mode": "immediate", "payment_terms_days": terms}
+    created = client.post("/api/v1/orders", json=payload, headers=shop.auth())
+    assert created.status_code == 201, created.json
+    invoice = created.json["invoice"]
+    gross, due = Decimal(invoice["total_gross"]), date.fromisoformat(invoice["due_date"])
+    days = [due + timedelta(days=7 + late), due + timedelta(days=21 + late), due + timedelta(days=35 + late)]
+    got = []
+    for day in days:
+        assert not [r for r in dun(client, shop, day - timedelta(days=1))["reminders"]
+                    if r["invoice_id"] == invoice["id"]], "not a day early"
+        [reminder] = [r for r in dun(client, shop, day)["reminders"] if r["invoice_id"] == invoice["id"]]
+        got.append(reminder)
+    first, second, third = got
+    assert (first["fee"], first["interest"]) == ("5.00", "0.00")
+    assert second["fee"] == "10.00"
+    assert Decimal(second["interest"]) == interest_oracle(gross, due + timedelta(days=1), days[1])
+    assert (third["fee"], third["compensation"]) == ("0.00", "25.00")
+    assert Decimal(third["interest"]) == interest_oracle(gross, days[1] + timedelta(days=1), days[2])
+    assert Decimal(third["total_due"]) == gross + Decimal("25.00") + Decimal(third["interest"])
