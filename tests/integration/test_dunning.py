@@ -264,3 +264,35 @@ def test_reminders_claim_to_the_cent_whatever_the_amount_and_the_dates(client, s
     assert (third["fee"], third["compensation"]) == ("0.00", "25.00")
     assert Decimal(third["interest"]) == interest_oracle(gross, days[1] + timedelta(days=1), days[2])
     assert Decimal(third["total_due"]) == gross + Decimal("25.00") + Decimal(third["interest"])
+
+
+def test_fees_and_interest_claimed_are_receivables_in_the_balance_statement_and_aging(client, shop):
+    set_up_dunning(client, shop, levels=[{"days": 7, "fee": "5.00"}, {"days": 14, "fee": "7.50", "interest": True}])
+    invoice = sell(client, shop)
+    customer_id, due = invoice["customer_id"], date.fromisoformat(invoice["due_date"])
+    office = shop.auth("backoffice")
+    dun(client, shop, due + timedelta(days=7))
+    [second] = dun(client, shop, due + timedelta(days=21))["reminders"]
+    claimed = Decimal("12.50") + Decimal(second["interest"])
+
+    [standing] = client.get(f"/api/v1/customers/{customer_id}", headers=office).json["balances"]
+    assert Decimal(standing["balance"]) == GROSS + claimed
+    assert Decimal(standing["open_amount"]) == GROSS + claimed
+
+    as_of = (due + timedelta(days=21)).isoformat()
+    statement = client.get(f"/api/v1/customers/{customer_id}/statement?from={invoice['invoice_date']}&to={as_of}",
+                           headers=office).json
+    reminders = [m for m in statement["movements"] if m["kind"] == "reminder"]
+    assert [m["document"] for m in reminders] == ["M1", "M2"]
+    assert Decimal(statement["closing_balance"]) == GROSS + claimed
+    aging = client.get(f"/api/v1/reports/receivables-aging?as_of={as_of}", headers=office).json
+    [row] = [r for r in aging["rows"] if r["customer"]["id"] == customer_id]
+    assert Decimal(row["total"]) == GROSS + claimed and Decimal(row["unapplied_credit"]) == 0
+
+    # Paying what the reminder asks, on the invoice's reference, settles the invoice and its claims alike.
+    client.post(f"/api/v1/invoices/{invoice['id']}/payments", json={"amount": str(GROSS + claimed)}, headers=office)
+    [standing] = client.get(f"/api/v1/customers/{customer_id}", headers=office).json["balances"]
+    assert Decimal(standing["balance"]) == 0 and Decimal(standing["credit_available"]) == 0
+    today = shop.today().isoformat()
+    aging = client.get(f"/api/v1/reports/receivables-aging?as_of={max(today, as_of)}", headers=office).json
+    assert not [r for r in aging["rows"] if r["customer"]["id"] == customer_id]
