@@ -7,7 +7,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import schemathesis
@@ -308,6 +308,29 @@ def test_every_documented_operation_answers_as_its_schema_says(contract, shop, a
     assert [attempt["outcome"] for attempt in delivered.json["attempt_log"]] == ["dead", "delivered"]
     c.call("POST", "/deliveries/{delivery_id}/retry", 409, key=office, params={"delivery_id": dead.id})
     c.call("GET", "/deliveries/{delivery_id}", 404, key=office, params={"delivery_id": uuid.uuid4()})
+
+    # Dunning: levels, a run by hand making two drafts, one approved and sent, one dropped, their documents.
+    c.call("POST", "/dunning-runs", 409, key=office, json={})
+    c.call("GET", "/tenant/dunning", 200, key=admin)
+    c.call("PUT", "/tenant/dunning", 422, key=admin, json={"levels": [{"days": 7, "fee": "13.00"}]})
+    c.call("PUT", "/tenant/dunning", 200, key=admin, json={"levels": [{"days": 7, "fee": "5.00", "interest": True}]})
+    late = [c.call("POST", "/orders", 201, key=checkout, json=order_payload(f"WS-DUN-{n}")).json["invoice"]
+            for n in range(2)]
+    day = (date.fromisoformat(late[0]["due_date"]) + timedelta(days=7)).isoformat()
+    c.call("POST", "/dunning-runs", 422, key=office, json={"date": "soon"})
+    run = c.call("POST", "/dunning-runs", 201, key=office, json={"date": day}).json
+    first, second = [r["id"] for r in run["reminders"] if r["invoice_id"] in {i["id"] for i in late}]
+    c.call("GET", "/reminders", 200, key=office, query_string={"status": "draft"})
+    c.call("GET", "/reminders", 422, key=office, query_string={"status": "lost"})
+    c.call("GET", "/reminders/{reminder_id}", 200, key=office, params={"reminder_id": first})
+    c.call("GET", "/reminders/{reminder_id}", 404, key=office, params={"reminder_id": uuid.uuid4()})
+    c.call("GET", "/reminders/{reminder_id}/pdf", 200, key=office, params={"reminder_id": first})
+    c.call("GET", "/reminders/{reminder_id}/finvoice", 200, key=office, params={"reminder_id": first})
+    c.call("POST", "/reminders/{reminder_id}/send", 200, key=office, params={"reminder_id": first})
+    c.call("POST", "/reminders/{reminder_id}/send", 409, key=office, params={"reminder_id": first})
+    c.call("POST", "/reminders/{reminder_id}/cancel", 200, key=office, params={"reminder_id": second})
+    c.call("POST", "/reminders/{reminder_id}/cancel", 409, key=office, params={"reminder_id": second})
+    c.call("POST", "/reminders/{reminder_id}/send", 404, key=office, params={"reminder_id": uuid.uuid4()})
 
     operations = {(path, method) for path, item in c.document["paths"].items() for method in item if method in METHODS}
     answered = {(path, method) for path, method, _ in c.seen}

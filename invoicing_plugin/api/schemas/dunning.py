@@ -92,11 +92,11 @@ class InterestPeriodSchema(OutputSchema):
 class ReminderSchema(OutputSchema):
     id = fields.UUID()
     invoice_id = fields.UUID()
-    invoice_number = fields.String()
+    invoice_number = fields.String(allow_none=True)
     customer_id = fields.UUID()
     level = fields.Integer()
     status = fields.String(metadata={"description": "draft, sent or cancelled"})
-    number = fields.String(metadata={"description": "of the reminders' own series, given when sent"})
+    number = fields.String(allow_none=True, metadata={"description": "of the reminders' own series, given when sent"})
     reminder_date = fields.Date()
     due_date = fields.Date()
     currency = fields.String()
@@ -104,15 +104,15 @@ class ReminderSchema(OutputSchema):
     fee = money()
     compensation = money()
     interest = money()
-    interest_from = fields.Date()
-    interest_to = fields.Date()
+    interest_from = fields.Date(allow_none=True)
+    interest_to = fields.Date(allow_none=True)
     interest_periods = fields.List(fields.Nested(InterestPeriodSchema))
     claimed = money(metadata={"description": "fee + compensation + interest: added to the customer's receivables"})
     total_due = money(metadata={"description": "the open amount and the claim"})
     channels = fields.List(fields.String())
-    cancel_reason = fields.String()
+    cancel_reason = fields.String(allow_none=True)
     created_at = fields.DateTime()
-    sent_at = fields.DateTime()
+    sent_at = fields.DateTime(allow_none=True)
 
 
 class ReminderPageSchema(OutputSchema):
