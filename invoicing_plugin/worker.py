@@ -30,7 +30,16 @@ from .db import Delivery, Invoice, Reminder, Tenant, WebhookEndpoint, guard
 from .domain.errors import DomainError
 from .domain.invoice_data import InvoiceData
 from .plugin import load_extensions
-from .services import documents, dunning, invoice_runs, notifications, outbox, reminder_documents, run_schedules, vat_checks
+from .services import (
+    documents,
+    dunning,
+    invoice_runs,
+    notifications,
+    outbox,
+    reminder_documents,
+    run_schedules,
+    vat_checks,
+)
 from .services.actors import system_actor
 from .services.external_refs import TenantExternalRefs
 from .services.tenants import tenant_rules
@@ -270,7 +279,8 @@ class Worker:
         def read(session: Session) -> reminder_documents.ReminderDocument:
             delivery = session.get_one(Delivery, claimed.id)
             assert delivery.payload is not None  # a reminder's delivery carries its id
-            return reminder_documents.load(session, session.get_one(Reminder, uuid.UUID(delivery.payload["reminder_id"])))
+            reminder = session.get_one(Reminder, uuid.UUID(delivery.payload["reminder_id"]))
+            return reminder_documents.load(session, reminder)
 
         loaded = self.db.read(read)
         if loaded.status != dunning.SENT:

@@ -156,8 +156,10 @@ def _reminder_document(kind: str):
         end_transaction()  # rendering takes a while: no transaction stays open for it
         return Response(reminder_documents.render(kind, document), content_type=_MEDIA[kind])
 
-    get.__doc__ = {"pdf": "The reminder as PDF, in the customer's language, with the bank transfer form for the total",
-                   "finvoice": "The reminder as a Finvoice 3.0 e-invoice (type INV08, naming the reminded invoice)"}[kind]
+    get.__doc__ = {
+        "pdf": "The reminder as PDF, in the customer's language, with the bank transfer form for the total",
+        "finvoice": "The reminder as a Finvoice 3.0 e-invoice (type INV08, naming the reminded invoice)",
+    }[kind]
     return get
 
 

@@ -225,7 +225,8 @@ def _details(root: etree._Element, invoice: InvoiceData) -> None:
     _date(details, "InvoiceDate", invoice.invoice_date)
     if invoice.kind in ("credit_note", "reminder") and invoice.credited_invoice_number:
         # A reminder names the invoice it reminds of the same way (Finvoice3.0.xsd InvoiceDetailsType:
-        # OriginalInvoiceNumber, OriginalInvoiceDate, OriginalInvoiceReference). Both the classic elements and 3.0's OriginalInvoiceReference (EN 16931 BG-3): receivers read either.
+        # OriginalInvoiceNumber, OriginalInvoiceDate, OriginalInvoiceReference). Both the classic elements and
+        # 3.0's OriginalInvoiceReference (EN 16931 BG-3): receivers read either.
         element(details, "OriginalInvoiceNumber", invoice.credited_invoice_number)
         if invoice.credited_invoice_date:
             _date(details, "OriginalInvoiceDate", invoice.credited_invoice_date)

@@ -158,7 +158,8 @@ def claim_for(level: Level, earlier: Sequence[Earlier], *, business: bool, open_
     step = max(total_now - charged_before, ZERO)
     compensation = min(max(COMPENSATION - charged_before, ZERO), step) if claims_compensation else ZERO
     fee = step - compensation
-    interest, start, end, periods = ZERO, None, None, ()
+    interest, start, end = ZERO, None, None
+    periods: tuple[InterestPeriod, ...] = ()
     if level.interest:
         counted = [e.interest_to for e in earlier if e.interest_to is not None]
         start = (max(counted) if counted else due_date) + timedelta(days=1)

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, or_, select, update
@@ -148,7 +149,7 @@ def _earlier(reminders: list[Reminder]) -> list[Earlier]:
 
 
 def _remind(session: Session, actor: Actor, invoice: Invoice, settings: DunningSettings, levels: tuple[Level, ...],
-            rates, day: date) -> Reminder | None:
+            rates: tuple[tuple[date, Decimal], ...], day: date) -> Reminder | None:
     open_amount = invoice_open_amount(invoice)
     assert invoice.due_date is not None  # finalised invoices have one
     reminders = earlier_reminders(session, invoice)
@@ -253,7 +254,7 @@ def list_reminders(session: Session, actor: Actor, *, status: str | None = None,
     return list(session.scalars(query.order_by(Reminder.created_at.desc(), Reminder.id).limit(limit).offset(offset)))
 
 
-def state(reminder: Reminder) -> dict:
+def state(reminder: Reminder) -> dict[str, Any]:
     return {"status": reminder.status, "level": reminder.level, "number": reminder.number,
             "fee": str(reminder.fee), "compensation": str(reminder.compensation), "interest": str(reminder.interest),
             "cancel_reason": reminder.cancel_reason}

@@ -64,7 +64,7 @@ class ReminderDocument:
 
     data: InvoiceData
     layout: dict[str, Any]  # the PDF's layout with the reminder's titles, and the email texts
-    channels: dict
+    channels: dict[str, Any]
     status: str
     invoice_open: Decimal
     finalized_at: datetime
@@ -97,8 +97,9 @@ def reminder_data(original: InvoiceData, reminder: Reminder, language: str) -> I
     """The reminder as InvoiceData: kind "reminder", its own number and dates, the invoice's parties and
     reference, one line for the open amount and one per claim."""
     f, words = formats_for(language), _LINES[language]
-    lines = [(words["open"].format(number=original.number, date=f.date(original.invoice_date),
-                                   due=f.date(original.due_date)), reminder.open_amount)]
+    opening = words["open"].format(number=original.number, date=f.date(original.invoice_date),
+                                   due=f.date(original.due_date))
+    lines: list[tuple[str, Decimal | None]] = [(opening, reminder.open_amount)]
     if reminder.fee:
         lines.append((words["fee"], reminder.fee))
     if reminder.compensation:
