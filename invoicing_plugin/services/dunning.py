@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from ..db import Delivery, DunningSettings, Invoice, Reminder, Tenant
 from ..domain.currency import quantum
 from ..domain.dunning import Earlier, Level, claim_for, next_level
-from ..domain.errors import InvalidState, NotFound
+from ..domain.errors import InvalidState, NotFound, ValidationFailed
 from ..domain.lifecycle import ISSUED, InvoiceKind
 from . import audit
 from .actors import Actor, system_actor
@@ -43,7 +43,7 @@ PAID_BEFORE_SENT = "the invoice was paid or credited before the reminder was sen
 
 @dataclass(frozen=True)
 class RunDunning:
-    day: date | None = None  # the tenant's day to dun for; None: today in the tenant's time zone
+    day: date | None = None  # the tenant's day to dun for (never after its today); None: today in its time zone
 
 
 @dataclass
@@ -67,7 +67,11 @@ def run_dunning(db: Database, actor: Actor, command: RunDunning, *, now: datetim
         if settings is None or not settings.enabled:
             raise InvalidState("dunning is not set up for this merchant: PUT /tenant/dunning first")
         tenant = session.get_one(Tenant, actor.tenant_id)
-        return dun(session, actor, tenant, settings, command.day or tenant_today(tenant, now))
+        today = tenant_today(tenant, now)
+        if command.day is not None and command.day > today:
+            # A reminder dated ahead would claim interest for days that have not come yet.
+            raise ValidationFailed({"date": [f"must not be after the merchant's today ({today.isoformat()})"]})
+        return dun(session, actor, tenant, settings, command.day or today)
 
     return db.run(work, reply=reply)
 

@@ -4,7 +4,8 @@ to the e-invoice operator's sandbox, valid against the official schema."""
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pypdf
 import requests
@@ -14,6 +15,9 @@ from adapters.einvoice.sandbox import demo_settings as operator_settings
 from adapters.einvoice.sandbox import running_sandbox as operator_sandbox
 from invoicing_plugin.documents.xml_validation import validate_finvoice
 from invoicing_plugin.plugin import plugin_state
+from invoicing_plugin.services import dunning
+from invoicing_plugin.services.actors import system_actor
+from invoicing_plugin.services.unit_of_work import Database
 from invoicing_plugin.worker import Worker, WorkerSettings
 from tests.conftest import order_payload
 
@@ -36,9 +40,11 @@ def test_a_reminder_arrives_by_email_with_its_pdf_and_as_a_schema_valid_finvoice
         assert client.put("/api/v1/tenant/dunning", json={"auto_send": True, "levels": LEVELS},
                           headers=admin).status_code == 200
         invoice = client.post("/api/v1/orders", json=order_payload(), headers=shop.auth()).json["invoice"]
-        day = date.fromisoformat(invoice["due_date"]) + timedelta(days=7)
-        [reminder] = client.post("/api/v1/dunning-runs", json={"date": day.isoformat()},
-                                 headers=office).json["reminders"]
+        week_late = datetime.combine(date.fromisoformat(invoice["due_date"]) + timedelta(days=7), time(12),
+                                     tzinfo=ZoneInfo(shop.timezone))  # the run's clock, injected
+        [made] = dunning.run_dunning(Database(plugin_state(app).session_factory), system_actor(shop.tenant_id),
+                                     dunning.RunDunning(), now=week_late).created
+        reminder = client.get(f"/api/v1/reminders/{made.id}", headers=office).json
         worker = Worker(plugin_state(app).session_factory, FAST)
         while worker.run_once():
             pass

@@ -1,4 +1,5 @@
-"""Reminders for late invoices: 60 days of a late B2B invoice day by day, with three levels, through the API.
+"""Reminders for late invoices: 60 days of a late B2B invoice day by day, with three levels (the run's clock
+injected for each day), read through the API.
 
 The example order is 2 × 24.90 coffee at 13.5 % VAT: 56.52 gross, due 14 days after the invoice date. The
 levels: 7 days after the due date (5.00 fee), 14 days after that (10.00 fee and interest), 14 days after that
@@ -7,13 +8,21 @@ levels: 7 days after the due date (5.00 fee), 14 days after that (10.00 fee and 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import uuid
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import update
 
+from invoicing_plugin.db import Invoice
+from invoicing_plugin.plugin import plugin_state
+from invoicing_plugin.services import dunning
+from invoicing_plugin.services.actors import system_actor
+from invoicing_plugin.services.unit_of_work import Database
 from tests.conftest import order_payload
 
 GROSS = Decimal("56.52")
@@ -45,9 +54,14 @@ def sell(client, shop, external_id="WS-1", **overrides):
 
 
 def dun(client, shop, day: date) -> dict:
-    ran = client.post("/api/v1/dunning-runs", json={"date": day.isoformat()}, headers=shop.auth("backoffice"))
-    assert ran.status_code == 201, ran.json
-    return ran.json
+    """The tenant's dunning run on `day`, its clock injected at noon of that day there (never the machine's);
+    what it made, as the API shows each reminder."""
+    db = Database(plugin_state(client.application).session_factory)
+    now = datetime.combine(day, time(12), tzinfo=ZoneInfo(shop.timezone))
+    run = dunning.run_dunning(db, system_actor(shop.tenant_id, "test"), dunning.RunDunning(), now=now)
+    office = shop.auth("backoffice")
+    return {"created": len(run.created), "sent": run.sent, "skipped_in_collection": run.skipped_in_collection,
+            "reminders": [client.get(f"/api/v1/reminders/{r.id}", headers=office).json for r in run.created]}
 
 
 def interest_oracle(principal: Decimal, first: date, last: date, business: bool = True) -> Decimal:
@@ -183,13 +197,6 @@ def test_another_merchant_sees_none_of_the_reminders(client, shop, other_shop):
 
 def test_two_workers_dunning_at_the_same_moment_make_each_reminder_once(app, client, shop):
     from concurrent.futures import ThreadPoolExecutor
-    from datetime import datetime, time
-    from zoneinfo import ZoneInfo
-
-    from invoicing_plugin.plugin import plugin_state
-    from invoicing_plugin.services import dunning
-    from invoicing_plugin.services.actors import system_actor
-    from invoicing_plugin.services.unit_of_work import Database
 
     set_up_dunning(client, shop)
     invoices = [sell(client, shop, f"WS-{n}") for n in range(3)]
@@ -204,9 +211,9 @@ def test_two_workers_dunning_at_the_same_moment_make_each_reminder_once(app, cli
 
     # Two runs by hand at once (past the day's claim): the second waits for the first and finds its reminders.
     actor = system_actor(shop.tenant_id, "test")
-    command = dunning.RunDunning(due + timedelta(days=21))
+    later = noon + timedelta(days=14)
     with ThreadPoolExecutor(2) as pool:
-        runs = list(pool.map(lambda _: dunning.run_dunning(db, actor, command), range(2)))
+        runs = list(pool.map(lambda _: dunning.run_dunning(db, actor, dunning.RunDunning(), now=later), range(2)))
     assert sorted(len(run.created) for run in runs) == [0, 3]
     reminders = client.get("/api/v1/reminders?limit=200", headers=shop.auth("backoffice")).json["items"]
     assert sorted((r["invoice_id"], r["level"]) for r in reminders) == sorted(
@@ -215,18 +222,35 @@ def test_two_workers_dunning_at_the_same_moment_make_each_reminder_once(app, cli
     assert numbers == list(range(1, 7)), "gapless, each number once"
 
 
-def test_remind_from_the_terminal_makes_the_due_reminders_and_says_so(invoke, client, shop):
+def test_remind_from_the_terminal_makes_the_due_reminders_and_says_so(invoke, client, shop, session):
     code, lines = invoke("remind", "--tenant", shop.slug)
     assert code != 0 and "dunning is not set up" in lines[-1]
     set_up_dunning(client, shop, auto_send=False)
     invoice = sell(client, shop)
-    day = (date.fromisoformat(invoice["due_date"]) + timedelta(days=7)).isoformat()
-    code, lines = invoke("remind", "--tenant", shop.slug, "--date", day)
+    # An invoice due a week ago (arranged in the database: its date is the tenant's today otherwise).
+    today = shop.today()
+    session.execute(update(Invoice).where(Invoice.id == uuid.UUID(invoice["id"])).values(
+        invoice_date=today - timedelta(days=21), due_date=today - timedelta(days=7)))
+    session.commit()
+    code, lines = invoke("remind", "--tenant", shop.slug, "--date", (today + timedelta(days=1)).isoformat())
+    assert code != 0 and "date: must not be after the merchant's today" in lines[-1]
+    code, lines = invoke("remind", "--tenant", shop.slug, "--date", today.isoformat())
     assert code == 0, lines
-    assert lines[0] == f"dunning of {day}: 1 reminders, 0 sent"
+    assert lines[0] == f"dunning of {today.isoformat()}: 1 reminders, 0 sent"
     assert "level 1" in lines[1] and "draft" in lines[1] and "claimed 5.00 EUR" in lines[1]
-    code, lines = invoke("remind", "--tenant", shop.slug, "--date", day)
-    assert lines[0] == f"dunning of {day}: 0 reminders, 0 sent", "nothing twice"
+    code, lines = invoke("remind", "--tenant", shop.slug)
+    assert lines[0] == f"dunning of {today.isoformat()}: 0 reminders, 0 sent", "nothing twice"
+
+
+def test_a_run_by_hand_is_for_today_or_an_earlier_day_never_ahead(client, shop):
+    office = shop.auth("backoffice")
+    assert client.post("/api/v1/dunning-runs", json={}, headers=office).status_code == 409, "not set up yet"
+    set_up_dunning(client, shop)
+    ahead = (shop.today() + timedelta(days=1)).isoformat()
+    refused = client.post("/api/v1/dunning-runs", json={"date": ahead}, headers=office)
+    assert refused.status_code == 422 and [e["field"] for e in refused.json["errors"]] == ["date"]
+    ran = client.post("/api/v1/dunning-runs", headers=office)
+    assert ran.status_code == 201 and ran.json["date"] == shop.today().isoformat() and ran.json["created"] == 0
 
 
 _examples = iter(range(1, 10**6))

@@ -43,16 +43,22 @@ def objects_of_a(client, shop, app):
     client.post(f"/webhooks/ropo24/{shop.slug}", data=body, headers=signed_headers(secret, body))
     [unmatched] = client.get("/api/v1/inbox", headers=shop.auth("backoffice")).json["items"]
     client.put("/api/v1/tenant/dunning", json={"levels": [{"days": 7, "fee": "5.00"}]}, headers=shop.auth("admin"))
-    from datetime import date, timedelta
+    from datetime import date, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
 
-    late = (date.fromisoformat(finalized["invoice"]["due_date"]) + timedelta(days=7)).isoformat()
-    [reminder] = client.post("/api/v1/dunning-runs", json={"date": late},
-                             headers=shop.auth("backoffice")).json["reminders"]
+    from invoicing_plugin.services import dunning
+    from invoicing_plugin.services.actors import system_actor
+    from invoicing_plugin.services.unit_of_work import Database
+
+    late = datetime.combine(date.fromisoformat(finalized["invoice"]["due_date"]) + timedelta(days=7), time(12),
+                            tzinfo=ZoneInfo(shop.timezone))  # the run's clock, injected
+    [reminder] = dunning.run_dunning(Database(plugin_state(app).session_factory), system_actor(shop.tenant_id),
+                                     dunning.RunDunning(), now=late).created
     yield {
         "order_id": finalized["order"]["id"], "invoice_id": finalized["invoice"]["id"],
         "draft_id": draft["invoice"]["id"], "key_id": keys[0]["id"], "delivery_id": deliveries[0]["id"],
         "endpoint_id": endpoint["id"], "inbox_id": unmatched["id"],
-        "customer_id": finalized["invoice"]["customer_id"], "reminder_id": reminder["id"],
+        "customer_id": finalized["invoice"]["customer_id"], "reminder_id": str(reminder.id),
         "run_id": client.post("/api/v1/invoice-runs", json={"period_from": "2026-11-01", "period_to": "2026-11-30"},
                               headers=shop.auth("backoffice")).json["id"],
     }
