@@ -12,6 +12,7 @@ Facts (../shared/reference/back-office.md §(d)):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -29,6 +30,9 @@ ZERO = Decimal(0)
 CHANNELS = ("email", "einvoice")
 LANGUAGES = ("fi", "sv", "en")
 MAX_LEVELS = 10
+# What a level's email subject and body may name, each written {like_this}.
+PLACEHOLDERS = ("number", "invoice", "invoice_due", "seller", "buyer", "total", "due_date", "reference")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 # Suomen Pankki's reference rate per half-year (the ECB rate rounded up to the next half point): the defaults
 # a tenant starts with; the admin adds each new half-year. 1.1.-30.6.2026: 2.5 % (back-office.md §(d) 3).
@@ -199,8 +203,15 @@ def levels_problems(levels: object) -> dict[str, list[str]]:
             since_fee = 0
         if not level.channels or any(c not in CHANNELS for c in level.channels):
             problems.setdefault(f"{where}.channels", []).append(f"one or both of {', '.join(CHANNELS)}")
-        for language in level.texts:
+        for language, texts in level.texts.items():
             if language not in LANGUAGES:
                 problems.setdefault(f"{where}.texts", []).append(
                     f"{language}: unknown language; use {', '.join(LANGUAGES)}")
+                continue
+            for key, value in (texts or {}).items():
+                unknown = sorted(set(_PLACEHOLDER.findall(str(value))) - set(PLACEHOLDERS))
+                if unknown:
+                    problems.setdefault(f"{where}.texts.{language}.{key}", []).append(
+                        "unknown placeholder " + ", ".join("{" + name + "}" for name in unknown) + "; use "
+                        + ", ".join("{" + name + "}" for name in PLACEHOLDERS))
     return problems

@@ -25,7 +25,6 @@ from .dunning_settings import levels_of, settings_of
 
 ZERO = Decimal(0)
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
-PLACEHOLDERS = ("number", "invoice", "invoice_due", "seller", "buyer", "total", "due_date", "reference")
 TITLES = {"fi": "Maksumuistutus", "sv": "Betalningspåminnelse", "en": "Payment reminder"}
 NUMBER_LABELS = {"fi": "Muistutuksen numero", "sv": "Påminnelsens nummer", "en": "Reminder number"}
 _LINES = {

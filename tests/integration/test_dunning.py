@@ -177,6 +177,7 @@ def test_a_consumer_pays_at_most_5_euros_and_no_compensation(client, shop):
     ([{"days": 7, "fee": "5.00"}, {"days": 9, "fee": "5.00"}], "levels[1].days"),
     ([{"days": 0}], "levels[0].days"),
     ([{"days": 7, "channels": ["fax"]}], "levels[0].channels[0]"),
+    ([{"days": 7, "texts": {"fi": {"subject": "Muistutus {numero}"}}}], "levels[0].texts.fi.subject"),
 ])
 def test_levels_the_law_does_not_allow_are_refused_with_the_field(client, shop, levels, field):
     refused = client.put("/api/v1/tenant/dunning", json={"levels": levels}, headers=shop.auth("admin"))
