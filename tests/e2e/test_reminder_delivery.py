@@ -75,3 +75,25 @@ def test_a_reminder_arrives_by_email_with_its_pdf_and_as_a_schema_valid_finvoice
     deliveries = client.get("/api/v1/deliveries", headers=office).json["items"]
     assert sorted(d["channel"] for d in deliveries if d["status"] == "delivered" and "reminder" in d["channel"]) == [
         "reminder:einvoice", "reminder:email"]
+
+
+def test_a_reminder_whose_invoice_is_paid_before_the_worker_sends_it_never_goes_out(client, shop, app, smtp_server):
+    port, mailbox = smtp_server
+    admin, office = shop.auth("admin"), shop.auth("backoffice")
+    client.put("/api/v1/tenant/channels/email", json={"default": False, "settings": {
+        "host": "127.0.0.1", "port": port, "security": "none", "from_address": "laskut@kahvila.fi"}}, headers=admin)
+    client.put("/api/v1/tenant/dunning", json={"auto_send": True, "levels": [{"days": 7, "fee": "5.00"}]},
+               headers=admin)
+    invoice = client.post("/api/v1/orders", json=order_payload(), headers=shop.auth()).json["invoice"]
+    week_late = datetime.combine(date.fromisoformat(invoice["due_date"]) + timedelta(days=7), time(12),
+                                 tzinfo=ZoneInfo(shop.timezone))
+    [made] = dunning.run_dunning(Database(plugin_state(app).session_factory), system_actor(shop.tenant_id),
+                                 dunning.RunDunning(), now=week_late).created
+    assert made.status == "sent"
+    client.post(f"/api/v1/invoices/{invoice['id']}/payments", json={"amount": invoice["total_gross"]},
+                headers=office)
+    Worker(plugin_state(app).session_factory, FAST).run_once()
+    assert mailbox.messages == []
+    [dead] = [d for d in client.get("/api/v1/deliveries", headers=office).json["items"]
+              if d["channel"] == "reminder:email"]
+    assert dead["status"] == "dead" and "paid" in dead["last_error"]
