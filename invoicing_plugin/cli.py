@@ -573,10 +573,12 @@ if __name__ == "__main__":
 
 
 def _register_run_commands() -> None:
+    from .cli_dunning import remind_command
     from .cli_runs import run_command, runs_command
 
     main.add_command(run_command)
     main.add_command(runs_command)
+    main.add_command(remind_command)
 
 
 _register_run_commands()

@@ -26,11 +26,20 @@ from webhooks.outbound import send_event
 from webhooks.polling import sync_payments
 
 from . import channels
-from .db import Delivery, Invoice, Tenant, WebhookEndpoint, guard
+from .db import Delivery, Invoice, Reminder, Tenant, WebhookEndpoint, guard
 from .domain.errors import DomainError
 from .domain.invoice_data import InvoiceData
 from .plugin import load_extensions
-from .services import documents, invoice_runs, notifications, outbox, run_schedules, vat_checks
+from .services import (
+    documents,
+    dunning,
+    invoice_runs,
+    notifications,
+    outbox,
+    reminder_documents,
+    run_schedules,
+    vat_checks,
+)
 from .services.actors import system_actor
 from .services.external_refs import TenantExternalRefs
 from .services.tenants import tenant_rules
@@ -56,6 +65,7 @@ class WorkerSettings:
     vies_timeout: float = 10.0
     vat_policy: vat_checks.VatPolicy = vat_checks.VatPolicy()
     vat_recheck_every: float = 10.0
+    dunning_every: float = 60.0  # seconds between looks for tenants whose day of dunning has come; 0: never
 
     @classmethod
     def from_settings(cls, settings) -> WorkerSettings:
@@ -106,6 +116,7 @@ class Worker:
         self._next_poll = 0.0
         self._next_schedule_look = 0.0
         self._next_vat_recheck = 0.0
+        self._next_dunning_look = 0.0
 
     def run(self) -> None:
         """Work until stopped (SIGTERM/SIGINT in the main thread, or `stop()`)."""
@@ -117,6 +128,7 @@ class Worker:
             self._poll_payments_when_due()
             self._start_scheduled_runs_when_due()
             self._recheck_vat_ids_when_due()
+            self._dun_when_due()
             if self.run_once() == 0:
                 self.stopping.wait(self.settings.poll_interval)
         log.info("worker %s stopped", self.name)
@@ -140,6 +152,17 @@ class Worker:
             run_schedules.start_due(self.db)
         except Exception:  # noqa: BLE001 - a broken schedule must not stop deliveries
             log.exception("starting scheduled invoice runs failed")
+
+    def _dun_when_due(self) -> None:
+        """The daily dunning, once per tenant and tenant's day (claimed on its settings row)."""
+        every = self.settings.dunning_every
+        if every <= 0 or time.monotonic() < self._next_dunning_look:
+            return
+        self._next_dunning_look = time.monotonic() + every
+        try:
+            dunning.start_due(self.db)
+        except Exception:  # noqa: BLE001 - a broken dunning setting must not stop deliveries
+            log.exception("the daily dunning failed")
 
     def _recheck_vat_ids_when_due(self) -> None:
         every = self.settings.vat_recheck_every
@@ -190,6 +213,8 @@ class Worker:
         try:
             if claimed.channel == notifications.WEBHOOK_CHANNEL:
                 outcome = self._notify_shop(claimed)
+            elif claimed.channel.startswith(dunning.CHANNEL_PREFIX):
+                outcome = self._send_reminder(claimed)
             else:
                 loaded = self._load(claimed)
                 outcome = self._attempt(claimed, loaded)
@@ -247,6 +272,47 @@ class Worker:
             return cache[kind]
 
         return document
+
+    def _send_reminder(self, claimed: outbox.Claimed) -> outbox.Outcome:
+        """A reminder through the tenant's email or e-invoice channel, with its own PDF or Finvoice."""
+
+        def read(session: Session) -> reminder_documents.ReminderDocument:
+            delivery = session.get_one(Delivery, claimed.id)
+            assert delivery.payload is not None  # a reminder's delivery carries its id
+            reminder = session.get_one(Reminder, uuid.UUID(delivery.payload["reminder_id"]))
+            return reminder_documents.load(session, reminder)
+
+        loaded = self.db.read(read)
+        if loaded.status != dunning.SENT:
+            return self._failure(claimed, f"the reminder is {loaded.status}: not sent", retryable=False)
+        if loaded.invoice_open <= 0:  # paid after the reminder was sent and before it went out
+            return self._failure(claimed, f"not sent: {dunning.PAID_BEFORE_SENT}", retryable=False)
+        try:
+            channel = channels.build(claimed.channel.removeprefix(dunning.CHANNEL_PREFIX), loaded.channels)
+        except channels.ChannelUnavailable as error:
+            return self._failure(claimed, str(error), retryable=False)
+        cache: dict[str, bytes] = {}
+
+        def document(kind: str) -> bytes:
+            if kind not in cache:
+                cache[kind] = reminder_documents.render(kind, loaded)
+            return cache[kind]
+
+        context = DeliveryContext(delivery_id=str(claimed.id), idempotency_key=f"delivery-{claimed.id}",
+                                  attempt=claimed.attempt, documents=document, layout=loaded.layout,
+                                  external_refs=TenantExternalRefs(self.db, claimed.tenant_id))
+        guard.refuse_inside_transaction(f"calling {claimed.channel}")
+        try:
+            if claimed.attempt > 1:
+                found = channel.lookup(loaded.data, context)
+                if found is not None:
+                    return self._success(found, "found")
+            return self._success(channel.deliver(loaded.data, context), "delivered")
+        except AdapterError as error:
+            return self._failure(claimed, error.message, error.retryable, error.http_status,
+                                 error.response_excerpt, error.retry_after)
+        except DomainError as error:
+            return self._failure(claimed, error.detail, retryable=False)
 
     def _notify_shop(self, claimed: outbox.Claimed) -> outbox.Outcome:
         def read(session: Session) -> tuple[dict, tuple[str, str] | None]:

@@ -19,6 +19,7 @@ from .texts import EmailTexts
 ATTACHMENT_STEMS = {"fi": "lasku", "sv": "faktura", "en": "invoice"}
 # A credit note's PDF is named as what it is, so that nobody files it as a bill to pay.
 CREDIT_NOTE_STEMS = {"fi": "hyvityslasku", "sv": "kreditnota", "en": "credit-note"}
+REMINDER_STEMS = {"fi": "maksumuistutus", "sv": "betalningspaminnelse", "en": "payment-reminder"}
 _ID_SAFE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_-]|\.(?!\.)){0,99}")
 _FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -91,7 +92,8 @@ def build_message(invoice: InvoiceData, context: DeliveryContext, config: EmailC
     message.set_content(texts.body, cte="quoted-printable")
     message["Content-Language"] = texts.language  # after set_content, which clears Content-* headers
 
-    stem = (CREDIT_NOTE_STEMS if invoice.kind == "credit_note" else ATTACHMENT_STEMS)[texts.language]
+    stems = {"credit_note": CREDIT_NOTE_STEMS, "reminder": REMINDER_STEMS}.get(invoice.kind, ATTACHMENT_STEMS)
+    stem = stems[texts.language]
     names = [attachment_name(stem, invoice.number, "pdf")]
     message.add_attachment(_document(documents, "pdf"), maintype="application", subtype="pdf",
                            filename=names[0])

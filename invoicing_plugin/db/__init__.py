@@ -5,6 +5,7 @@ from .balances import Allocation, Refund
 from .base import Base
 from .deliveries import Delivery, DeliveryAttempt
 from .documents import InvoiceDocument
+from .dunning import DunningSettings, ReferenceRate, Reminder
 from .external import AccessToken, ExchangeRate, ExternalRef, VatCheck
 from .invoices import Invoice, InvoiceLine
 from .payments import InboxEvent, InvoiceEvent, Payment, SyncCursor, WebhookEndpoint
@@ -15,6 +16,7 @@ from .tenants import ApiKey, NumberSeries, Tenant, VatRateRow
 
 __all__ = [
     "guard",
+    "DunningSettings", "ReferenceRate", "Reminder",
     "AccessToken", "ExchangeRate", "ExternalRef", "VatCheck",
     "Allocation", "ApiKey", "AuditEvent", "Base", "Customer", "Delivery", "DeliveryAttempt", "IdempotencyRecord",
     "InboxEvent",

@@ -113,7 +113,7 @@ def language(invoice: InvoiceData) -> str:
 def is_payable(invoice: InvoiceData) -> bool:
     """Only an invoice asks for money, and only what the customer's credit balance did not already pay:
     a credit note gives money back, a pro forma only announces it."""
-    return invoice.kind == "invoice" and invoice.amount_due > 0
+    return invoice.kind in ("invoice", "reminder") and invoice.amount_due > 0
 
 
 def has_prepaid(invoice: InvoiceData) -> bool:
@@ -137,9 +137,12 @@ def payment_means_code(invoice: InvoiceData) -> str:
 
 
 TYPE_TEXTS = {
-    "fi": {"invoice": "LASKU", "credit_note": "HYVITYSLASKU", "proforma": "PROFORMALASKU"},
-    "sv": {"invoice": "FAKTURA", "credit_note": "KREDITNOTA", "proforma": "PROFORMAFAKTURA"},
-    "en": {"invoice": "INVOICE", "credit_note": "CREDIT NOTE", "proforma": "PRO FORMA INVOICE"},
+    "fi": {"invoice": "LASKU", "credit_note": "HYVITYSLASKU", "proforma": "PROFORMALASKU",
+           "reminder": "MAKSUMUISTUTUS"},
+    "sv": {"invoice": "FAKTURA", "credit_note": "KREDITNOTA", "proforma": "PROFORMAFAKTURA",
+           "reminder": "BETALNINGSPÅMINNELSE"},
+    "en": {"invoice": "INVOICE", "credit_note": "CREDIT NOTE", "proforma": "PRO FORMA INVOICE",
+           "reminder": "PAYMENT REMINDER"},
 }
 
 _TERMS = {"fi": "{days} pv netto", "sv": "{days} dagar netto", "en": "{days} days net"}

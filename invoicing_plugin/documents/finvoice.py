@@ -63,7 +63,11 @@ _DECLARATION = f'<?xml version="1.0" encoding="{ENCODING}"?>\n'.encode("ascii")
 _STYLESHEET = b'<?xml-stylesheet type="text/xsl" href="Finvoice.xsl"?>\n'
 
 # Finance Finland's invoice type codes and UNTDID 1001 codes (380 invoice, 381 credit, 325 pro forma).
-TYPE_CODES = {"invoice": ("INV01", "380"), "credit_note": ("INV02", "381"), "proforma": ("INV06", "325")}
+# A payment reminder is INV08 (Maventa's list of Finvoice type codes, in ../shared/reference/finnish-einvoicing.md,
+# "InvoiceTypeCode values"); UNTDID 1001 has no reminder code, so InvoiceTypeCodeUN (optional in the XSD) is left out.
+TYPE_CODES: dict[str, tuple[str, str | None]] = {
+    "invoice": ("INV01", "380"), "credit_note": ("INV02", "381"), "proforma": ("INV06", "325"),
+    "reminder": ("INV08", None)}
 
 
 def finvoice_xml(
@@ -211,15 +215,18 @@ def _details(root: etree._Element, invoice: InvoiceData) -> None:
     currency = invoice.currency
     details = element(root, "InvoiceDetails")
     code: str | None
+    un_code: str | None
     code, un_code = TYPE_CODES[invoice.kind]
     element(details, "InvoiceTypeCode", code, CodeListAgencyIdentifier="SPY")
-    element(details, "InvoiceTypeCodeUN", un_code)
+    optional(details, "InvoiceTypeCodeUN", un_code)
     element(details, "InvoiceTypeText", TYPE_TEXTS[language(invoice)][invoice.kind])
     element(details, "OriginCode", "Cancel" if invoice.kind == "credit_note" else "Original")
     element(details, "InvoiceNumber", invoice.number)
     _date(details, "InvoiceDate", invoice.invoice_date)
-    if invoice.kind == "credit_note" and invoice.credited_invoice_number:
-        # Both the classic elements and 3.0's OriginalInvoiceReference (EN 16931 BG-3): receivers read either.
+    if invoice.kind in ("credit_note", "reminder") and invoice.credited_invoice_number:
+        # A reminder names the invoice it reminds of the same way (Finvoice3.0.xsd InvoiceDetailsType:
+        # OriginalInvoiceNumber, OriginalInvoiceDate, OriginalInvoiceReference). Both the classic elements and
+        # 3.0's OriginalInvoiceReference (EN 16931 BG-3): receivers read either.
         element(details, "OriginalInvoiceNumber", invoice.credited_invoice_number)
         if invoice.credited_invoice_date:
             _date(details, "OriginalInvoiceDate", invoice.credited_invoice_date)

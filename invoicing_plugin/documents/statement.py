@@ -55,6 +55,8 @@ def describe(movement: Movement, language: str, currency: str) -> str:
     number = movement.document or ""
     if movement.kind == "invoice":
         return text(language, "movement_invoice", number=number, due=f.date(movement.due_date))
+    if movement.kind == "reminder":
+        return text(language, "movement_reminder", number=number, invoice=movement.credited_document or "")
     if movement.kind == "credit_note":
         return text(language, "movement_credit_note", number=number, credited=movement.credited_document or "")
     if movement.kind == "payment":

@@ -4,7 +4,8 @@ As of a day D, an invoice is counted with what had happened to it by the end of 
 on or before D, less its payments paid on or before D, its credit notes dated on or before D and the credit
 applied to it on or before D. What is left above zero is open and goes into exactly one bucket by
 D - due date: `not_due` (due on D or later), `1_30`, `31_60`, `61_90`, `91_120`, `over_120`. So the buckets
-always add up to `total`, the open receivables, including what is not yet due.
+always add up to `total`, the open receivables, including what is not yet due. What sent reminders claimed
+(fees, compensation, interest) is open too, by the reminder's due date, once dated on or before D.
 
 What an invoice received beyond what was due on it (an overpayment, a credit note on a paid invoice), less the
 credit applied to other invoices and refunded by D, is the customer's `unapplied_credit`. It is never netted
@@ -26,8 +27,9 @@ from typing import Any
 from sqlalchemy import CompoundSelect, Executable, func, or_, select, union
 from sqlalchemy.orm import Session
 
-from ..db import Allocation, Customer, Invoice, Payment, Refund
+from ..db import Allocation, Customer, Invoice, Payment, Refund, Reminder
 from ..domain.lifecycle import ISSUED, InvoiceKind
+from .claims import claims_by_invoice, split
 
 ZERO = Decimal(0)
 BUCKETS = ("not_due", "1_30", "31_60", "61_90", "91_120", "over_120")
@@ -91,7 +93,9 @@ def receivables_aging(session: Session, tenant_id: uuid.UUID, as_of: date) -> Ag
     candidates = select(Invoice.id).where(
         Invoice.tenant_id == tenant_id, Invoice.kind == InvoiceKind.INVOICE, Invoice.status.in_(ISSUED),
         or_(Invoice.total_gross - Invoice.credited_amount - Invoice.paid_amount - Invoice.allocated_amount != 0,
-            Invoice.invoice_date > as_of, Invoice.id.in_(later))).subquery("candidates")
+            Invoice.invoice_date > as_of, Invoice.id.in_(later),
+            Invoice.id.in_(select(Reminder.invoice_id).where(Reminder.tenant_id == tenant_id,
+                                                             Reminder.status == "sent")))).subquery("candidates")
     invoices = session.execute(select(
         Invoice.id, Invoice.customer_id, Invoice.currency, Invoice.total_gross, Invoice.invoice_date,
         Invoice.due_date,
@@ -116,20 +120,25 @@ def receivables_aging(session: Session, tenant_id: uuid.UUID, as_of: date) -> Ag
                 .where(model.tenant_id == tenant_id, day <= as_of).group_by(model.customer_id, model.currency)):
             spent[(customer_id, currency)] += Decimal(total)
 
+    claimed = claims_by_invoice(session, tenant_id, through=as_of)
     accounts: dict[tuple[uuid.UUID, str], Amounts] = defaultdict(Amounts)
     for row in invoices:
         dated = row.invoice_date is not None and row.invoice_date <= as_of
         # An invoice dated later still counts what was paid on it by then: money received ahead is credit.
         left = (row.total_gross if dated else ZERO) - paid.get(row.id, ZERO) - credited.get(row.id, ZERO) \
             - allocated.get(row.id, ZERO)
-        if left == 0:
+        claims = claimed.get(row.id)
+        if left == 0 and claims is None:
             continue
         account = accounts[(row.customer_id, row.currency)]
-        if left > 0:
+        # A reminder's claims age from the reminder's due date; money paid beyond the invoice settles them first.
+        own, open_claims, extra = split(left, claims.amount if claims else ZERO)
+        if own > 0:
             due = row.due_date or row.invoice_date
-            account.buckets[bucket_for((as_of - due).days)] += left
-        else:
-            account.unapplied_credit -= left
+            account.buckets[bucket_for((as_of - due).days)] += own
+        if open_claims > 0 and claims is not None:
+            account.buckets[bucket_for((as_of - claims.due_date).days)] += open_claims
+        account.unapplied_credit += extra
     for key, amount in spent.items():
         accounts[key].unapplied_credit -= amount
 

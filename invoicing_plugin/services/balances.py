@@ -27,6 +27,7 @@ from ..domain.lifecycle import ISSUED, InvoiceKind
 from ..domain.payments import amount_problems, excess, open_amount, payment_status_for
 from . import audit, notifications
 from .actors import Actor
+from .claims import claims_by_invoice, split
 from .commands import ApplyCredit, RecordRefund
 from .idempotency import dialect_insert
 from .queries import get_invoice
@@ -42,11 +43,11 @@ class Standing:
     """A customer's position in one currency. `balance` > 0: they owe us; < 0: we owe them."""
 
     currency: str
-    invoiced: Decimal  # gross of their finalised invoices
+    invoiced: Decimal  # gross of their finalised invoices, and what sent reminders claimed on them
     credited: Decimal  # taken off by credit notes
     paid: Decimal
     refunded: Decimal
-    open_amount: Decimal  # what their invoices still await
+    open_amount: Decimal  # what their invoices (and their reminders' claims) still await
     credit_available: Decimal  # what may be applied to an invoice or refunded
 
     @property
@@ -69,19 +70,23 @@ def invoice_open_amount(invoice: Invoice) -> Decimal:
 def standings(session: Session, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> list[Standing]:
     """The customer's standing per currency they were invoiced in (their tenant's currency first)."""
     rows = session.execute(
-        select(Invoice.currency, Invoice.total_gross, Invoice.credited_amount, Invoice.paid_amount,
+        select(Invoice.id, Invoice.currency, Invoice.total_gross, Invoice.credited_amount, Invoice.paid_amount,
                Invoice.allocated_amount)
         .where(Invoice.tenant_id == tenant_id, Invoice.customer_id == customer_id,
                Invoice.kind == InvoiceKind.INVOICE, Invoice.status.in_(ISSUED))
     ).all()
+    claimed = claims_by_invoice(session, tenant_id, customer_id=customer_id)
     sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-    for currency, gross, credited, paid, allocated in rows:
+    for invoice_id, currency, gross, credited, paid, allocated in rows:
         bucket = sums[currency]
-        bucket["invoiced"] += gross
+        claims = claimed[invoice_id].amount if invoice_id in claimed else ZERO
+        # Reminders' fees and interest are receivables too (DESIGN §3); money paid beyond the invoice settles them.
+        own, open_claims, extra = split(gross - credited - paid - allocated, claims)
+        bucket["invoiced"] += gross + claims
         bucket["credited"] += credited
         bucket["paid"] += paid
-        bucket["open"] += open_amount(gross, paid, credited, allocated)
-        bucket["excess"] += excess(gross, paid, credited, allocated)
+        bucket["open"] += own + open_claims
+        bucket["excess"] += extra
     for model, key in ((Allocation, "allocations"), (Refund, "refunded")):
         for currency, total in session.execute(
             select(model.currency, func.sum(model.amount))

@@ -21,16 +21,18 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from ..db import Allocation, Customer, Invoice, Payment, Refund, Tenant
+from ..db import Allocation, Customer, Invoice, Payment, Refund, Reminder, Tenant
 from ..domain.errors import ValidationFailed
 from ..domain.invoice_data import Party
 from ..domain.lifecycle import ISSUED, InvoiceKind
+from .claims import claims_by_invoice
 from .customers import get_customer
 
 ZERO = Decimal(0)
-KINDS = ("invoice", "credit_note", "payment", "allocation", "refund")
-# Within one day: what was invoiced first, then what was taken off it, applied to it, paid, paid back.
-_RANK = {"invoice": 0, "credit_note": 1, "allocation": 2, "payment": 3, "refund": 4}
+KINDS = ("invoice", "reminder", "credit_note", "payment", "allocation", "refund")
+# Within one day: what was invoiced (or claimed by a reminder) first, then what was taken off it, applied to
+# it, paid, paid back.
+_RANK = {"invoice": 0, "reminder": 1, "credit_note": 2, "allocation": 3, "payment": 4, "refund": 5}
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class Movement:
     balance: Decimal  # the running balance after this movement
     applied_amount: Decimal | None = None  # an allocation: the credit applied to `document`
     due_date: date | None = None  # an invoice
-    credited_document: str | None = None  # a credit note: the invoice it credits
+    credited_document: str | None = None  # a credit note: the invoice it credits; a reminder: the one it reminds of
     source: str | None = None  # a payment: where it came from (bank, ropo24, manual...); an allocation: how
     note: str | None = None  # a payment's reference or a refund's note
 
@@ -132,7 +134,15 @@ def balance_through(session: Session, tenant_id: uuid.UUID, customer_id: uuid.UU
     refunded = session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
         Refund.tenant_id == tenant_id, Refund.customer_id == customer_id, Refund.currency == currency,
         Refund.paid_on <= day))
-    return Decimal(invoiced or 0) - Decimal(paid or 0) + Decimal(refunded or 0)
+    claims = claims_by_invoice(session, tenant_id, customer_id=customer_id, through=day)
+    in_currency = _in_currency(session, tenant_id, customer_id, currency) if claims else set()
+    claimed = sum((found.amount for invoice_id, found in claims.items() if invoice_id in in_currency), ZERO)
+    return Decimal(invoiced or 0) + claimed - Decimal(paid or 0) + Decimal(refunded or 0)
+
+
+def _in_currency(session: Session, tenant_id: uuid.UUID, customer_id: uuid.UUID, currency: str) -> set[uuid.UUID]:
+    return set(session.scalars(_documents(tenant_id, customer_id, currency, (InvoiceKind.INVOICE,))
+                               .with_only_columns(Invoice.id)))
 
 
 def _documents(tenant_id: uuid.UUID, customer_id: uuid.UUID, currency: str,
@@ -166,6 +176,15 @@ def _entries(session: Session, tenant_id: uuid.UUID, customer_id: uuid.UUID, cur
                          "due_date": row.due_date if kind == "invoice" else None,
                          "credited_document": numbers.get(row.credited_invoice_id)},
                         (row.series, row.sequence_number or 0, str(row.id))))
+    for reminder, number in session.execute(
+            select(Reminder, Invoice.number).join(Invoice, Invoice.id == Reminder.invoice_id)
+            .where(Reminder.tenant_id == tenant_id, Reminder.customer_id == customer_id, Reminder.status == "sent",
+                   Invoice.currency == currency, Invoice.kind == InvoiceKind.INVOICE, Invoice.status.in_(ISSUED),
+                   Reminder.reminder_date >= start, Reminder.reminder_date <= end)).all():
+        # A reminder adds what it claims (fee, compensation, interest); the invoice's own amount is already there.
+        entries.append(({"on": reminder.reminder_date, "kind": "reminder", "document": reminder.number,
+                         "amount": reminder.claimed, "due_date": reminder.due_date, "credited_document": number},
+                        (reminder.sequence_number or 0, str(reminder.id))))
     for payment, number in session.execute(
             _payments(tenant_id, customer_id, currency).add_columns(Invoice.number)
             .where(Payment.paid_on >= start, Payment.paid_on <= end)).all():

@@ -7,7 +7,8 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import schemathesis
@@ -15,6 +16,9 @@ from sqlalchemy import select
 
 from invoicing_plugin.db import Delivery
 from invoicing_plugin.plugin import plugin_state
+from invoicing_plugin.services import dunning
+from invoicing_plugin.services.actors import system_actor
+from invoicing_plugin.services.unit_of_work import Database
 from invoicing_plugin.worker import Worker, WorkerSettings
 from tests.conftest import order_payload
 from webhooks.signing import signed_headers
@@ -308,6 +312,33 @@ def test_every_documented_operation_answers_as_its_schema_says(contract, shop, a
     assert [attempt["outcome"] for attempt in delivered.json["attempt_log"]] == ["dead", "delivered"]
     c.call("POST", "/deliveries/{delivery_id}/retry", 409, key=office, params={"delivery_id": dead.id})
     c.call("GET", "/deliveries/{delivery_id}", 404, key=office, params={"delivery_id": uuid.uuid4()})
+
+    # Dunning: levels, a run by hand making two drafts, one approved and sent, one dropped, their documents.
+    c.call("POST", "/dunning-runs", 409, key=office, json={})
+    c.call("GET", "/tenant/dunning", 200, key=admin)
+    c.call("PUT", "/tenant/dunning", 422, key=admin, json={"levels": [{"days": 7, "fee": "13.00"}]})
+    c.call("PUT", "/tenant/dunning", 200, key=admin, json={"levels": [{"days": 7, "fee": "5.00", "interest": True}]})
+    late = [c.call("POST", "/orders", 201, key=checkout, json=order_payload(f"WS-DUN-{n}")).json["invoice"]
+            for n in range(2)]
+    c.call("POST", "/dunning-runs", 422, key=office, json={"date": "soon"})
+    c.call("POST", "/dunning-runs", 201, key=office, json={})
+    # A week after the due date, by the run's injected clock: two drafts.
+    week_late = datetime.combine(date.fromisoformat(late[0]["due_date"]) + timedelta(days=7), time(12),
+                                 tzinfo=ZoneInfo(shop.timezone))
+    run = dunning.run_dunning(Database(plugin_state(app).session_factory), system_actor(shop.tenant_id),
+                              dunning.RunDunning(), now=week_late)
+    first, second = [str(r.id) for r in run.created if str(r.invoice_id) in {i["id"] for i in late}]
+    c.call("GET", "/reminders", 200, key=office, query_string={"status": "draft"})
+    c.call("GET", "/reminders", 422, key=office, query_string={"status": "lost"})
+    c.call("GET", "/reminders/{reminder_id}", 200, key=office, params={"reminder_id": first})
+    c.call("GET", "/reminders/{reminder_id}", 404, key=office, params={"reminder_id": uuid.uuid4()})
+    c.call("GET", "/reminders/{reminder_id}/pdf", 200, key=office, params={"reminder_id": first})
+    c.call("GET", "/reminders/{reminder_id}/finvoice", 200, key=office, params={"reminder_id": first})
+    c.call("POST", "/reminders/{reminder_id}/send", 200, key=office, params={"reminder_id": first})
+    c.call("POST", "/reminders/{reminder_id}/send", 409, key=office, params={"reminder_id": first})
+    c.call("POST", "/reminders/{reminder_id}/cancel", 200, key=office, params={"reminder_id": second})
+    c.call("POST", "/reminders/{reminder_id}/cancel", 409, key=office, params={"reminder_id": second})
+    c.call("POST", "/reminders/{reminder_id}/send", 404, key=office, params={"reminder_id": uuid.uuid4()})
 
     operations = {(path, method) for path, item in c.document["paths"].items() for method in item if method in METHODS}
     answered = {(path, method) for path, method, _ in c.seen}

@@ -42,11 +42,23 @@ def objects_of_a(client, shop, app):
                                       "paydate": "2026-11-20", "date": "2026-11-20"}]}).encode()
     client.post(f"/webhooks/ropo24/{shop.slug}", data=body, headers=signed_headers(secret, body))
     [unmatched] = client.get("/api/v1/inbox", headers=shop.auth("backoffice")).json["items"]
+    client.put("/api/v1/tenant/dunning", json={"levels": [{"days": 7, "fee": "5.00"}]}, headers=shop.auth("admin"))
+    from datetime import date, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from invoicing_plugin.services import dunning
+    from invoicing_plugin.services.actors import system_actor
+    from invoicing_plugin.services.unit_of_work import Database
+
+    late = datetime.combine(date.fromisoformat(finalized["invoice"]["due_date"]) + timedelta(days=7), time(12),
+                            tzinfo=ZoneInfo(shop.timezone))  # the run's clock, injected
+    [reminder] = dunning.run_dunning(Database(plugin_state(app).session_factory), system_actor(shop.tenant_id),
+                                     dunning.RunDunning(), now=late).created
     yield {
         "order_id": finalized["order"]["id"], "invoice_id": finalized["invoice"]["id"],
         "draft_id": draft["invoice"]["id"], "key_id": keys[0]["id"], "delivery_id": deliveries[0]["id"],
         "endpoint_id": endpoint["id"], "inbox_id": unmatched["id"],
-        "customer_id": finalized["invoice"]["customer_id"],
+        "customer_id": finalized["invoice"]["customer_id"], "reminder_id": str(reminder.id),
         "run_id": client.post("/api/v1/invoice-runs", json={"period_from": "2026-11-01", "period_to": "2026-11-30"},
                               headers=shop.auth("backoffice")).json["id"],
     }
@@ -84,6 +96,11 @@ CROSS_TENANT_CALLS = [
     ("GET", "/api/v1/invoice-runs/{run_id}/remaining", "backoffice"),
     ("POST", "/api/v1/invoice-runs/{run_id}/rerun", "backoffice"),
     ("GET", "/api/v1/customers/{customer_id}/statement", "backoffice"),
+    ("GET", "/api/v1/reminders/{reminder_id}", "backoffice"),
+    ("POST", "/api/v1/reminders/{reminder_id}/send", "backoffice"),
+    ("POST", "/api/v1/reminders/{reminder_id}/cancel", "backoffice"),
+    ("GET", "/api/v1/reminders/{reminder_id}/pdf", "backoffice"),
+    ("GET", "/api/v1/reminders/{reminder_id}/finvoice", "backoffice"),
 ]
 
 # A valid body for each write, so that only the tenant can be what is wrong.
