@@ -24,7 +24,7 @@ from .domain.errors import DomainError, summarize
 from .domain.vat import VatRate, VatTable
 from .extras import MissingExtra, require
 from .plugin import plugin_state
-from .services import tenant_admin, tenants
+from .services import console_users, tenant_admin, tenants
 from .services.actors import ROLES, Actor, cli_actor
 from .services.commands import (
     AddWebhookEndpoint,
@@ -177,6 +177,20 @@ def create_api_key(tenant_ref: str, role: str, name: str) -> None:
                                                                  CreateApiKey(role, name)).secret)
     click.echo(f"{role} key for {tenant_ref} (shown once, store it now):")
     click.echo(secret)
+
+
+@main.command("create-user")
+@click.option("--tenant", "tenant_ref", required=True, help="Tenant slug or id.")
+@click.option("--email", required=True, help="The person's email: what they sign in to the console with.")
+@click.option("--role", required=True, type=click.Choice(console_users.CONSOLE_ROLES))
+@click.option("--language", type=click.Choice(console_users.LANGUAGES), help="The console's language for them.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Asked for when not given (a password in the command line stays in the shell's history).")
+def create_user(tenant_ref: str, email: str, role: str, language: str | None, password: str) -> None:
+    """Create a console user of a tenant (the back-office pages); the password is stored only hashed."""
+    command = console_users.CreateConsoleUser(email, password, role, language)
+    user = _run(_app(), lambda db: console_users.create_user(db, _admin(db, tenant_ref), command))
+    click.echo(f"console user {user.email} ({role}) of {tenant_ref} created")
 
 
 @main.command("show-tenant")

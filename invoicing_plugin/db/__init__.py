@@ -3,6 +3,7 @@
 from . import guard
 from .balances import Allocation, Refund
 from .base import Base
+from .console import ConsoleUser
 from .deliveries import Delivery, DeliveryAttempt
 from .documents import InvoiceDocument
 from .external import AccessToken, ExchangeRate, ExternalRef, VatCheck
@@ -16,7 +17,8 @@ from .tenants import ApiKey, NumberSeries, Tenant, VatRateRow
 __all__ = [
     "guard",
     "AccessToken", "ExchangeRate", "ExternalRef", "VatCheck",
-    "Allocation", "ApiKey", "AuditEvent", "Base", "Customer", "Delivery", "DeliveryAttempt", "IdempotencyRecord",
+    "Allocation", "ApiKey", "AuditEvent", "Base", "ConsoleUser", "Customer", "Delivery", "DeliveryAttempt",
+    "IdempotencyRecord",
     "InboxEvent",
     "Invoice", "InvoiceDocument", "InvoiceEvent", "InvoiceLine", "InvoiceRun", "NumberSeries", "Order", "OrderLine",
     "Payment",
