@@ -61,11 +61,11 @@ class ConsoleRequest:
             return []
         return [(entry, url_for(entry.endpoint)) for entry in self.state.nav if self.identity.can(entry.role)]
 
-    def notice(self, text_key: str) -> None:
-        """A one-time message (a text key) shown on the next page: "3 drafts approved"."""
-        self.session.notices.append(text_key)
+    def notice(self, text_key: str, **values: str) -> None:
+        """A one-time message (a text key and its values) shown on the next page: "3 drafts approved"."""
+        self.session.notices.append([text_key, values])
 
-    def take_notices(self) -> list[str]:
+    def take_notices(self) -> list[list]:
         notices, self.session.notices = self.session.notices, []
         return notices
 

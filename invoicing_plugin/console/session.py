@@ -28,7 +28,7 @@ class SessionData:
     epoch: int = 0
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     language: str | None = None
-    notices: list[str] = field(default_factory=list)
+    notices: list[list] = field(default_factory=list)  # [text key, {name: value}] each
     expired: bool = False  # the browser sent a session that had been idle too long
 
     def as_payload(self) -> dict[str, Any]:

@@ -78,3 +78,13 @@ class Console:
 @pytest.fixture
 def console(client) -> Console:
     return Console(client)
+
+
+def queue_draft(client, shop, external_id: str, **overrides) -> dict:
+    """A web shop (or POS) order left for back-office approval: its draft invoice, as the API shows it."""
+    from tests.conftest import order_payload
+
+    payload = order_payload(external_id, invoicing={"mode": "queue"}, **overrides)
+    response = client.post("/api/v1/orders", json=payload, headers=shop.auth())
+    assert response.status_code == 201, response.json
+    return response.json["invoice"]
