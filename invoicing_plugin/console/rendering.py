@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from functools import cache
 from importlib.resources import as_file, files
 from typing import Any
@@ -19,6 +20,8 @@ def environment() -> Environment:
         env = Environment(loader=FileSystemLoader(str(folder)), autoescape=True, undefined=StrictUndefined,
                           trim_blocks=True, lstrip_blocks=True)
     env.globals["url_for"] = url_for
+    # A fresh id for each form rendered (console/once.py): the same form sent twice is acted on once.
+    env.globals["new_form_id"] = lambda: str(uuid.uuid4())
     return env
 
 

@@ -56,9 +56,12 @@ class Console:
         return response
 
     def token(self) -> str:
+        """The CSRF token of the page last fetched that has a form (a redirect's page has none)."""
         found = _TOKEN.search(self.page)
-        assert found, "the page has no form with a CSRF token"
-        return found.group(1)
+        if found:
+            self._last_token = found.group(1)
+        assert getattr(self, "_last_token", None), "no page with a form was fetched yet"
+        return self._last_token
 
     def post(self, path: str, data: dict | None = None, *, token: bool = True, **kwargs):
         """A form of the current page sent (with its CSRF token unless `token=False`)."""
@@ -86,5 +89,14 @@ def queue_draft(client, shop, external_id: str, **overrides) -> dict:
 
     payload = order_payload(external_id, invoicing={"mode": "queue"}, **overrides)
     response = client.post("/api/v1/orders", json=payload, headers=shop.auth())
+    assert response.status_code == 201, response.json
+    return response.json["invoice"]
+
+
+def finalized_invoice(client, shop, external_id: str, **overrides) -> dict:
+    """An order invoiced at once: its finalised invoice as the API shows it."""
+    from tests.conftest import order_payload
+
+    response = client.post("/api/v1/orders", json=order_payload(external_id, **overrides), headers=shop.auth())
     assert response.status_code == 201, response.json
     return response.json["invoice"]
