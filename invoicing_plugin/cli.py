@@ -490,7 +490,7 @@ def purge_idempotency_keys(ctx: click.Context) -> None:
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
 def serve(host: str, port: int, workers: int, dev: bool) -> None:
     """Serve the API (gunicorn, worker timeout INVOICING_SERVER_TIMEOUT_SECONDS), on INVOICING_DATABASE_URL."""
-    from .serving import gunicorn_command
+    from .serving import gunicorn_command, with_console_secret
 
     app = _app()
     if dev:
@@ -501,7 +501,11 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
     except MissingExtra as error:
         raise click.ClickException(f"{error} (or `invoicing serve --dev` for Flask's development server)") from None
     command = gunicorn_command(host, port, workers, plugin_state(app).settings)
-    os.execvp(command[0], command)  # noqa: S606 - our own interpreter and arguments, no shell
+    if not os.environ.get("INVOICING_CONSOLE_SECRET_KEY") and not app.config.get("SECRET_KEY"):
+        click.echo("note: INVOICING_CONSOLE_SECRET_KEY is not set; back-office console logins end when the "
+                   "server restarts", err=True)
+    os.execvpe(command[0], command, with_console_secret(os.environ))  # noqa: S606 - our own interpreter and arguments
+
 
 
 @main.command()

@@ -182,3 +182,23 @@ def set_language(db: Database, actor: Actor, user_id: uuid.UUID | None, language
 def list_users(session: Session, actor: Actor) -> list[ConsoleUser]:
     return list(session.scalars(select(ConsoleUser).where(ConsoleUser.tenant_id == actor.tenant_id)
                                 .order_by(ConsoleUser.email)))
+
+
+def set_password(db: Database, actor: Actor, email: str, password: str) -> ConsoleUser:
+    """A new password for the tenant's user; their sessions end (a copied cookie with them)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed({"password": [f"must have at least {MIN_PASSWORD_LENGTH} characters"]})
+    password_hash = hash_password(password)
+    email = email.strip().lower()
+
+    def work(session: Session) -> ConsoleUser:
+        user = session.scalar(select(ConsoleUser).where(ConsoleUser.tenant_id == actor.tenant_id,
+                                                        ConsoleUser.email == email).with_for_update())
+        if user is None:
+            raise NotFound(f"no console user {email}")
+        user.password_hash, user.session_epoch = password_hash, user.session_epoch + 1
+        user.failed_logins, user.throttled_until = 0, None
+        audit.record(session, actor, "console_user.password_set", "console_user", user.id)
+        return user
+
+    return db.run(work)
