@@ -35,7 +35,8 @@ def test_the_demo_prints_console_credentials_that_sign_in(tmp_path):
             signed_in = browser.post(url.split("?")[0], timeout=10, data={
                 "tenant": slug, "email": email, "password": password,
                 "csrf_token": TOKEN.search(login.text).group(1)})
-            assert signed_in.status_code == 200 and "Odottaa käsittelyä" in signed_in.text  # the demo shop speaks Finnish
+            # The demo shop's language is Finnish: so is its console until the user picks another.
+            assert signed_in.status_code == 200 and "Odottaa käsittelyä" in signed_in.text
             for _ in range(6):  # gunicorn's two workers take turns: each knows the session
                 assert "Odottaa käsittelyä" in browser.get(signed_in.url, timeout=10).text
             drafts = browser.get(signed_in.url + "drafts/", timeout=10)
