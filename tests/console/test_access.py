@@ -232,3 +232,12 @@ def test_the_console_can_be_mounted_elsewhere_or_switched_off(database_url):
     assert off.test_client().get("/backoffice/login").status_code == 404
     for app in (moved, off):
         plugin_state(app).engine.dispose()
+
+
+def test_pages_run_no_script_and_are_framed_by_no_other_site(console, clerk):
+    console.log_in(clerk)
+    response = console.get("/")
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'none'" in policy and "frame-ancestors 'self'" in policy
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
