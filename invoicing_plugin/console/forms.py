@@ -133,9 +133,16 @@ def line_rows(form: MultiDict[str, str] | None, lines: list[Any], blank: int = 2
         rows = kept_rows(form)  # the same rows, in the same order, as the problems' lines[<i>] count them
     else:
         rows = [{"description": line.description, "sku": line.sku or "", "quantity": _plain(line.quantity),
-                 "unit": line.unit or "", "unit_price": _plain(line.unit_price), "vat_rate": _plain(line.vat_rate),
+                 "unit": line.unit or "", "unit_price": _price(line.unit_price), "vat_rate": _plain(line.vat_rate),
                  "discount_percent": _plain(line.discount_percent)} for line in lines]
     return rows + [dict.fromkeys(LINE_FIELDS, "") for _ in range(blank)]
+
+
+def _price(value: Decimal) -> str:
+    """A unit price with at least two decimals, as prices are written (24.90, 0.125)."""
+    plain = value.normalize()
+    cents = value.quantize(Decimal("0.01"))
+    return format(plain if plain != cents else cents, "f")
 
 
 def _plain(value: Decimal) -> str:
