@@ -24,7 +24,7 @@ from .domain.errors import DomainError, summarize
 from .domain.vat import VatRate, VatTable
 from .extras import MissingExtra, require
 from .plugin import plugin_state
-from .services import tenant_admin, tenants
+from .services import console_users, tenant_admin, tenants
 from .services.actors import ROLES, Actor, cli_actor
 from .services.commands import (
     AddWebhookEndpoint,
@@ -177,6 +177,20 @@ def create_api_key(tenant_ref: str, role: str, name: str) -> None:
                                                                  CreateApiKey(role, name)).secret)
     click.echo(f"{role} key for {tenant_ref} (shown once, store it now):")
     click.echo(secret)
+
+
+@main.command("create-user")
+@click.option("--tenant", "tenant_ref", required=True, help="Tenant slug or id.")
+@click.option("--email", required=True, help="The person's email: what they sign in to the console with.")
+@click.option("--role", required=True, type=click.Choice(console_users.CONSOLE_ROLES))
+@click.option("--language", type=click.Choice(console_users.LANGUAGES), help="The console's language for them.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Asked for when not given (a password in the command line stays in the shell's history).")
+def create_user(tenant_ref: str, email: str, role: str, language: str | None, password: str) -> None:
+    """Create a console user of a tenant (the back-office pages); the password is stored only hashed."""
+    command = console_users.CreateConsoleUser(email, password, role, language)
+    user = _run(_app(), lambda db: console_users.create_user(db, _admin(db, tenant_ref), command))
+    click.echo(f"console user {user.email} ({role}) of {tenant_ref} created")
 
 
 @main.command("show-tenant")
@@ -476,7 +490,7 @@ def purge_idempotency_keys(ctx: click.Context) -> None:
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
 def serve(host: str, port: int, workers: int, dev: bool) -> None:
     """Serve the API (gunicorn, worker timeout INVOICING_SERVER_TIMEOUT_SECONDS), on INVOICING_DATABASE_URL."""
-    from .serving import gunicorn_command
+    from .serving import gunicorn_command, with_console_secret
 
     app = _app()
     if dev:
@@ -487,7 +501,11 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
     except MissingExtra as error:
         raise click.ClickException(f"{error} (or `invoicing serve --dev` for Flask's development server)") from None
     command = gunicorn_command(host, port, workers, plugin_state(app).settings)
-    os.execvp(command[0], command)  # noqa: S606 - our own interpreter and arguments, no shell
+    if not os.environ.get("INVOICING_CONSOLE_SECRET_KEY") and not app.config.get("SECRET_KEY"):
+        click.echo("note: INVOICING_CONSOLE_SECRET_KEY is not set; back-office console logins end when the "
+                   "server restarts", err=True)
+    os.execvpe(command[0], command, with_console_secret(os.environ))  # noqa: S606 - our own interpreter and arguments
+
 
 
 @main.command()

@@ -81,6 +81,19 @@ class Settings:
     vies_invalid_hours: float = 1.0
     vies_recheck_base_seconds: float = 60.0
     vies_recheck_cap_seconds: float = 3600.0
+    # The back-office console (invoicing_plugin/console): INVOICING_CONSOLE_ENABLED switches it off,
+    # INVOICING_CONSOLE_PREFIX is where it is mounted. Its session cookie is signed with
+    # INVOICING_CONSOLE_SECRET_KEY, else the Flask app's SECRET_KEY; with neither, a random key per process
+    # (logins then end when the process restarts, and do not carry across processes: fine for the demo only).
+    # A session ends after INVOICING_CONSOLE_IDLE_MINUTES without a request. After
+    # INVOICING_CONSOLE_MAX_FAILED_LOGINS wrong passwords in a row, the user's logins are refused for
+    # INVOICING_CONSOLE_THROTTLE_MINUTES (the right password too, so that guessing gains nothing).
+    console_enabled: bool = True
+    console_prefix: str = "/backoffice"
+    console_secret_key: str | None = None
+    console_idle_minutes: int = 30
+    console_max_failed_logins: int = 5
+    console_throttle_minutes: int = 15
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import signal
 import sys
 import threading
@@ -29,11 +30,13 @@ from adapters.vies.sandbox import running_sandbox as vies_sandbox
 from webhooks.polling import sync_payments
 from webhooks.signing import signed_headers
 
+from .config import Settings
 from .db import Tenant
 from .db.migrate import upgrade
+from .domain.errors import Conflict
 from .examples import COFFEE, webshop_order
 from .plugin import plugin_state
-from .services import tenant_admin
+from .services import console_users, tenant_admin
 from .services.actors import cli_actor
 from .services.commands import CreateApiKey, CreateTenant, SaveChannel, SetInboundSecret
 from .serving import gunicorn_in_background, has_gunicorn
@@ -42,11 +45,15 @@ from .worker import Worker, WorkerSettings
 DEMO_SLUG = "demo-shop"
 
 
+DEMO_CONSOLE_USER = "demo@demokahvila.fi"
+
+
 @dataclass(frozen=True)
 class DemoShop:
     slug: str
     keys: dict[str, str]  # role -> key, shown once
     callback_secret: str
+    console_password: str  # of DEMO_CONSOLE_USER, new on every run
 
 
 def run_demo(app: Flask, *, port: int, keep_serving: bool) -> None:
@@ -86,6 +93,8 @@ def run_demo(app: Flask, *, port: int, keep_serving: bool) -> None:
         click.echo(f"Demo shop: tenant slug {shop.slug} (the CLI's --tenant); its API keys, shown once:")
         for role, key in shop.keys.items():
             click.echo(f"  {role + ' key:':<16}{key}")
+        console = _console_lines(settings, api_url, shop)
+        click.echo("\n".join(console))
         click.echo("")
 
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
@@ -136,6 +145,7 @@ def run_demo(app: Flask, *, port: int, keep_serving: bool) -> None:
         click.echo("The API, the sandboxes and a worker keep running; press Ctrl-C to stop. Try:\n")
         click.echo(f"  curl -H 'Authorization: Bearer {backoffice_key}' {base}/invoices")
         click.echo(f"  curl -H 'Authorization: Bearer {shop.keys['admin']}' {base}/tenant\n")
+        click.echo("\n".join(console) + "\n")
         for role, key in shop.keys.items():
             click.echo(f"{role + ' key:':<16}{key}")
         try:
@@ -143,6 +153,13 @@ def run_demo(app: Flask, *, port: int, keep_serving: bool) -> None:
                 time.sleep(0.5)
         except KeyboardInterrupt:
             pass
+
+
+def _console_lines(settings: Settings, api_url: str, shop: DemoShop) -> list[str]:
+    if not settings.console_enabled:
+        return ["Back-office console: switched off (INVOICING_CONSOLE_ENABLED=false)"]
+    return [f"Back-office console: {api_url}{settings.console_prefix}/login?tenant={shop.slug}",
+            f"  organisation {shop.slug}, email {DEMO_CONSOLE_USER}, password {shop.console_password}"]
 
 
 def _wait_delivered(base: str, key: str, invoice_id: str, timeout: float = 30) -> list[dict]:
@@ -177,7 +194,12 @@ def _demo_tenant_and_keys(app: Flask, netvisor_url: str, ropo24_url: str) -> Dem
                 for role, purpose in (("checkout", "web shop and POS"), ("backoffice", "back office"),
                                       ("admin", "administrator"))}
         secret = tenant_admin.set_inbound_secret(db, actor, SetInboundSecret("ropo24")).secret
-    return DemoShop(tenant.slug, keys, secret)
+        password = secrets.token_urlsafe(12)
+        try:
+            console_users.create_user(db, actor, console_users.CreateConsoleUser(DEMO_CONSOLE_USER, password, "admin"))
+        except Conflict:  # a later run: the same user, a new password
+            console_users.set_password(db, actor, DEMO_CONSOLE_USER, password)
+    return DemoShop(tenant.slug, keys, secret, password)
 
 
 def _post(base: str, path: str, key: str, body: dict | None) -> dict:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy.engine import Engine
@@ -34,10 +35,22 @@ class InvoicingPlugin:
     allows one instance per app, and a host shop application usually has its own.
     """
 
-    def __init__(self, app: Flask | None = None, config: Mapping[str, object] | None = None) -> None:
+    def __init__(self, app: Flask | None = None, config: Mapping[str, object] | None = None,
+                 console_user_loader: Callable[[], Any] | None = None) -> None:
         self.config = config
+        self._console_user_loader = console_user_loader
+        self._apps: list[Flask] = []
         if app is not None:
             self.init_app(app)
+
+    def console_user_loader(self, load: Callable[[], Any]) -> Callable[[], Any]:
+        """The host's hook into the console (a decorator): `load()` returns a `console.HostUser` for the
+        host's signed-in staff member, or None for the console's own login (README, "Back-office console")."""
+        self._console_user_loader = load
+        for app in self._apps:
+            if "invoicing_console" in app.extensions:
+                app.extensions["invoicing_console"].user_loader = load
+        return load
 
     def init_app(self, app: Flask, config: Mapping[str, object] | None = None) -> PluginState:
         settings = load_settings(app.instance_path, config or self.config, app.config)
@@ -59,6 +72,11 @@ class InvoicingPlugin:
         from .api import register_api
 
         register_api(app, settings)
+        if settings.console_enabled:
+            from .console import register_console
+
+            register_console(app, settings, self._console_user_loader)
+        self._apps.append(app)
         return state
 
 

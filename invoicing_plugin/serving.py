@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -37,6 +38,15 @@ def gunicorn_command(host: str, port: int, workers: int, settings: Settings, *, 
     return [*command, WSGI_APP]
 
 
+def with_console_secret(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment with INVOICING_CONSOLE_SECRET_KEY set: gunicorn's workers each build the app, and
+    without a shared key each would sign the console's cookies with its own random one (a login would then
+    work on one worker only). A key made here lasts as long as the server; production sets its own."""
+    env = dict(environ)
+    env.setdefault("INVOICING_CONSOLE_SECRET_KEY", secrets.token_urlsafe(32))
+    return env
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
@@ -50,7 +60,7 @@ def gunicorn_in_background(
 ) -> Iterator[str]:
     """gunicorn serving the API on the settings' database for the block; yields its base URL once it answers."""
     port = port or free_port(host)
-    env = {**environ, "INVOICING_DATABASE_URL": settings.database_url,
+    env = {**with_console_secret(environ), "INVOICING_DATABASE_URL": settings.database_url,
            "INVOICING_API_PREFIX": settings.api_prefix, "INVOICING_WEBHOOKS_PREFIX": settings.webhooks_prefix}
     with tempfile.TemporaryFile() as log:  # gunicorn's own log, shown only when it does not come up
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments, no shell

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
-from typing import Any
 
 from flask.views import MethodView
 from marshmallow import RAISE
-from sqlalchemy import select
 
-from ..db import AuditEvent, InvoiceEvent, Payment
+from ..db import Payment
 from ..plugin import current_database, current_session
 from ..services import commands, inbox, payments, queries
+from ..services.invoice_page import timeline
 from .blueprints import IDEMPOTENCY_KEY_HEADER, api_blueprint, problem_responses, request_body
 from .context import current_actor, json_body, load, requires
 from .responses import dump
@@ -87,14 +85,9 @@ class InvoiceTimeline(MethodView):
         """Everything that happened to the invoice: our changes, the services' events, its payments"""
         session = current_session()
         invoice = queries.get_invoice(session, current_actor(), invoice_id)
-        items: list[dict[str, Any]] = [{"at": e.occurred_at, "kind": e.action, "source": e.actor, "detail": e.after}
-                 for e in session.scalars(select(AuditEvent).where(
-                     AuditEvent.tenant_id == invoice.tenant_id, AuditEvent.entity_type == "invoice",
-                     AuditEvent.entity_id == str(invoice.id)))]
-        items += [{"at": e.occurred_at, "kind": e.kind, "source": e.source, "detail": e.detail}
-                  for e in session.scalars(select(InvoiceEvent).where(InvoiceEvent.invoice_id == invoice.id))]
-        items.sort(key=lambda item: item["at"] or datetime.min.replace(tzinfo=UTC))
-        return {"items": items}
+        # The same timeline as the console's invoice page shows (services/invoice_page.py).
+        return {"items": [{"at": e.at, "kind": e.kind, "source": e.source, "detail": e.detail}
+                          for e in timeline(session, invoice)]}
 
 
 @inbox_blp.route("")

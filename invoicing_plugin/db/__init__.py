@@ -3,6 +3,7 @@
 from . import guard
 from .balances import Allocation, Refund
 from .base import Base
+from .console import ConsoleUser
 from .deliveries import Delivery, DeliveryAttempt
 from .documents import InvoiceDocument
 from .dunning import DunningSettings, ReferenceRate, Reminder
@@ -18,7 +19,8 @@ __all__ = [
     "guard",
     "DunningSettings", "ReferenceRate", "Reminder",
     "AccessToken", "ExchangeRate", "ExternalRef", "VatCheck",
-    "Allocation", "ApiKey", "AuditEvent", "Base", "Customer", "Delivery", "DeliveryAttempt", "IdempotencyRecord",
+    "Allocation", "ApiKey", "AuditEvent", "Base", "ConsoleUser", "Customer", "Delivery", "DeliveryAttempt",
+    "IdempotencyRecord",
     "InboxEvent",
     "Invoice", "InvoiceDocument", "InvoiceEvent", "InvoiceLine", "InvoiceRun", "NumberSeries", "Order", "OrderLine",
     "Payment",
