@@ -1,7 +1,7 @@
 """dunning: levels and reference rates per tenant, and reminders with their own number series
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-02 01:06:00
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import invoicing_plugin.db.types
 
 revision = '0014'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
