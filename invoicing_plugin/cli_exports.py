@@ -86,6 +86,7 @@ def export_command(tenant_ref: str, period_from, period_to, everything: bool, de
         if delimiter == decimal:
             _fail("--decimal cannot be the delimiter too: with --decimal , use --delimiter ';'")
         tenant = db.read(lambda session: session.get(Tenant, actor.tenant_id))
+        assert tenant is not None  # the actor's own
         last = period_to.date() if period_to else tenant_today(tenant)
         first = period_from.date() if period_from else last.replace(day=1)
         if first > last:

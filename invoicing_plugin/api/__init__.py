@@ -78,7 +78,8 @@ def register_api(app: Flask, settings: Settings) -> InvoicingApi:
     for blueprint in (orders.blp, invoices.blp, credits.blp, proforma.blp, customers.blp, reports.blp,
                       invoice_runs.blp,
                       invoice_runs.schedules_blp, documents.blp, payments.blp, payments.inbox_blp, deliveries.blp,
-                      tenant.blp, tenant.keys_blp, webhook_config.endpoints_blp, webhook_config.inbound_blp, exports.blp):
+                      tenant.blp, tenant.keys_blp, webhook_config.endpoints_blp, webhook_config.inbound_blp,
+                      exports.blp):
         api.register_blueprint(blueprint, url_prefix=prefix + blueprint.url_prefix)
     app.register_blueprint(swagger_ui_blueprint(prefix))
     from webhooks.inbound import blueprint as webhooks_blueprint

@@ -80,7 +80,7 @@ def load_item(session: Session, delivery_id: uuid.UUID) -> ArchiveItem | None:
     """The document an archive delivery copies (None when the delivery names none: a bug, made dead)."""
     delivery = session.get(Delivery, delivery_id)
     payload = delivery.payload if delivery is not None else None
-    if not payload or "document_id" not in payload:
+    if delivery is None or not payload or "document_id" not in payload:
         return None
     document = session.get(InvoiceDocument, uuid.UUID(payload["document_id"]))
     if document is None or document.tenant_id != delivery.tenant_id:

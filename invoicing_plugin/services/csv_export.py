@@ -12,7 +12,7 @@ import csv
 import io
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -84,11 +84,15 @@ def rates_of(session: Session, period: Period) -> list[Decimal]:
     return sorted(set(rows), reverse=True)
 
 
-def _order_key() -> tuple:
+OrderKey = tuple[Any, ...]
+Batch = list[Any]  # rows of (Invoice, credited invoice's number)
+
+
+def _order_key() -> tuple[Any, ...]:
     return (Invoice.invoice_date, Invoice.series, Invoice.sequence_number, Invoice.id)
 
 
-def _batch(period: Period, after: tuple | None, with_lines: bool) -> Select:
+def _batch(period: Period, after: OrderKey | None, with_lines: bool) -> Select[Invoice, str | None]:
     credited = aliased(Invoice)
     query = (select(Invoice, credited.number.label("credited_number"))
              .options(selectinload(Invoice.lines) if with_lines else lazyload(Invoice.lines))
@@ -99,12 +103,13 @@ def _batch(period: Period, after: tuple | None, with_lines: bool) -> Select:
     return query
 
 
-def _invoice_batches(db: Database, period: Period, each, *, with_lines: bool = False) -> Iterator[list]:
+def _invoice_batches(db: Database, period: Period, each: Callable[[Session, Batch], list[list[str]]], *,
+                     with_lines: bool = False) -> Iterator[list[list[str]]]:
     """Batches of `each(session, invoices)` results, each batch read in its own short transaction."""
-    after: tuple | None = None
+    after: OrderKey | None = None
     while True:
-        def read(session: Session, after=after) -> tuple[list, tuple | None]:
-            rows = session.execute(_batch(period, after, with_lines)).all()
+        def read(session: Session, after: OrderKey | None = after) -> tuple[list[list[str]], OrderKey | None]:
+            rows = list(session.execute(_batch(period, after, with_lines)).all())
             if not rows:
                 return [], None
             last = rows[-1][0]
@@ -140,7 +145,7 @@ def invoice_header(rates: Sequence[Decimal]) -> list[str]:
 
 def invoice_rows(db: Database, period: Period, rates: Sequence[Decimal], fmt: CsvFormat) -> Iterator[list[str]]:
     """One row per issued invoice or credit note of the period, in invoice date and number order."""
-    def rows_of(session: Session, batch: list) -> list[list[str]]:
+    def rows_of(session: Session, batch: Batch) -> list[list[str]]:
         ids = [row[0].id for row in batch]
         sums: dict[uuid.UUID, dict[Decimal, tuple[Decimal, Decimal, Decimal]]] = defaultdict(dict)
         for invoice_id, rate, net, vat, gross in session.execute(
@@ -173,7 +178,7 @@ def invoice_rows(db: Database, period: Period, rates: Sequence[Decimal], fmt: Cs
 
 def line_rows(db: Database, period: Period, fmt: CsvFormat) -> Iterator[list[str]]:
     """One row per line of each issued invoice or credit note of the period, in the invoices' order."""
-    def rows_of(session: Session, batch: list) -> list[list[str]]:
+    def rows_of(session: Session, batch: Batch) -> list[list[str]]:
         out = []
         for invoice, _credited in batch:
             currency, buyer = invoice.currency, invoice.buyer or {}

@@ -150,7 +150,7 @@ def _batches(db: Database, export: ExportTable, tenant_id: uuid.UUID) -> Iterato
     key = list(table.primary_key.columns)[0]
     after: Any = None
     while True:
-        def read(session: Session, after=after) -> list[dict[str, Any]]:
+        def read(session: Session, after: Any = after) -> list[dict[str, Any]]:
             query = select(*columns).where(table.c.tenant_id == tenant_id).order_by(key).limit(BATCH)
             if after is not None:
                 query = query.where(key > after)
