@@ -168,7 +168,7 @@ class Worker:
 
     def run_once(self) -> int:
         """Claim one batch and deliver it, then one batch of an invoice run; the number of things done."""
-        if self.settings.archive is not None:
+        if self.settings.archive is not None and self.db.read(archive.has_unarchived):
             self.db.run(archive.give_to_archive)
         claimed = self.db.run(lambda session: outbox.claim_due(
             session, self.name, limit=self.settings.batch_size, lease=self.settings.lease))

@@ -52,6 +52,13 @@ def give_to_archive(session: Session, *, limit: int = SWEEP_BATCH, tenant_id: uu
     return len(made)
 
 
+def has_unarchived(session: Session) -> bool:
+    """Whether any stored document waits for its archive delivery (a read: no write lock for an idle sweep)."""
+    documents = table_of(InvoiceDocument)
+    return session.execute(select(documents.c.id).where(documents.c.archive_delivery_id.is_(None))
+                           .limit(1)).first() is not None
+
+
 def backfill(db: Database, *, tenant_id: uuid.UUID | None = None) -> int:
     """Give every stored document that the archive has not had yet to it, in batches; how many were given."""
     total = 0
