@@ -183,3 +183,25 @@ def test_an_attempt_whose_answer_was_lost_and_a_backfill_upload_nothing_twice(ap
     assert lines[-1] == "archive deliveries: 6 delivered"
     _drain(worker)
     _assert_archived_once(session, s3, bucket, shop)
+
+
+def test_a_bucket_that_is_missing_makes_the_copy_dead_and_a_retry_by_hand_sends_it_once(app, client, shop, session,
+                                                                                       s3, bucket):
+    s3.client().delete_bucket(Bucket=bucket)
+    _invoices_with_documents(client, shop, 1, kinds=("finvoice",))
+    worker = _worker(app)
+    _drain(worker)
+
+    dead = client.get("/api/v1/deliveries", query_string={"status": "dead"}, headers=shop.auth("backoffice"))
+    [copy] = [d for d in dead.json["items"] if d["channel"] == "archive"]
+    assert "NoSuchBucket" in copy["last_error"]  # permanent: no retries spent on it
+
+    s3.client().create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-north-1"})
+    s3.client().put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    retried = client.post(f"/api/v1/deliveries/{copy['id']}/retry", headers=shop.auth("backoffice"))
+    assert retried.status_code == 200, retried.json
+    _drain(worker)
+
+    _assert_archived_once(session, s3, bucket, shop)
+    again = client.get(f"/api/v1/deliveries/{copy['id']}", headers=shop.auth("backoffice")).json
+    assert again["status"] == "delivered"
