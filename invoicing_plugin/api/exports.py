@@ -1,4 +1,5 @@
-"""CSV exports for the accountant: GET /exports/invoices.csv and /exports/invoice-lines.csv, streamed in batches."""
+"""Exports for the accountant: GET /exports/invoices.csv and /exports/invoice-lines.csv, streamed in batches, and
+the same rows as Excel workbooks (.xlsx)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,22 @@ from flask.views import MethodView
 from marshmallow import RAISE
 
 from ..plugin import plugin_state
-from ..services import csv_export
+from ..services import csv_export, xlsx_export
 from ..services.invoices import tenant_today
 from .blueprints import api_blueprint, problem_responses
 from .context import current_tenant, end_transaction, requires
-from .schemas.exports import ExportQuery
+from .schemas.exports import ExportQuery, PeriodQuery
 
 blp = api_blueprint("exports", "/exports", "Exports for accounting and spreadsheets: invoices and lines as CSV")
 
 CSV_MIME = "text/csv"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _CSV = {"description": "the CSV (RFC 4180 quoting, CRLF line ends, UTF-8, one header row); columns in the README, "
                        "\"Exports\"", "content": {CSV_MIME: {"schema": {"type": "string"}}}}
+
+
+_XLSX = {"description": "the workbook: one sheet, a header row, amounts as numbers, dates and ids as text",
+         "content": {XLSX_MIME: {"schema": {"type": "string", "format": "binary"}}}}
 
 
 def _period(query: dict) -> csv_export.Period:
@@ -29,9 +35,11 @@ def _period(query: dict) -> csv_export.Period:
     return csv_export.Period(tenant.id, first, last)
 
 
-def _streamed(chunks, name: str, period: csv_export.Period) -> Response:
-    filename = f"{name}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
-    return Response(chunks, content_type=f"{CSV_MIME}; charset=utf-8; header=present",
+def _streamed(chunks, name: str, period: csv_export.Period, media: str = CSV_MIME) -> Response:
+    extension = "csv" if media == CSV_MIME else "xlsx"
+    filename = f"{name}-{period.first.isoformat()}-{period.last.isoformat()}.{extension}"
+    content_type = f"{CSV_MIME}; charset=utf-8; header=present" if media == CSV_MIME else media
+    return Response(chunks, content_type=content_type,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
@@ -70,3 +78,27 @@ class InvoiceLinesCsv(MethodView):
         period, fmt = _period(query), _format(query)
         end_transaction()
         return _streamed(csv_export.lines_csv(plugin_state().database, period, fmt), "invoice-lines", period)
+
+
+@blp.route("/invoices.xlsx")
+class InvoicesXlsx(MethodView):
+    @requires("backoffice")
+    @blp.arguments(PeriodQuery, location="query", unknown=RAISE)
+    @blp.doc(responses={"200": _XLSX, **problem_responses(401, 403, 422, 501)})
+    def get(self, query: dict):
+        """`invoices.csv` as an Excel workbook: the same columns and rows, amounts as numbers"""
+        period = _period(query)
+        end_transaction()
+        return _streamed(xlsx_export.invoices_xlsx(plugin_state().database, period), "invoices", period, XLSX_MIME)
+
+
+@blp.route("/invoice-lines.xlsx")
+class InvoiceLinesXlsx(MethodView):
+    @requires("backoffice")
+    @blp.arguments(PeriodQuery, location="query", unknown=RAISE)
+    @blp.doc(responses={"200": _XLSX, **problem_responses(401, 403, 422, 501)})
+    def get(self, query: dict):
+        """`invoice-lines.csv` as an Excel workbook: the same columns and rows, amounts as numbers"""
+        period = _period(query)
+        end_transaction()
+        return _streamed(xlsx_export.lines_xlsx(plugin_state().database, period), "invoice-lines", period, XLSX_MIME)

@@ -78,3 +78,23 @@ def test_bad_export_parameters_are_all_named_at_once(client, shop):
     assert response.status_code == 422
     assert {error["field"] for error in response.json["errors"]} >= {"decimal", "from"}
     assert client.get("/api/v1/exports/invoices.csv", headers=shop.auth("checkout")).status_code == 403
+
+
+def test_the_same_rows_open_in_excel_with_amounts_as_numbers(client, shop):
+    import openpyxl
+
+    invoice = _invoice(client, shop, "WS-1", [order_payload()["lines"][0], TEA])
+
+    response = client.get("/api/v1/exports/invoices.xlsx", headers=shop.auth("backoffice"))
+    assert response.status_code == 200
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data), read_only=True).active
+    header, row = [list(values) for values in sheet.iter_rows(values_only=True)]
+    cells = dict(zip(header, row, strict=True))
+    assert cells["number"] == invoice["number"] and cells["business_id"] == "2617416-4"
+    assert Decimal(str(cells["gross"])) == Decimal("73.42") and not isinstance(cells["gross"], str)
+    assert Decimal(str(cells["vat_25.5"])) == Decimal("3.43")
+
+    lines = client.get("/api/v1/exports/invoice-lines.xlsx", headers=shop.auth("backoffice"))
+    sheet = openpyxl.load_workbook(io.BytesIO(lines.data), read_only=True).active
+    assert len(list(sheet.iter_rows(values_only=True))) == 3
