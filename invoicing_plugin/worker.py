@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.archive import ArchiveSettings
+from adapters.archive import ArchiveSettings, S3Archive
 from adapters.base import AdapterError, DeliveryContext, DeliveryResult
 from webhooks.outbound import send_event
 from webhooks.polling import sync_payments
@@ -110,6 +110,7 @@ class Worker:
         self._next_poll = 0.0
         self._next_schedule_look = 0.0
         self._next_vat_recheck = 0.0
+        self._archive_store: S3Archive | None = None  # made on the first copy; boto3 clients are thread-safe
 
     def run(self) -> None:
         """Work until stopped (SIGTERM/SIGINT in the main thread, or `stop()`)."""
@@ -276,7 +277,7 @@ class Worker:
 
     def _archive(self, claimed: outbox.Claimed) -> outbox.Outcome:
         """Copy one stored document to the archive: looked for first, so no attempt stores it twice."""
-        from adapters.archive import S3Archive, archive_key, extension
+        from adapters.archive import archive_key, extension
 
         if self.settings.archive is None:
             return self._failure(claimed, "the archive is not configured (INVOICING_ARCHIVE_BUCKET)", retryable=True)
@@ -287,7 +288,9 @@ class Worker:
         external_id = key if len(key) <= 100 else None  # the column's width; the excerpt always names the key
         guard.refuse_inside_transaction("copying a document to the archive")
         try:
-            store = S3Archive(self.settings.archive)
+            if self._archive_store is None:
+                self._archive_store = S3Archive(self.settings.archive)
+            store = self._archive_store
             found = store.find(key)
             if found is not None and found.sha256 == item.sha256:
                 return self._success(DeliveryResult(

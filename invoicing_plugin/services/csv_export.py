@@ -72,7 +72,7 @@ def rate_label(rate: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _issued(period: Period) -> Any:
+def issued_in(period: Period) -> Any:
     return (Invoice.tenant_id == period.tenant_id, Invoice.status.in_(ISSUED), Invoice.kind.in_(EXPORTED_KINDS),
             Invoice.invoice_date >= period.first, Invoice.invoice_date <= period.last)
 
@@ -80,7 +80,7 @@ def _issued(period: Period) -> Any:
 def rates_of(session: Session, period: Period) -> list[Decimal]:
     """The VAT rates that occur in the period: one net/VAT/gross column triple each."""
     rows = session.scalars(select(InvoiceLine.vat_rate).join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-                           .where(*_issued(period)).distinct())
+                           .where(*issued_in(period)).distinct())
     return sorted(set(rows), reverse=True)
 
 
@@ -88,7 +88,7 @@ OrderKey = tuple[Any, ...]
 Batch = list[Any]  # rows of (Invoice, credited invoice's number)
 
 
-def _order_key() -> tuple[Any, ...]:
+def order_key() -> tuple[Any, ...]:
     return (Invoice.invoice_date, Invoice.series, Invoice.sequence_number, Invoice.id)
 
 
@@ -97,9 +97,9 @@ def _batch(period: Period, after: OrderKey | None, with_lines: bool) -> Select[I
     query = (select(Invoice, credited.number.label("credited_number"))
              .options(selectinload(Invoice.lines) if with_lines else lazyload(Invoice.lines))
              .outerjoin(credited, credited.id == Invoice.credited_invoice_id)
-             .where(*_issued(period)).order_by(*_order_key()).limit(BATCH_SIZE))
+             .where(*issued_in(period)).order_by(*order_key()).limit(BATCH_SIZE))
     if after is not None:
-        query = query.where(tuple_(*_order_key()) > tuple_(*after))
+        query = query.where(tuple_(*order_key()) > tuple_(*after))
     return query
 
 

@@ -37,8 +37,8 @@ class BundleReport:
 def invoices_of(db: Database, period: csv_export.Period) -> list[tuple[uuid.UUID, str | None]]:
     """(id, number) of the period's issued invoices and credit notes, in the CSV's order (ids only: small)."""
     return db.read(lambda session: [(row.id, row.number) for row in session.execute(
-        select(Invoice.id, Invoice.number).where(*csv_export._issued(period))
-        .order_by(*csv_export._order_key()))])
+        select(Invoice.id, Invoice.number).where(*csv_export.issued_in(period))
+        .order_by(*csv_export.order_key()))])
 
 
 def add_documents(bundle: ExportZip, db: Database, actor: Actor, invoice_id: uuid.UUID, number: str | None,
