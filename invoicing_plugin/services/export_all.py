@@ -6,9 +6,9 @@ masked), the stored documents under `documents/`, and `manifest.json` with each 
 written exactly: amounts as decimal text with a point ("12.40", never a float), dates and times as ISO 8601
 (times in UTC), ids as UUID text, JSON columns as JSON text in the CSV.
 
-Which tables: `TABLES` below, one line each; a table a later part of the product adds (the dunning part's
-`reminders`) is one more line there, or, if it is only named in `OPTIONAL_TABLES`, exported whenever the
-installed schema has it. Never exported: API key hashes, webhook signing secrets, channel credentials, the
+Which tables: `TABLES` below, one line each; a table a later part of the product adds is one more line there,
+or, named in `OPTIONAL_TABLES` (the dunning part's `reminders`, `dunning_settings`, `reference_rates`), exported
+whenever the installed models have it. Never exported: API key hashes, webhook signing secrets, channel credentials, the
 outbox and inbox (operational records, not books).
 """
 
@@ -90,8 +90,9 @@ TABLES: tuple[ExportTable, ...] = (
     _table(InvoiceDocument, "documents", leave_out=("content",)),  # the bytes are the files in documents/
     _table(WebhookEndpoint, leave_out=("secret",)),
 )
-# Exported when the installed schema has them (parts of the product that may not be there).
-OPTIONAL_TABLES: tuple[str, ...] = ("reminders", "reminder_lines", "dunning_levels")
+# Exported when the installed models have them (the dunning part: its settings with the levels and texts, the
+# reference rates the penalty interest was claimed at, and the reminders with their fees and interest).
+OPTIONAL_TABLES: tuple[str, ...] = ("dunning_settings", "reference_rates", "reminders")
 
 
 def tables_to_export() -> list[ExportTable]:
