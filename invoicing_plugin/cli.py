@@ -597,6 +597,10 @@ def _register_run_commands() -> None:
     main.add_command(run_command)
     main.add_command(runs_command)
     main.add_command(remind_command)
+    from .cli_exports import archive_command, export_command
+
+    main.add_command(archive_command)
+    main.add_command(export_command)
 
 
 _register_run_commands()

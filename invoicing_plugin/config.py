@@ -94,6 +94,18 @@ class Settings:
     console_idle_minutes: int = 30
     console_max_failed_logins: int = 5
     console_throttle_minutes: int = 15
+    # The archive of stored documents (PDF, Finvoice, UBL) in S3-compatible storage; off unless
+    # INVOICING_ARCHIVE_BUCKET is set. INVOICING_ARCHIVE_ENDPOINT: the service's URL (unset: AWS S3 in the
+    # region); INVOICING_ARCHIVE_PREFIX: put before every key (e.g. "invoices/"); INVOICING_ARCHIVE_ACCESS_KEY and
+    # INVOICING_ARCHIVE_SECRET: the credentials (unset: boto3's own chain, e.g. an instance role);
+    # INVOICING_ARCHIVE_TIMEOUT_SECONDS bounds one call. Each document is one outbox delivery (channel "archive").
+    archive_endpoint: str | None = None
+    archive_bucket: str | None = None
+    archive_prefix: str = ""
+    archive_region: str = "eu-north-1"
+    archive_access_key: str | None = None
+    archive_secret: str | None = None
+    archive_timeout_seconds: float = 30.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.archive import ArchiveSettings, S3Archive
 from adapters.base import AdapterError, DeliveryContext, DeliveryResult
 from webhooks.outbound import send_event
 from webhooks.polling import sync_payments
@@ -31,6 +32,7 @@ from .domain.errors import DomainError
 from .domain.invoice_data import InvoiceData
 from .plugin import load_extensions
 from .services import (
+    archive,
     documents,
     dunning,
     invoice_runs,
@@ -66,6 +68,9 @@ class WorkerSettings:
     vat_policy: vat_checks.VatPolicy = vat_checks.VatPolicy()
     vat_recheck_every: float = 10.0
     dunning_every: float = 60.0  # seconds between looks for tenants whose day of dunning has come; 0: never
+    # The document archive (INVOICING_ARCHIVE_*; None: off): each round first gives the stored documents not
+    # yet archived to it (one delivery each), then delivers them with the rest.
+    archive: ArchiveSettings | None = None
 
     @classmethod
     def from_settings(cls, settings) -> WorkerSettings:
@@ -75,7 +80,7 @@ class WorkerSettings:
             backoff_base=settings.delivery_backoff_base_seconds, backoff_cap=settings.delivery_backoff_cap_seconds,
             sync_payments_every=settings.sync_payments_seconds,
             vies_url=settings.vies_url, vies_timeout=settings.vies_timeout_seconds,
-            vat_policy=vat_checks.policy_of(settings),
+            vat_policy=vat_checks.policy_of(settings), archive=ArchiveSettings.from_settings(settings),
         )
 
 
@@ -117,6 +122,7 @@ class Worker:
         self._next_schedule_look = 0.0
         self._next_vat_recheck = 0.0
         self._next_dunning_look = 0.0
+        self._archive_store: S3Archive | None = None  # made on the first copy; boto3 clients are thread-safe
 
     def run(self) -> None:
         """Work until stopped (SIGTERM/SIGINT in the main thread, or `stop()`)."""
@@ -187,6 +193,8 @@ class Worker:
 
     def run_once(self) -> int:
         """Claim one batch and deliver it, then one batch of an invoice run; the number of things done."""
+        if self.settings.archive is not None and self.db.read(archive.has_unarchived):
+            self.db.run(archive.give_to_archive)
         claimed = self.db.run(lambda session: outbox.claim_due(
             session, self.name, limit=self.settings.batch_size, lease=self.settings.lease))
         for delivery in claimed:
@@ -215,6 +223,8 @@ class Worker:
                 outcome = self._notify_shop(claimed)
             elif claimed.channel.startswith(dunning.CHANNEL_PREFIX):
                 outcome = self._send_reminder(claimed)
+            elif claimed.channel == archive.CHANNEL:
+                outcome = self._archive(claimed)
             else:
                 loaded = self._load(claimed)
                 outcome = self._attempt(claimed, loaded)
@@ -331,6 +341,34 @@ class Worker:
         except AdapterError as error:
             return self._failure(claimed, error.message, error.retryable, error.http_status,
                                  error.response_excerpt, error.retry_after)
+
+    def _archive(self, claimed: outbox.Claimed) -> outbox.Outcome:
+        """Copy one stored document to the archive: looked for first, so no attempt stores it twice."""
+        from adapters.archive import archive_key, extension
+
+        if self.settings.archive is None:
+            return self._failure(claimed, "the archive is not configured (INVOICING_ARCHIVE_BUCKET)", retryable=True)
+        item = self.db.read(lambda session: archive.load_item(session, claimed.id))
+        if item is None:
+            return self._failure(claimed, "the archive delivery names no stored document", retryable=False)
+        key = archive_key(self.settings.archive.prefix, item.tenant_id, item.invoice_id, item.kind)
+        external_id = key if len(key) <= 100 else None  # the column's width; the excerpt always names the key
+        guard.refuse_inside_transaction("copying a document to the archive")
+        try:
+            if self._archive_store is None:
+                self._archive_store = S3Archive(self.settings.archive)
+            store = self._archive_store
+            found = store.find(key)
+            if found is not None and found.sha256 == item.sha256:
+                return self._success(DeliveryResult(
+                    external_id, response_excerpt=f"{key} was archived already, sha256 {item.sha256}"), "found")
+            store.put(key, item.content, item.sha256, item.media_type, {
+                "invoice-number": item.invoice_number or "", "invoice-date": item.invoice_date or "",
+                "kind": item.kind}, f"{item.invoice_number or item.invoice_id}-{item.kind}.{extension(item.kind)}")
+        except AdapterError as error:
+            return self._failure(claimed, error.message, error.retryable, error.http_status, error.response_excerpt)
+        return self._success(DeliveryResult(external_id, response_excerpt=f"{key}, sha256 {item.sha256}"),
+                             "delivered")
 
     def _load(self, claimed: outbox.Claimed) -> Loaded:
         def read(session: Session) -> Loaded:

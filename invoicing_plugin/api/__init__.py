@@ -12,6 +12,7 @@ from . import (
     deliveries,
     documents,
     dunning,
+    exports,
     invoice_runs,
     invoices,
     orders,
@@ -79,7 +80,7 @@ def register_api(app: Flask, settings: Settings) -> InvoicingApi:
                       invoice_runs.blp,
                       invoice_runs.schedules_blp, documents.blp, payments.blp, payments.inbox_blp, deliveries.blp,
                       tenant.blp, tenant.keys_blp, webhook_config.endpoints_blp, webhook_config.inbound_blp,
-                      dunning.settings_blp, dunning.runs_blp, dunning.blp):
+                      dunning.settings_blp, dunning.runs_blp, dunning.blp, exports.blp):
         api.register_blueprint(blueprint, url_prefix=prefix + blueprint.url_prefix)
     app.register_blueprint(swagger_ui_blueprint(prefix))
     from webhooks.inbound import blueprint as webhooks_blueprint

@@ -293,6 +293,15 @@ def test_every_documented_operation_answers_as_its_schema_says(contract, shop, a
     c.call("GET", "/reports/receivables-aging", 200, key=office)
     c.call("GET", "/reports/receivables-aging", 200, key=office, headers={"Accept": "text/csv"})
     c.call("GET", "/reports/receivables-aging", 422, key=office, query_string={"as_of": "tomorrow"})
+    # Exports: the accountant's CSVs, in Finnish Excel's format too.
+    c.call("GET", "/exports/invoices.csv", 200, key=office, query_string={"from": "2020-01-01"})
+    c.call("GET", "/exports/invoices.csv", 422, key=office, query_string={"delimiter": ",", "decimal": ","})
+    c.call("GET", "/exports/invoice-lines.csv", 200, key=office, query_string={"delimiter": ";", "decimal": ","})
+    c.call("GET", "/exports/invoice-lines.csv", 422, key=office,
+           query_string={"from": "2026-02-01", "to": "2026-01-01"})
+    c.call("GET", "/exports/invoices.xlsx", 200, key=office)
+    c.call("GET", "/exports/invoice-lines.xlsx", 200, key=office, query_string={"from": "2020-01-01"})
+    c.call("GET", "/exports/invoices.xlsx", 422, key=office, query_string={"delimiter": ";"})
 
     # Deliveries: the first one died at the service; a retry by hand, then it is delivered.
     worker = Worker(plugin_state(app).session_factory,
