@@ -1,0 +1,115 @@
+"""Subscriptions API: created once per external id, listed, changed from the next period, paused, cancelled."""
+
+import copy
+
+from invoicing_plugin.examples import CUSTOMER
+
+COFFEE_SERVICE = {"description": "Office coffee service", "sku": "COF-SRV", "billing_type": "recurring_prorated",
+                  "unit_price": "49.90", "vat_rate": "25.5"}
+CALLS = {"description": "Espresso shots", "unit": "pcs", "billing_type": "usage", "unit_price": "0.20",
+         "vat_rate": "25.5", "included_units": "100",
+         "tiers": [{"up_to": "500", "unit_price": "0.20"}, {"unit_price": "0.10"}]}
+
+
+def subscription_payload(external_id="SUB-1", **overrides):
+    payload = {"external_id": external_id, "customer": copy.deepcopy(CUSTOMER), "buyer_reference": "PO-778",
+               "start_date": "2026-01-15", "billing_period": "monthly", "timing": "arrears",
+               "items": [dict(COFFEE_SERVICE), copy.deepcopy(CALLS)]}
+    payload.update(overrides)
+    return payload
+
+
+def create(client, shop, **overrides):
+    response = client.post("/api/v1/subscriptions", json=subscription_payload(**overrides),
+                           headers=shop.auth("backoffice"))
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def test_a_subscription_is_created_once_per_external_id(client, shop):
+    office = shop.auth("backoffice")
+    first = create(client, shop)
+    assert first["status"] == "active" and first["period_months"] == 1
+    assert first["next_period_start"] == "2026-01-15" and first["next_bill_on"] == "2026-01-31"
+    assert [item["billing_type"] for item in first["items"]] == ["recurring_prorated", "usage"]
+    assert first["items"][0]["unit_price"] == "49.90" and first["items"][1]["included_units"] == "100"
+
+    again = client.post("/api/v1/subscriptions", json=subscription_payload(), headers=office)
+    assert again.status_code == 200 and again.json["id"] == first["id"]
+    other = client.post("/api/v1/subscriptions", json=subscription_payload(start_date="2026-02-01"), headers=office)
+    assert other.status_code == 409 and other.json["code"] == "subscription_exists_with_other_content"
+
+    assert client.get(f"/api/v1/subscriptions/{first['id']}", headers=office).json["external_id"] == "SUB-1"
+    listed = client.get("/api/v1/subscriptions?status=active", headers=office).json["items"]
+    assert [item["id"] for item in listed] == [first["id"]]
+    assert client.get("/api/v1/subscriptions?status=cancelled", headers=office).json["items"] == []
+    assert client.get(f"/api/v1/subscriptions?customer_id={first['customer_id']}",
+                      headers=office).json["items"][0]["id"] == first["id"]
+
+
+def test_bad_subscriptions_get_every_problem_at_once_and_nothing_is_stored(client, shop):
+    office = shop.auth("backoffice")
+    bad = subscription_payload(end_date="2026-01-01", timing="advance", items=[
+        {**COFFEE_SERVICE, "vat_rate": "24", "unit_price": "-1"},
+        {**CALLS, "tiers": [{"up_to": "500", "unit_price": "0.2"}, {"up_to": "100", "unit_price": "0.1"}]},
+        {**COFFEE_SERVICE, "included_units": "5"}])
+    response = client.post("/api/v1/subscriptions", json=bad, headers=office)
+    assert response.status_code == 422
+    fields = {error["field"] for error in response.json["errors"]}
+    assert {"items[0].unit_price", "items[1].tiers", "items[2].included_units"} <= fields
+    good_shape = subscription_payload(end_date="2026-01-01", timing="advance",
+                                      items=[{**COFFEE_SERVICE, "vat_rate": "24"}, copy.deepcopy(CALLS)])
+    response = client.post("/api/v1/subscriptions", json=good_shape, headers=office)
+    assert response.status_code == 422
+    fields = {error["field"] for error in response.json["errors"]}
+    assert fields == {"end_date", "items[0].vat_rate", "items[1].billing_type"}
+    assert client.get("/api/v1/subscriptions", headers=office).json["items"] == []
+    assert client.post("/api/v1/subscriptions", json=subscription_payload(),
+                       headers=shop.auth("checkout")).status_code == 403
+
+
+def test_a_change_applies_from_the_next_service_period_and_keeps_the_history(client, shop):
+    office = shop.auth("backoffice")
+    subscription = create(client, shop)
+    item = subscription["items"][0]["id"]
+    response = client.patch(f"/api/v1/subscriptions/{subscription['id']}", headers=office, json={
+        "effective_from": "2026-03-10", "items": [{"id": item, "unit_price": "59.90", "quantity": "2"}],
+        "buyer_reference": "PO-900"})
+    assert response.status_code == 200, response.json
+    changed = response.json["items"][0]
+    assert changed["history"] == [
+        {"effective_from": "2026-01-15", "quantity": "1", "unit_price": "49.90"},
+        {"effective_from": "2026-04-01", "quantity": "2", "unit_price": "59.90"}]
+    assert response.json["buyer_reference"] == "PO-900"
+    wrong = client.patch(f"/api/v1/subscriptions/{subscription['id']}", headers=office, json={
+        "effective_from": "2026-03-10", "items": [{"id": subscription["id"], "unit_price": "1"},
+                                                 {"id": subscription["items"][1]["id"], "quantity": "3"}]})
+    assert wrong.status_code == 422
+    assert {error["field"] for error in wrong.json["errors"]} == {"items[0].id", "items[1].quantity"}
+
+
+def test_pause_resume_and_cancel_move_what_is_billed_next(client, shop):
+    office = shop.auth("backoffice")
+    subscription = create(client, shop)
+    base = f"/api/v1/subscriptions/{subscription['id']}"
+    paused = client.post(f"{base}/pause", json={"on": "2026-01-20"}, headers=office).json
+    assert paused["status"] == "paused" and paused["next_bill_on"] == "2026-01-19"
+    assert client.post(f"{base}/pause", json={"on": "2026-01-21"}, headers=office).status_code == 409
+    resumed = client.post(f"{base}/resume", json={"on": "2026-01-10"}, headers=office)
+    assert resumed.status_code == 422 and resumed.json["errors"][0]["field"] == "on"
+    resumed = client.post(f"{base}/resume", json={"on": "2026-02-03"}, headers=office).json
+    assert resumed["status"] == "active" and resumed["paused_from"] is None
+    cancelled = client.post(f"{base}/cancel", json={"at": "period_end", "on": "2026-06-20"}, headers=office).json
+    assert cancelled["status"] == "cancelled" and cancelled["end_date"] == "2026-06-30"
+    again = client.post(f"{base}/cancel", json={"at": "date", "on": "2026-06-20"}, headers=office)
+    assert again.status_code == 200 and again.json["end_date"] == "2026-06-30", "cancelling again changes nothing"
+    assert client.patch(base, json={"effective_from": "2026-03-01", "buyer_reference": "x"},
+                        headers=office).status_code == 409
+
+
+def test_cancelling_on_a_date_ends_the_service_that_day(client, shop):
+    office = shop.auth("backoffice")
+    subscription = create(client, shop, external_id="SUB-2")
+    done = client.post(f"/api/v1/subscriptions/{subscription['id']}/cancel", json={"at": "date", "on": "2026-06-20"},
+                       headers=office).json
+    assert done["end_date"] == "2026-06-20" and done["status"] == "cancelled"
