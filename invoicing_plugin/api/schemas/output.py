@@ -243,7 +243,7 @@ class InvoiceSchema(InvoiceSummarySchema):
 class OrderSummarySchema(OutputSchema):
     id = fields.UUID()
     external_id = fields.String()
-    source = fields.String(metadata={"enum": ["webshop", "pos"]})
+    source = fields.String(metadata={"enum": ["webshop", "pos", "subscription"]})
     status = fields.String(metadata={"enum": list(OrderStatus)})
     invoicing_mode = fields.String(metadata={"enum": list(InvoicingMode)})
     store_id = fields.String(allow_none=True)

@@ -10,7 +10,7 @@ from .output import InvoiceSummarySchema, OrderSummarySchema, OutputSchema
 
 
 class RunFiltersSchema(Schema):
-    source = choice(("webshop", "pos"))
+    source = choice(("webshop", "pos", "subscription"))
     store_id = text(100)
     terminal_id = text(100)
     customer_ids = fields.List(fields.UUID(), validate=validate.Length(min=1, max=1000))

@@ -1,0 +1,216 @@
+"""Subscriptions billed by invoice runs: each due service period becomes an order waiting for invoicing.
+
+A run's batch first turns the due periods of the subscriptions in its scope into orders (source
+`subscription`, delivery date = the period's end in arrears or its start in advance, as VAT wants), then
+invoices orders as always: one engine, one grouping, one numbering, and the orders' claim-once rule. A
+(subscription item, service period) is claimed by one `subscription_charges` row (unique) written with its
+order, under the subscription's row lock (`FOR UPDATE SKIP LOCKED`), and the subscription's cursor moves past
+the period in the same transaction: two workers or two runs never bill a period twice, and a worker that dies
+mid-batch leaves nothing half done. Cancelling the invoice with `release` puts the order back to waiting,
+so the next run bills the period again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import Session
+
+from ..db import Customer, InvoiceRun, Order, OrderLine, Subscription, SubscriptionCharge, Tenant, UsageRecord
+from ..db.subscriptions import SubscriptionItem
+from ..domain.lifecycle import InvoicingMode, OrderStatus
+from ..domain.money import tidy
+from ..domain.subscriptions import (
+    ServicePeriod,
+    Tier,
+    period_fraction,
+    prorated_amount,
+    service_period,
+    usage_bands,
+)
+from .idempotency import canonical_digest
+from .rows import NewRow, insert_new
+from .subscriptions import reschedule, term_on
+
+SOURCE = "subscription"
+SUBSCRIPTIONS_PER_BATCH = 50
+
+
+def due_in_scope(run: InvoiceRun) -> Select[Subscription] | None:
+    """The run's subscriptions with a period to bill by its last day; None when its filters exclude them."""
+    filters = run.filters or {}
+    if filters.get("source") not in (None, SOURCE) or "store_id" in filters or "terminal_id" in filters:
+        return None
+    query = select(Subscription).where(Subscription.tenant_id == run.tenant_id,
+                                       Subscription.next_bill_on.is_not(None),
+                                       Subscription.next_bill_on <= run.period_to)
+    if "currency" in filters:
+        query = query.where(Subscription.currency == filters["currency"])
+    if "series" in filters:
+        query = query.where(Subscription.series == filters["series"])
+    customer_ids = filters.get("customer_ids")
+    if run.only_customer_ids is not None:
+        customer_ids = sorted(set(customer_ids or run.only_customer_ids) & set(run.only_customer_ids))
+    if customer_ids is not None:
+        query = query.where(Subscription.customer_id.in_([uuid.UUID(str(c)) for c in customer_ids]))
+    if "customer_type" in filters:
+        query = query.where(Subscription.customer_id.in_(select(Customer.id).where(
+            Customer.tenant_id == run.tenant_id, Customer.type == filters["customer_type"])))
+    return query
+
+
+def bill_due_periods(session: Session, run: InvoiceRun, tenant: Tenant) -> int:
+    """One batch: the due periods of up to SUBSCRIPTIONS_PER_BATCH subscriptions become orders; how many."""
+    query = due_in_scope(run)
+    if query is None:
+        return 0
+    subscriptions = list(session.scalars(query.order_by(Subscription.next_bill_on, Subscription.id)
+                                         .limit(SUBSCRIPTIONS_PER_BATCH).with_for_update(skip_locked=True)))
+    if not subscriptions:
+        return 0
+    item_ids = [item.id for subscription in subscriptions for item in subscription.items]
+    billed_once = set(session.scalars(select(SubscriptionCharge.item_id).where(
+        SubscriptionCharge.item_id.in_(item_ids)).distinct()))
+    orders: list[NewRow] = []
+    charges: list[NewRow] = []
+    usage_claims: list[tuple[uuid.UUID, list[uuid.UUID]]] = []
+    for subscription in subscriptions:
+        while subscription.next_bill_on is not None and subscription.next_bill_on <= run.period_to:
+            period = service_period(subscription.next_period_start, subscription.start_date,
+                                    subscription.period_months, _last_day(subscription))
+            assert period is not None  # next_bill_on is set only when there is a period
+            order = _order(tenant, subscription, period)
+            for item in subscription.items:
+                lines, claimed = _lines(session, subscription, item, period, item.id in billed_once)
+                if item.billing_type == "one_time" and lines:
+                    billed_once.add(item.id)
+                order.lines += lines
+                if claimed:
+                    usage_claims.append((order.id, claimed))
+                charges.append(NewRow(id=uuid.uuid4(), tenant_id=tenant.id, item_id=item.id,
+                                      period_start=period.start, period_end=period.end, order_id=order.id,
+                                      created_at=order.created_at))
+            for position, line in enumerate(order.lines, start=1):
+                line.position, line.order_id = position, order.id
+            orders.append(order)
+            subscription.next_period_start = period.end + timedelta(days=1)
+            reschedule(subscription)
+    # Every period is claimed, even one with nothing to pay (no usage): its order is stored all the same,
+    # with no lines it waits for nothing and is marked invoiced right away.
+    insert_new(session, Order, orders)
+    insert_new(session, OrderLine, [line for order in orders for line in order.lines])
+    insert_new(session, SubscriptionCharge, charges)
+    empty = [order.id for order in orders if not order.lines]
+    if empty:
+        session.execute(update(Order).where(Order.id.in_(empty)).values(status=OrderStatus.INVOICED.value))
+    for order_id, record_ids in usage_claims:
+        session.execute(update(UsageRecord).where(UsageRecord.id.in_(record_ids), UsageRecord.order_id.is_(None))
+                        .values(order_id=order_id))
+    return len(subscriptions)
+
+
+def _last_day(subscription: Subscription) -> date | None:
+    last = subscription.end_date
+    if subscription.status == "paused" and subscription.paused_from is not None:
+        before = subscription.paused_from - timedelta(days=1)
+        last = before if last is None else min(last, before)
+    return last
+
+
+def _order(tenant: Tenant, subscription: Subscription, period: ServicePeriod) -> NewRow:
+    now = datetime.now(UTC)
+    delivery = period.end if subscription.timing == "arrears" else period.start
+    external = subscription.external_id if len(subscription.external_id) <= 89 else str(subscription.id)
+    order = NewRow(
+        id=uuid.uuid4(), tenant_id=tenant.id, source=SOURCE, external_id=f"{external}/{period.start.isoformat()}",
+        store_id=None, terminal_id=None, cashier=None, customer_id=subscription.customer_id,
+        contact=subscription.contact, buyer_reference=subscription.buyer_reference, currency=subscription.currency,
+        prices_include_vat=subscription.prices_include_vat, invoicing_mode=InvoicingMode.COLLECT.value,
+        payment_terms_days=subscription.payment_terms_days, series=subscription.series, delivery_date=delivery,
+        notes=None, exchange_rate=None, status=OrderStatus.READY_FOR_INVOICING.value, invoice_id=None,
+        fingerprint=canonical_digest("subscription_period", [str(subscription.id), period.start.isoformat()]),
+        created_by_key_id=None, created_at=now, updated_at=now)
+    order.lines = []
+    return order
+
+
+def _span(start: date, end: date) -> str:
+    return f"{start.isoformat()} – {end.isoformat()}"
+
+
+def _line(item: SubscriptionItem, description: str, quantity: Decimal, unit_price: Decimal) -> NewRow:
+    return NewRow(id=uuid.uuid4(), tenant_id=item.tenant_id, order_id=None, position=0, sku=item.sku,
+                  description=description[:500], quantity=quantity, unit=item.unit, unit_price=unit_price,
+                  discount_percent=Decimal(0), vat_rate=item.vat_rate, vat_category=item.vat_category)
+
+
+def _lines(session: Session, subscription: Subscription, item: SubscriptionItem, period: ServicePeriod,
+           billed_before: bool) -> tuple[list[NewRow], list[uuid.UUID]]:
+    """The item's lines for the period (each saying its service period) and the usage records they bill."""
+    label = f"{item.description[:440]} ({_span(period.start, period.end)})"
+    term = term_on(item, period.start)
+    if item.billing_type == "one_time":
+        return ([] if billed_before else [_line(item, label, term.quantity, term.unit_price)]), []
+    if item.billing_type == "recurring" or (item.billing_type == "recurring_prorated" and period.is_full):
+        return [_line(item, label, term.quantity, term.unit_price)], []
+    if item.billing_type == "recurring_prorated":
+        # A part period: one line of the exact prorated amount (quantity x price x days, rounded once), since
+        # 17/31 of a price has no exact unit price; the description says the part and the quantity.
+        fraction = period_fraction(period)
+        amount = prorated_amount(term.quantity, term.unit_price, period, subscription.currency)
+        per = f"{tidy(term.quantity)} × {tidy(term.unit_price, 2)}, {fraction.numerator}/{fraction.denominator}"
+        return [_line(item, f"{label}, {per} of the period", Decimal(1), amount)], []
+    return _usage_lines(session, item, period, label, term.unit_price)
+
+
+def _usage_lines(session: Session, item: SubscriptionItem, period: ServicePeriod, label: str,
+                 unit_price: Decimal) -> tuple[list[NewRow], list[uuid.UUID]]:
+    """This period's usage by its tiers, and usage that came late for periods billed before, by theirs."""
+    waiting = list(session.execute(select(UsageRecord.id, UsageRecord.period_start, UsageRecord.quantity).where(
+        UsageRecord.item_id == item.id, UsageRecord.order_id.is_(None), UsageRecord.period_start <= period.end)))
+    by_period: dict[date, Decimal] = defaultdict(Decimal)
+    for _, start, quantity in waiting:
+        by_period[start] += quantity
+    tiers = [Tier(None if tier["up_to"] is None else Decimal(tier["up_to"]), Decimal(tier["unit_price"]))
+             for tier in item.tiers or []]
+    lines = []
+    current = sum((q for start, q in by_period.items() if start >= period.start), Decimal(0))
+    for band in usage_bands(Decimal(0), current, unit_price, item.included_units, tiers):
+        lines.append(_line(item, label + _band_label(band.first, band.last, band.unit_price), band.quantity,
+                           band.unit_price))
+    late_starts = sorted(start for start in by_period if start < period.start)
+    if late_starts:
+        counted = _billed_usage(session, item.id, late_starts)
+        for start in late_starts:
+            end = _period_end_of(session, item.id, start)
+            before = counted.get(start, Decimal(0))
+            for band in usage_bands(before, before + by_period[start], unit_price, item.included_units, tiers):
+                lines.append(_line(item, f"{item.description[:400]} ({_span(start, end)}), recorded late"
+                                   + _band_label(band.first, band.last, band.unit_price),
+                                   band.quantity, band.unit_price))
+    return lines, [record_id for record_id, _, _ in waiting]
+
+
+def _band_label(first: Decimal, last: Decimal, price: Decimal) -> str:
+    what = "included" if price == 0 else f"at {tidy(price, 2)}"
+    return f", units {tidy(first)}–{tidy(last)} {what}"
+
+
+def _billed_usage(session: Session, item_id: uuid.UUID, starts: list[date]) -> dict[date, Decimal]:
+    rows = session.execute(select(UsageRecord.period_start, func.sum(UsageRecord.quantity)).where(
+        UsageRecord.item_id == item_id, UsageRecord.order_id.is_not(None), UsageRecord.period_start.in_(starts))
+        .group_by(UsageRecord.period_start))
+    return {start: quantity for start, quantity in rows}
+
+
+def _period_end_of(session: Session, item_id: uuid.UUID, start: date) -> date:
+    """The billed period a late record belongs to (its charge says where it ended)."""
+    end = session.scalar(select(SubscriptionCharge.period_end).where(
+        SubscriptionCharge.item_id == item_id, SubscriptionCharge.period_start <= start)
+        .order_by(SubscriptionCharge.period_start.desc()).limit(1))
+    return end or start
+
