@@ -178,7 +178,8 @@ class CancelSubscription(MethodView):
         values = load(CANCEL_SCHEMA, payload)
         actor = current_actor()
         return run_write(lambda reply: subscriptions.cancel_subscription(
-            current_database(), actor, subscription_id, at=values["at"], on=values.get("on"), reply=reply),
+            current_database(), actor, subscription_id, at=values["at"], on=values.get("on"),
+            reason=values.get("reason"), reply=reply),
             _present(200), payload)
 
 

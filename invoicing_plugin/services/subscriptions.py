@@ -276,7 +276,8 @@ def first_period_from(subscription: Subscription, day: date) -> date:
 
 
 def cancel_subscription(db: Database, actor: Actor, subscription_id: uuid.UUID, *, at: str = "period_end",
-                        on: date | None = None, reply: Reply | None = None) -> Subscription:
+                        on: date | None = None, reason: str | None = None, reply: Reply | None = None
+                        ) -> Subscription:
     """End the service at the end of the current period (`at=period_end`, on `on` or today) or on a date:
     `on` is then the last day served; a prorated item pays its part of the final period."""
 
@@ -301,7 +302,7 @@ def cancel_subscription(db: Database, actor: Actor, subscription_id: uuid.UUID, 
         subscription.status = CANCELLED
         subscription.cancelled_at = datetime.now(UTC)
         reschedule(subscription)
-        _announce(session, actor, subscription, "subscription.cancelled", before)
+        _announce(session, actor, subscription, "subscription.cancelled", before, reason=reason)
         return subscription
 
     return db.run(work, reply=reply)
@@ -353,6 +354,7 @@ def resume_subscription(db: Database, actor: Actor, subscription_id: uuid.UUID, 
 
 
 def _announce(session: Session, actor: Actor, subscription: Subscription, action: str,
-              before: dict[str, Any]) -> None:
-    audit.record(session, actor, action, "subscription", subscription.id, before=before, after=state(subscription))
+              before: dict[str, Any], reason: str | None = None) -> None:
+    after = state(subscription) | ({"reason": reason} if reason else {})
+    audit.record(session, actor, action, "subscription", subscription.id, before=before, after=after)
     notifications.queue_event(session, subscription.tenant_id, action, event_data(subscription))

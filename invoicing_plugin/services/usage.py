@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db import Subscription, SubscriptionItem, Tenant, UsageRecord
+from ..db.tables import table_of
 from ..domain.errors import Conflict, ValidationFailed
 from ..domain.subscriptions import grid_period
 from . import notifications
@@ -130,7 +131,7 @@ def _insert(session: Session, tenant: Tenant, accepted: list[tuple[UsageInput, d
         return []
     unique = list({record.transaction_id: (record, start) for record, start in accepted}.values())
     now = datetime.now(UTC)
-    table = UsageRecord.__table__
+    table = table_of(UsageRecord)
     inserted: set[str] = set()
     for offset in range(0, len(unique), 500):  # bound parameters per statement stay well below the limits
         chunk = unique[offset:offset + 500]

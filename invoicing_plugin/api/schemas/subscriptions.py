@@ -92,6 +92,7 @@ class CancelSchema(Schema):
     at = choice(("period_end", "date"), load_default="period_end", metadata={
         "description": "period_end: service ends with the period containing `on`; date: `on` is the last day"})
     on = fields.Date(metadata={"description": "default: the merchant's today"})
+    reason = text(500, metadata={"description": "kept in the subscription's audit trail"})
 
 
 class DateSchema(Schema):
