@@ -30,7 +30,7 @@ from .db import Delivery, Invoice, Tenant, WebhookEndpoint, guard
 from .domain.errors import DomainError
 from .domain.invoice_data import InvoiceData
 from .plugin import load_extensions
-from .services import documents, invoice_runs, notifications, outbox, run_schedules, vat_checks
+from .services import documents, invoice_runs, notifications, outbox, run_schedules, usage_drafts, vat_checks
 from .services.actors import system_actor
 from .services.external_refs import TenantExternalRefs
 from .services.tenants import tenant_rules
@@ -56,6 +56,8 @@ class WorkerSettings:
     vies_timeout: float = 10.0
     vat_policy: vat_checks.VatPolicy = vat_checks.VatPolicy()
     vat_recheck_every: float = 10.0
+    # Open run drafts take in the usage recorded for their periods since (services/usage_drafts.py); 0: never.
+    usage_drafts_every: float = 5.0
 
     @classmethod
     def from_settings(cls, settings) -> WorkerSettings:
@@ -106,6 +108,7 @@ class Worker:
         self._next_poll = 0.0
         self._next_schedule_look = 0.0
         self._next_vat_recheck = 0.0
+        self._next_usage_drafts = 0.0
 
     def run(self) -> None:
         """Work until stopped (SIGTERM/SIGINT in the main thread, or `stop()`)."""
@@ -117,6 +120,7 @@ class Worker:
             self._poll_payments_when_due()
             self._start_scheduled_runs_when_due()
             self._recheck_vat_ids_when_due()
+            self._refresh_usage_drafts_when_due()
             if self.run_once() == 0:
                 self.stopping.wait(self.settings.poll_interval)
         log.info("worker %s stopped", self.name)
@@ -150,6 +154,20 @@ class Worker:
             self.recheck_vat_ids()
         except Exception:  # noqa: BLE001 - VIES trouble must not stop deliveries
             log.exception("re-checking held VAT IDs failed")
+
+    def _refresh_usage_drafts_when_due(self) -> None:
+        every = self.settings.usage_drafts_every
+        if every <= 0 or time.monotonic() < self._next_usage_drafts:
+            return
+        self._next_usage_drafts = time.monotonic() + every
+        try:
+            self.refresh_usage_drafts()
+        except Exception:  # noqa: BLE001 - a draft that cannot take its usage must not stop deliveries
+            log.exception("bringing drafts up to date with late usage failed")
+
+    def refresh_usage_drafts(self) -> int:
+        """Usage recorded for periods whose run drafts are still open goes into them; the drafts changed."""
+        return usage_drafts.refresh_drafts(self.db)
 
     def recheck_vat_ids(self) -> int:
         """Ask VIES again about the VAT IDs that held drafts wait on (outside any transaction, like a delivery);

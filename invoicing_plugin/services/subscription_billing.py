@@ -138,11 +138,11 @@ def _order(tenant: Tenant, subscription: Subscription, period: ServicePeriod) ->
     return order
 
 
-def _span(start: date, end: date) -> str:
+def span(start: date, end: date) -> str:
     return f"{start.isoformat()} – {end.isoformat()}"
 
 
-def _line(item: SubscriptionItem, description: str, quantity: Decimal, unit_price: Decimal) -> NewRow:
+def new_line(item: SubscriptionItem, description: str, quantity: Decimal, unit_price: Decimal) -> NewRow:
     return NewRow(id=uuid.uuid4(), tenant_id=item.tenant_id, order_id=None, position=0, sku=item.sku,
                   description=description[:500], quantity=quantity, unit=item.unit, unit_price=unit_price,
                   discount_percent=Decimal(0), vat_rate=item.vat_rate, vat_category=item.vat_category)
@@ -151,48 +151,55 @@ def _line(item: SubscriptionItem, description: str, quantity: Decimal, unit_pric
 def _lines(session: Session, subscription: Subscription, item: SubscriptionItem, period: ServicePeriod,
            billed_before: bool) -> tuple[list[NewRow], list[uuid.UUID]]:
     """The item's lines for the period (each saying its service period) and the usage records they bill."""
-    label = f"{item.description[:440]} ({_span(period.start, period.end)})"
+    label = f"{item.description[:440]} ({span(period.start, period.end)})"
     term = term_on(item, period.start)
     if item.billing_type == "one_time":
-        return ([] if billed_before else [_line(item, label, term.quantity, term.unit_price)]), []
+        return ([] if billed_before else [new_line(item, label, term.quantity, term.unit_price)]), []
     if item.billing_type == "recurring" or (item.billing_type == "recurring_prorated" and period.is_full):
-        return [_line(item, label, term.quantity, term.unit_price)], []
+        return [new_line(item, label, term.quantity, term.unit_price)], []
     if item.billing_type == "recurring_prorated":
         # A part period: one line of the exact prorated amount (quantity x price x days, rounded once), since
         # 17/31 of a price has no exact unit price; the description says the part and the quantity.
         fraction = period_fraction(period)
         amount = prorated_amount(term.quantity, term.unit_price, period, subscription.currency)
         per = f"{tidy(term.quantity)} × {tidy(term.unit_price, 2)}, {fraction.numerator}/{fraction.denominator}"
-        return [_line(item, f"{label}, {per} of the period", Decimal(1), amount)], []
+        return [new_line(item, f"{label}, {per} of the period", Decimal(1), amount)], []
     return _usage_lines(session, item, period, label, term.unit_price)
 
 
 def _usage_lines(session: Session, item: SubscriptionItem, period: ServicePeriod, label: str,
                  unit_price: Decimal) -> tuple[list[NewRow], list[uuid.UUID]]:
-    """This period's usage by its tiers, and usage that came late for periods billed before, by theirs."""
+    """This period's usage by its tiers, and usage that came late for periods billed before, by theirs.
+
+    The records are locked (and passed over once another transaction claimed them): what the lines count
+    is exactly what this order claims.
+    """
     waiting = list(session.execute(select(UsageRecord.id, UsageRecord.period_start, UsageRecord.quantity).where(
-        UsageRecord.item_id == item.id, UsageRecord.order_id.is_(None), UsageRecord.period_start <= period.end)))
+        UsageRecord.item_id == item.id, UsageRecord.order_id.is_(None), UsageRecord.period_start <= period.end)
+        .with_for_update()))
     by_period: dict[date, Decimal] = defaultdict(Decimal)
     for _, start, quantity in waiting:
         by_period[start] += quantity
-    tiers = [Tier(None if tier["up_to"] is None else Decimal(tier["up_to"]), Decimal(tier["unit_price"]))
-             for tier in item.tiers or []]
-    lines = []
     current = sum((q for start, q in by_period.items() if start >= period.start), Decimal(0))
-    for band in usage_bands(Decimal(0), current, unit_price, item.included_units, tiers):
-        lines.append(_line(item, label + _band_label(band.first, band.last, band.unit_price), band.quantity,
-                           band.unit_price))
+    lines = band_lines(item, label, Decimal(0), current, unit_price)
     late_starts = sorted(start for start in by_period if start < period.start)
     if late_starts:
-        counted = _billed_usage(session, item.id, late_starts)
+        counted = billed_usage(session, item.id, late_starts)
         for start in late_starts:
-            end = _period_end_of(session, item.id, start)
+            late_label = f"{item.description[:400]} ({span(start, _period_end_of(session, item.id, start))})"
             before = counted.get(start, Decimal(0))
-            for band in usage_bands(before, before + by_period[start], unit_price, item.included_units, tiers):
-                lines.append(_line(item, f"{item.description[:400]} ({_span(start, end)}), recorded late"
-                                   + _band_label(band.first, band.last, band.unit_price),
-                                   band.quantity, band.unit_price))
+            lines += band_lines(item, late_label + ", recorded late", before, before + by_period[start],
+                                term_on(item, start).unit_price)
     return lines, [record_id for record_id, _, _ in waiting]
+
+
+def band_lines(item: SubscriptionItem, label: str, before: Decimal, after: Decimal, unit_price: Decimal
+               ) -> list[NewRow]:
+    """Lines of the units (before, after] of one period's usage: one per tier band, each saying its units."""
+    tiers = [Tier(None if tier["up_to"] is None else Decimal(tier["up_to"]), Decimal(tier["unit_price"]))
+             for tier in item.tiers or []]
+    return [new_line(item, label + _band_label(band.first, band.last, band.unit_price), band.quantity, band.unit_price)
+            for band in usage_bands(before, after, unit_price, item.included_units, tiers)]
 
 
 def _band_label(first: Decimal, last: Decimal, price: Decimal) -> str:
@@ -200,7 +207,7 @@ def _band_label(first: Decimal, last: Decimal, price: Decimal) -> str:
     return f", units {tidy(first)}–{tidy(last)} {what}"
 
 
-def _billed_usage(session: Session, item_id: uuid.UUID, starts: list[date]) -> dict[date, Decimal]:
+def billed_usage(session: Session, item_id: uuid.UUID, starts: list[date]) -> dict[date, Decimal]:
     rows = session.execute(select(UsageRecord.period_start, func.sum(UsageRecord.quantity)).where(
         UsageRecord.item_id == item_id, UsageRecord.order_id.is_not(None), UsageRecord.period_start.in_(starts))
         .group_by(UsageRecord.period_start))

@@ -12,6 +12,7 @@ from invoicing_plugin.db import Invoice, SubscriptionCharge
 from invoicing_plugin.plugin import plugin_state
 from invoicing_plugin.services import run_schedules
 from invoicing_plugin.services.unit_of_work import Database
+from invoicing_plugin.worker import Worker
 from tests.integration.test_run_schedules import collect, monthly, work
 from tests.integration.test_subscriptions import CALLS, COFFEE_SERVICE, create
 from tests.integration.test_usage_records import batch, usage_item
@@ -130,3 +131,33 @@ def test_usage_is_billed_by_its_tiers_and_late_usage_goes_to_the_next_invoice_wi
     usage = client.get(f"/api/v1/subscriptions/{subscription['id']}/usage?from=2026-02-01&to=2026-02-28",
                        headers=office).json["items"][0]
     assert usage["quantity"] == "650"
+
+
+def test_an_open_draft_takes_in_late_usage_and_a_finalised_one_leaves_it_to_the_next_invoice(
+        app, client, shop, session):
+    office = shop.auth("backoffice")
+    subscription = create(client, shop, items=[copy.deepcopy(CALLS)], start_date="2026-02-01")
+    item = usage_item(subscription)
+    client.post("/api/v1/usage-records", json=batch(item, 15, "feb", "10", "2026-02-10"), headers=shop.auth())
+    done = run_over(client, shop, app, "2026-02-01", "2026-02-28")
+    [draft] = done["invoices"]
+    before = client.get(f"/api/v1/invoices/{draft['id']}", headers=office).json
+    assert before["total_net"] == "10.00" and before["version"] == 1
+
+    client.post("/api/v1/usage-records", json=batch(item, 3, "more", "10", "2026-02-20"), headers=shop.auth())
+    assert client.get(f"/api/v1/invoices/{draft['id']}", headers=office).json["version"] == 1, "not in the request"
+    worker = Worker(plugin_state(app).session_factory, name="drafts")
+    assert worker.refresh_usage_drafts() == 1
+    assert worker.refresh_usage_drafts() == 0, "each record once"
+    after = client.get(f"/api/v1/invoices/{draft['id']}", headers=office).json
+    assert after["version"] == 2 and after["updated_at"] > before["updated_at"]
+    assert after["total_net"] == "16.00" and after["lines"][-1]["description"] == (
+        "Espresso shots (2026-02-01 – 2026-02-28), units 150–180 at 0.20")
+
+    assert client.post(f"/api/v1/invoice-runs/{done['id']}/finalize", headers=office).status_code == 200
+    client.post("/api/v1/usage-records", json=batch(item, 1, "later", "20", "2026-02-25"), headers=shop.auth())
+    assert worker.refresh_usage_drafts() == 0, "a finalised invoice is never changed"
+    march = run_over(client, shop, app, "2026-03-01", "2026-03-31")
+    lines = client.get(f"/api/v1/invoices/{march['invoices'][0]['id']}", headers=office).json["lines"]
+    assert [line["description"] for line in lines] == [
+        "Espresso shots (2026-02-01 – 2026-02-28), recorded late, units 180–200 at 0.20"]

@@ -238,6 +238,7 @@ class InvoiceSchema(InvoiceSummarySchema):
     credit_notes = fields.List(fields.Nested(DocumentLinkSchema), metadata={
         "description": "an invoice: its credit notes (drafts too)"})
     version = fields.Integer(metadata={"description": "counts the invoice's changes; its ETag"})
+    updated_at = fields.DateTime(metadata={"description": "when it last changed (a draft: also by late usage)"})
 
 
 class OrderSummarySchema(OutputSchema):
