@@ -113,3 +113,34 @@ def test_cancelling_on_a_date_ends_the_service_that_day(client, shop):
     done = client.post(f"/api/v1/subscriptions/{subscription['id']}/cancel", json={"at": "date", "on": "2026-06-20"},
                        headers=office).json
     assert done["end_date"] == "2026-06-20" and done["status"] == "cancelled"
+
+
+def test_subscription_and_usage_events_go_to_the_shops_endpoints(client, shop, session):
+    from sqlalchemy import select
+
+    from invoicing_plugin.db import Delivery
+
+    endpoint = client.post("/api/v1/webhook-endpoints", json={
+        "url": "https://shop.example/hook", "event_types": [
+            "subscription.created", "subscription.updated", "subscription.cancelled", "usage.recorded"]},
+        headers=shop.auth("admin"))
+    assert endpoint.status_code == 201, endpoint.json
+    subscription = create(client, shop)
+    base = f"/api/v1/subscriptions/{subscription['id']}"
+    office = shop.auth("backoffice")
+    client.patch(base, json={"effective_from": "2026-02-01", "buyer_reference": "PO-1"}, headers=office)
+    item = subscription["items"][1]["id"]
+    readings = {"records": [{"transaction_id": f"e-{i}", "subscription_item_id": item, "quantity": "2",
+                             "timestamp": "2026-02-03T10:00:00Z"} for i in range(300)]}
+    client.post("/api/v1/usage-records", json=readings, headers=shop.auth())
+    client.post("/api/v1/usage-records", json=readings, headers=shop.auth())  # a retry: no new event
+    client.post(f"{base}/cancel", json={"at": "period_end", "on": "2026-03-05"}, headers=office)
+
+    events = [delivery.payload["event"] for delivery in session.scalars(
+        select(Delivery).where(Delivery.channel == "webhook").order_by(Delivery.created_at))]
+    assert [event["type"] for event in events] == [
+        "subscription.created", "subscription.updated", "usage.recorded", "subscription.cancelled"]
+    assert events[0]["data"]["subscription"]["external_id"] == "SUB-1"
+    assert events[2]["data"]["usage"] == {"records": 300, "items": [{"subscription_item_id": item,
+                                                                      "quantity": "600"}]}
+    assert events[3]["data"]["subscription"]["end_date"] == "2026-03-31"
