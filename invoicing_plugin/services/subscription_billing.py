@@ -16,12 +16,14 @@ import uuid
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.orm import Session
 
 from ..db import Customer, InvoiceRun, Order, OrderLine, Subscription, SubscriptionCharge, Tenant, UsageRecord
 from ..db.subscriptions import SubscriptionItem
+from ..db.tables import table_of
 from ..domain.lifecycle import InvoicingMode, OrderStatus
 from ..domain.money import tidy
 from ..domain.subscriptions import (
@@ -73,44 +75,71 @@ def bill_due_periods(session: Session, run: InvoiceRun, tenant: Tenant) -> int:
     if not subscriptions:
         return 0
     item_ids = [item.id for subscription in subscriptions for item in subscription.items]
-    billed_once = set(session.scalars(select(SubscriptionCharge.item_id).where(
-        SubscriptionCharge.item_id.in_(item_ids)).distinct()))
-    orders: list[NewRow] = []
-    charges: list[NewRow] = []
-    usage_claims: list[tuple[uuid.UUID, list[uuid.UUID]]] = []
-    for subscription in subscriptions:
-        while subscription.next_bill_on is not None and subscription.next_bill_on <= run.period_to:
-            period = service_period(subscription.next_period_start, subscription.start_date,
-                                    subscription.period_months, _last_day(subscription))
-            assert period is not None  # next_bill_on is set only when there is a period
-            order = _order(tenant, subscription, period)
-            for item in subscription.items:
-                lines, claimed = _lines(session, subscription, item, period, item.id in billed_once)
-                if item.billing_type == "one_time" and lines:
-                    billed_once.add(item.id)
-                order.lines += lines
-                if claimed:
-                    usage_claims.append((order.id, claimed))
-                charges.append(NewRow(id=uuid.uuid4(), tenant_id=tenant.id, item_id=item.id,
-                                      period_start=period.start, period_end=period.end, order_id=order.id,
-                                      created_at=order.created_at))
-            for position, line in enumerate(order.lines, start=1):
-                line.position, line.order_id = position, order.id
-            orders.append(order)
-            subscription.next_period_start = period.end + timedelta(days=1)
-            reschedule(subscription)
-    # Every period is claimed, even one with nothing to pay (no usage): its order is stored all the same,
-    # with no lines it waits for nothing and is marked invoiced right away.
+    with session.no_autoflush:  # the cursors move as periods are billed; nothing needs flushing before the end
+        billed_once = set(session.scalars(select(SubscriptionCharge.item_id).where(
+            SubscriptionCharge.item_id.in_(item_ids)).distinct()))
+        waiting = _waiting_usage(session, [item.id for subscription in subscriptions for item in subscription.items
+                                           if item.billing_type == "usage"])
+        orders: list[NewRow] = []
+        charges: list[NewRow] = []
+        usage_claims: list[tuple[uuid.UUID, list[uuid.UUID]]] = []
+        for subscription in subscriptions:
+            while subscription.next_bill_on is not None and subscription.next_bill_on <= run.period_to:
+                period = service_period(subscription.next_period_start, subscription.start_date,
+                                        subscription.period_months, _last_day(subscription))
+                assert period is not None  # next_bill_on is set only when there is a period
+                order = _order(tenant, subscription, period)
+                for item in subscription.items:
+                    lines, claimed = _lines(session, subscription, item, period, item.id in billed_once,
+                                            waiting.get(item.id, []))
+                    if item.billing_type == "one_time" and lines:
+                        billed_once.add(item.id)
+                    order.lines += lines
+                    if claimed:
+                        usage_claims.append((order.id, claimed))
+                    charges.append(NewRow(id=uuid.uuid4(), tenant_id=tenant.id, item_id=item.id,
+                                          period_start=period.start, period_end=period.end, order_id=order.id,
+                                          created_at=order.created_at))
+                for position, line in enumerate(order.lines, start=1):
+                    line.position, line.order_id = position, order.id
+                if not order.lines:
+                    # A period with nothing to pay (no usage) is claimed all the same; it waits for nothing.
+                    order.status = OrderStatus.INVOICED.value
+                orders.append(order)
+                subscription.next_period_start = period.end + timedelta(days=1)
+                reschedule(subscription)
     insert_new(session, Order, orders)
     insert_new(session, OrderLine, [line for order in orders for line in order.lines])
     insert_new(session, SubscriptionCharge, charges)
-    empty = [order.id for order in orders if not order.lines]
-    if empty:
-        session.execute(update(Order).where(Order.id.in_(empty)).values(status=OrderStatus.INVOICED.value))
-    for order_id, record_ids in usage_claims:
-        session.execute(update(UsageRecord).where(UsageRecord.id.in_(record_ids), UsageRecord.order_id.is_(None))
-                        .values(order_id=order_id))
+    _claim_usage(session, usage_claims)
     return len(subscriptions)
+
+
+def _claim_usage(session: Session, claims: list[tuple[uuid.UUID, list[uuid.UUID]]]) -> None:
+    """The records' order, by primary key (they are locked): on PostgreSQL one executemany, pipelined."""
+    if not claims:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("UPDATE usage_records SET order_id = :order_id WHERE id = ANY(CAST(:ids AS uuid[]))"),
+                        [{"order_id": order_id, "ids": ids} for order_id, ids in claims])
+        return
+    records = table_of(UsageRecord)
+    for order_id, ids in claims:
+        session.execute(update(records).where(records.c.id.in_(ids)).values(order_id=order_id))
+
+
+def _waiting_usage(session: Session, item_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[tuple[Any, ...]]]:
+    """The usage items' records not billed yet, locked: what the lines count is exactly what the orders claim
+    (a record another transaction claimed meanwhile is passed over once its lock is released)."""
+    waiting: dict[uuid.UUID, list[tuple[Any, ...]]] = defaultdict(list)
+    if not item_ids:
+        return waiting
+    records = table_of(UsageRecord).c
+    for row in session.execute(select(records.item_id, records.id, records.period_start, records.quantity)
+                               .where(records.item_id.in_(item_ids), records.order_id.is_(None))
+                               .order_by(records.item_id, records.period_start).with_for_update()):
+        waiting[row[0]].append((row[1], row[2], row[3]))
+    return waiting
 
 
 def _last_day(subscription: Subscription) -> date | None:
@@ -149,7 +178,7 @@ def new_line(item: SubscriptionItem, description: str, quantity: Decimal, unit_p
 
 
 def _lines(session: Session, subscription: Subscription, item: SubscriptionItem, period: ServicePeriod,
-           billed_before: bool) -> tuple[list[NewRow], list[uuid.UUID]]:
+           billed_before: bool, waiting: list[tuple[Any, ...]]) -> tuple[list[NewRow], list[uuid.UUID]]:
     """The item's lines for the period (each saying its service period) and the usage records they bill."""
     label = f"{item.description[:440]} ({span(period.start, period.end)})"
     term = term_on(item, period.start)
@@ -164,21 +193,17 @@ def _lines(session: Session, subscription: Subscription, item: SubscriptionItem,
         amount = prorated_amount(term.quantity, term.unit_price, period, subscription.currency)
         per = f"{tidy(term.quantity)} × {tidy(term.unit_price, 2)}, {fraction.numerator}/{fraction.denominator}"
         return [new_line(item, f"{label}, {per} of the period", Decimal(1), amount)], []
-    return _usage_lines(session, item, period, label, term.unit_price)
+    return _usage_lines(session, item, period, label, term.unit_price, waiting)
 
 
 def _usage_lines(session: Session, item: SubscriptionItem, period: ServicePeriod, label: str,
-                 unit_price: Decimal) -> tuple[list[NewRow], list[uuid.UUID]]:
-    """This period's usage by its tiers, and usage that came late for periods billed before, by theirs.
-
-    The records are locked (and passed over once another transaction claimed them): what the lines count
-    is exactly what this order claims.
-    """
-    waiting = list(session.execute(select(UsageRecord.id, UsageRecord.period_start, UsageRecord.quantity).where(
-        UsageRecord.item_id == item.id, UsageRecord.order_id.is_(None), UsageRecord.period_start <= period.end)
-        .with_for_update()))
+                 unit_price: Decimal, waiting: list[tuple[Any, ...]]) -> tuple[list[NewRow], list[uuid.UUID]]:
+    """This period's usage by its tiers, and usage that came late for periods billed before, by theirs;
+    the records billed are taken out of `waiting` (the item's unbilled records, locked)."""
+    taken = [record for record in waiting if record[1] <= period.end]
+    waiting[:] = [record for record in waiting if record[1] > period.end]
     by_period: dict[date, Decimal] = defaultdict(Decimal)
-    for _, start, quantity in waiting:
+    for _, start, quantity in taken:
         by_period[start] += quantity
     current = sum((q for start, q in by_period.items() if start >= period.start), Decimal(0))
     lines = band_lines(item, label, Decimal(0), current, unit_price)
@@ -190,7 +215,7 @@ def _usage_lines(session: Session, item: SubscriptionItem, period: ServicePeriod
             before = counted.get(start, Decimal(0))
             lines += band_lines(item, late_label + ", recorded late", before, before + by_period[start],
                                 term_on(item, start).unit_price)
-    return lines, [record_id for record_id, _, _ in waiting]
+    return lines, [record_id for record_id, _, _ in taken]
 
 
 def band_lines(item: SubscriptionItem, label: str, before: Decimal, after: Decimal, unit_price: Decimal
