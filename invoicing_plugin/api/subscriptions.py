@@ -57,6 +57,7 @@ def subscription_view(subscription: Subscription) -> dict:
             "billing_type": item.billing_type, "quantity": _text(latest.quantity),
             "unit_price": _text(latest.unit_price, 2), "vat_rate": _text(item.vat_rate),
             "vat_category": item.vat_category, "included_units": _text(item.included_units), "tiers": item.tiers,
+            "price_months": item.price_months,
             "history": [{"effective_from": term.effective_from, "quantity": _text(term.quantity),
                          "unit_price": _text(term.unit_price, 2)} for term in item.terms]})
     return {"id": subscription.id, "external_id": subscription.external_id,
@@ -94,7 +95,7 @@ def create_command(values: dict, fingerprint: str) -> subscriptions.CreateSubscr
             description=item["description"], billing_type=item["billing_type"], unit_price=item["unit_price"],
             vat_rate=item["vat_rate"], quantity=item["quantity"], vat_category=item.get("vat_category"),
             sku=item.get("sku"), unit=item.get("unit"), included_units=item["included_units"],
-            tiers=tuple(item.get("tiers") or ())) for item in values["items"]))
+            tiers=tuple(item.get("tiers") or ()), price_months=item.get("price_months")) for item in values["items"]))
 
 
 @blp.route("")

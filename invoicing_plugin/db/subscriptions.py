@@ -71,6 +71,8 @@ class SubscriptionItem(Base):
     vat_category: Mapped[str] = mapped_column(String(2))
     included_units: Mapped[Decimal] = mapped_column(ExactDecimal(6), default=Decimal(0))
     tiers: Mapped[list | None] = mapped_column(JsonDocument)  # [{"up_to": "1000", "unit_price": "0.05"}, ...]
+    # The months the unit price is for, when not the billing period (a yearly price billed monthly: 12).
+    price_months: Mapped[int | None] = mapped_column(Integer)
 
     terms: Mapped[list[SubscriptionItemTerm]] = relationship(
         order_by="SubscriptionItemTerm.effective_from", cascade="all, delete-orphan", lazy="selectin")

@@ -116,6 +116,24 @@ def prorated_amount(quantity: Decimal, unit_price: Decimal, period: ServicePerio
     return round_half_up(Fraction(quantity) * Fraction(unit_price) * period_fraction(period), currency)
 
 
+def months_from_anchor(day: date, anchor: date) -> int:
+    """Whole months from the first of `anchor`'s month to the first of `day`'s."""
+    return (day.year - anchor.year) * 12 + day.month - anchor.month
+
+
+def spread_amount(quantity: Decimal, unit_price: Decimal, price_months: int, first_month: int, months: int,
+                  currency: str) -> Decimal:
+    """A price for `price_months` months billed for the months [first_month, first_month + months) of the
+    subscription: the rounded total up to the period's end less the rounded total up to its start.
+
+    The roundings telescope: monthly, quarterly and yearly billing of one yearly price add up to that price to
+    the cent over the year (and over any whole number of price periods), however it divides.
+    """
+    whole = Fraction(quantity) * Fraction(unit_price) / price_months
+    return (round_half_up(whole * (first_month + months), currency)
+            - round_half_up(whole * first_month, currency))
+
+
 def tier_problems(tiers: Sequence[Tier]) -> list[str]:
     problems = []
     bounds = [tier.up_to for tier in tiers]

@@ -4,10 +4,10 @@ A run's batch first turns the due periods of the subscriptions in its scope into
 `subscription`, delivery date = the period's end in arrears or its start in advance, as VAT wants), then
 invoices orders as always: one engine, one grouping, one numbering, and the orders' claim-once rule. A
 (subscription item, service period) is claimed by one `subscription_charges` row (unique) written with its
-order, under the subscription's row lock (`FOR UPDATE SKIP LOCKED`), and the subscription's cursor moves past
-the period in the same transaction: two workers or two runs never bill a period twice, and a worker that dies
-mid-batch leaves nothing half done. Cancelling the invoice with `release` puts the order back to waiting,
-so the next run bills the period again.
+order, under the subscription's row lock (`FOR UPDATE`), and the subscription's cursor moves past the
+period in the same transaction: two workers or two runs never bill a period twice (the second waits for the
+first's lock, then finds the period billed), and a worker that dies mid-batch leaves nothing half done.
+Cancelling the invoice with `release` puts the order back to waiting, so the next run bills the period again.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import uuid
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Select, func, select, text, update
@@ -29,9 +30,11 @@ from ..domain.money import tidy
 from ..domain.subscriptions import (
     ServicePeriod,
     Tier,
+    months_from_anchor,
     period_fraction,
-    prorated_amount,
+    round_half_up,
     service_period,
+    spread_amount,
     usage_bands,
 )
 from .idempotency import canonical_digest
@@ -71,7 +74,7 @@ def bill_due_periods(session: Session, run: InvoiceRun, tenant: Tenant) -> int:
     if query is None:
         return 0
     subscriptions = list(session.scalars(query.order_by(Subscription.next_bill_on, Subscription.id)
-                                         .limit(SUBSCRIPTIONS_PER_BATCH).with_for_update(skip_locked=True)))
+                                         .limit(SUBSCRIPTIONS_PER_BATCH).with_for_update()))
     if not subscriptions:
         return 0
     item_ids = [item.id for subscription in subscriptions for item in subscription.items]
@@ -184,16 +187,26 @@ def _lines(session: Session, subscription: Subscription, item: SubscriptionItem,
     term = term_on(item, period.start)
     if item.billing_type == "one_time":
         return ([] if billed_before else [new_line(item, label, term.quantity, term.unit_price)]), []
-    if item.billing_type == "recurring" or (item.billing_type == "recurring_prorated" and period.is_full):
+    if item.billing_type == "usage":
+        return _usage_lines(session, item, period, label, term.unit_price, waiting)
+    prorate = item.billing_type == "recurring_prorated" and not period.is_full
+    if item.price_months is None and not prorate:
         return [new_line(item, label, term.quantity, term.unit_price)], []
-    if item.billing_type == "recurring_prorated":
-        # A part period: one line of the exact prorated amount (quantity x price x days, rounded once), since
-        # 17/31 of a price has no exact unit price; the description says the part and the quantity.
+    # The period's amount as an exact fraction, rounded once, as one line of quantity 1 (17/31 of a price, or
+    # a twelfth of a yearly one, has no exact unit price); the description says how it was reckoned.
+    how = f"{tidy(term.quantity)} × {tidy(term.unit_price, 2)}"
+    if item.price_months is None:
+        whole = Fraction(term.quantity) * Fraction(term.unit_price)
+    else:
+        first = months_from_anchor(period.full_start, subscription.start_date)
+        whole = Fraction(spread_amount(term.quantity, term.unit_price, item.price_months, first,
+                                       subscription.period_months, subscription.currency))
+        how += f" per {item.price_months} months, months {first + 1}–{first + subscription.period_months}"
+    if prorate:
         fraction = period_fraction(period)
-        amount = prorated_amount(term.quantity, term.unit_price, period, subscription.currency)
-        per = f"{tidy(term.quantity)} × {tidy(term.unit_price, 2)}, {fraction.numerator}/{fraction.denominator}"
-        return [new_line(item, f"{label}, {per} of the period", Decimal(1), amount)], []
-    return _usage_lines(session, item, period, label, term.unit_price, waiting)
+        whole *= fraction
+        how += f", {fraction.numerator}/{fraction.denominator} of the period"
+    return [new_line(item, f"{label}, {how}", Decimal(1), round_half_up(whole, subscription.currency))], []
 
 
 def _usage_lines(session: Session, item: SubscriptionItem, period: ServicePeriod, label: str,

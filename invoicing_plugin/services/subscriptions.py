@@ -44,6 +44,7 @@ class ItemSpec:
     unit: str | None = None
     included_units: Decimal = Decimal(0)
     tiers: tuple[dict[str, Any], ...] = ()  # {"up_to": Decimal | None, "unit_price": Decimal}
+    price_months: int | None = None  # the months unit_price is for; None: the billing period
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,8 @@ def _create(session: Session, actor: Actor, tenant: Tenant, command: CreateSubsc
             unit=spec.unit, billing_type=spec.billing_type, vat_rate=spec.vat_rate,
             vat_category=spec.vat_category or default_category(spec.vat_rate), included_units=spec.included_units,
             tiers=[{"up_to": None if tier.get("up_to") is None else str(tier["up_to"]),
-                    "unit_price": str(tier["unit_price"])} for tier in spec.tiers] or None)
+                    "unit_price": str(tier["unit_price"])} for tier in spec.tiers] or None,
+            price_months=spec.price_months if spec.price_months != command.period_months else None)
         item.terms = [SubscriptionItemTerm(
             id=uuid.uuid4(), tenant_id=tenant.id, effective_from=command.start_date,
             quantity=spec.quantity if spec.billing_type != "usage" else Decimal(1), unit_price=spec.unit_price,

@@ -161,3 +161,22 @@ def test_an_open_draft_takes_in_late_usage_and_a_finalised_one_leaves_it_to_the_
     lines = client.get(f"/api/v1/invoices/{march['invoices'][0]['id']}", headers=office).json["lines"]
     assert [line["description"] for line in lines] == [
         "Espresso shots (2026-02-01 – 2026-02-28), recorded late, units 180–200 at 0.20"]
+
+
+def test_a_yearly_price_billed_monthly_quarterly_and_yearly_totals_the_same_to_the_cent(app, client, shop, session):
+    for period in ("monthly", "quarterly", "yearly"):
+        create(client, shop, external_id=f"LIC-{period}", start_date="2026-01-01", billing_period=period, items=[{
+            "description": f"Licence {period}", "billing_type": "recurring", "unit_price": "100.00",
+            "price_months": 12, "vat_rate": "25.5"}])
+    done = run_over(client, shop, app, "2026-01-01", "2026-12-31")
+    assert done["progress"]["invoices_made"] == 1
+    [(_, lines)] = invoices_with_lines(session)
+    totals = {period: [line.net_amount for line in lines if line.description.startswith(f"Licence {period}")]
+              for period in ("monthly", "quarterly", "yearly")}
+    assert [len(amounts) for amounts in totals.values()] == [12, 4, 1]
+    assert {period: sum(amounts) for period, amounts in totals.items()} == {
+        "monthly": Decimal("100.00"), "quarterly": Decimal("100.00"), "yearly": Decimal("100.00")}
+    assert totals["monthly"][:3] == [Decimal("8.33"), Decimal("8.34"), Decimal("8.33")]
+    second = next(line for line in lines if line.description.startswith("Licence quarterly (2026-04-01"))
+    assert second.description == (
+        "Licence quarterly (2026-04-01 – 2026-06-30), 1 × 100.00 per 12 months, months 4–6")

@@ -14,6 +14,7 @@ from invoicing_plugin.domain.subscriptions import (
     prorated_amount,
     round_half_up,
     service_period,
+    spread_amount,
     tier_problems,
     usage_bands,
 )
@@ -121,3 +122,20 @@ def test_tier_tables_must_grow():
         "only the last tier may have no `up_to`"]
     assert tier_problems([Tier(Decimal(5), Decimal(1)), Tier(Decimal(5), Decimal(1))]) == [
         "`up_to` must increase from tier to tier"]
+
+
+@given(st.decimals(Decimal("0.01"), Decimal("100000"), places=2), st.integers(1, 50),
+       st.integers(0, 60))
+def test_a_yearly_price_billed_monthly_quarterly_or_yearly_totals_the_same_to_the_cent(price, quantity, offset):
+    quantity = Decimal(quantity)
+    monthly = sum((spread_amount(quantity, price, 12, offset + m, 1, "EUR") for m in range(12)), Decimal(0))
+    quarterly = sum((spread_amount(quantity, price, 12, offset + m, 3, "EUR") for m in range(0, 12, 3)), Decimal(0))
+    yearly = spread_amount(quantity, price, 12, offset, 12, "EUR")
+    assert monthly == quarterly == yearly == quantity * price
+    assert all(spread_amount(quantity, price, 12, offset + m, 1, "EUR") >= 0 for m in range(12))
+
+
+def test_a_yearly_100_billed_monthly_is_8_33_or_8_34_a_month():
+    months = [spread_amount(Decimal(1), Decimal(100), 12, m, 1, "EUR") for m in range(12)]
+    assert months[:3] == [Decimal("8.33"), Decimal("8.34"), Decimal("8.33")]
+    assert sum(months, Decimal(0)) == Decimal("100.00")

@@ -41,15 +41,22 @@ class SubscriptionItemSchema(Schema):
                                    metadata={"description": "usage: units per period that cost nothing"})
     tiers = fields.List(fields.Nested(TierSchema), validate=validate.Length(min=1, max=20), metadata={
         "description": "usage: graduated prices, each unit at the price of the tier it falls in"})
+    price_months = fields.Integer(strict=True, validate=validate.Range(1, 36), metadata={
+        "description": "the months unit_price is for (12: a yearly price), when not the billing period; each "
+                       "period pays its share so that the periods of a price period add up to it to the cent"})
 
     @validates_schema(skip_on_field_errors=True)
     def check_usage_fields(self, data, **_):
         if data["billing_type"] != "usage":
             wrong = {name: ["only a usage item has it"] for name in ("tiers",) if data.get(name)}
+            if data.get("price_months") and data["billing_type"] == "one_time":
+                wrong["price_months"] = ["a one-time item is billed once, at its price"]
             if data.get("included_units"):
                 wrong["included_units"] = ["only a usage item has it"]
             if wrong:
                 raise ValidationError(wrong)
+        elif data.get("price_months"):
+            raise ValidationError({"price_months": ["a usage item is priced per unit"]})
         elif data.get("tiers"):
             problems = tier_problems([Tier(tier.get("up_to"), tier["unit_price"]) for tier in data["tiers"]])
             if problems:
@@ -144,6 +151,7 @@ class ItemOutSchema(OutputSchema):
     vat_category = fields.String()
     included_units = fields.String()
     tiers = fields.List(fields.Dict(), allow_none=True)
+    price_months = fields.Integer(allow_none=True)
     history = fields.List(fields.Nested(TermSchema), metadata={"description": "every term, oldest first"})
 
 

@@ -66,6 +66,7 @@ def upgrade() -> None:
     sa.Column('vat_category', sa.String(length=2), nullable=False),
     sa.Column('included_units', invoicing_plugin.db.types.ExactDecimal(scale=6, precision=18), nullable=False),
     sa.Column('tiers', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('price_months', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['subscription_id'], ['subscriptions.id'], name=op.f('fk_subscription_items_subscription_id_subscriptions'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_subscription_items_tenant_id_tenants'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_subscription_items'))
