@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -14,6 +15,14 @@ from .orders import MAX_QUANTITY, MAX_UNIT_PRICE, CustomerSchema
 from .output import OutputSchema
 
 PERIODS = {"monthly": 1, "quarterly": 3, "yearly": 12}
+# Service dates within these years: the calendar arithmetic (and time zones) stay far from date.min/max.
+DAYS = validate.Range(date(2000, 1, 1), date(2199, 12, 31), error="must be from 2000-01-01 to 2199-12-31")
+MOMENTS = validate.Range(datetime(2000, 1, 1, tzinfo=UTC), datetime(2199, 12, 31, tzinfo=UTC),
+                         error="must be from 2000 to 2199")
+
+
+def day(**kwargs) -> fields.Date:
+    return fields.Date(validate=DAYS, **kwargs)
 
 
 class TierSchema(Schema):
@@ -71,8 +80,8 @@ class SubscriptionRequestSchema(Schema):
     prices_include_vat = StrictBoolean(load_default=False)
     payment_terms_days = fields.Integer(strict=True, validate=validate.Range(0, 365))
     series = text(40, single_line=True)
-    start_date = fields.Date(required=True)
-    end_date = fields.Date(metadata={"description": "the last day of service, if known"})
+    start_date = day(required=True)
+    end_date = day(metadata={"description": "the last day of service, if known"})
     billing_period = choice(tuple(PERIODS), load_default="monthly")
     every_months = fields.Integer(strict=True, validate=validate.Range(1, 36), metadata={
         "description": "instead of billing_period: a period of this many months"})
@@ -89,7 +98,7 @@ class ItemChangeSchema(Schema):
 
 
 class SubscriptionChangeSchema(Schema):
-    effective_from = fields.Date(required=True, metadata={
+    effective_from = day(required=True, metadata={
         "description": "item changes apply from the service period that starts on or after this day"})
     items = fields.List(fields.Nested(ItemChangeSchema), validate=validate.Length(min=1, max=100))
     buyer_reference = text(100, single_line=True, allow_none=True)
@@ -98,12 +107,12 @@ class SubscriptionChangeSchema(Schema):
 class CancelSchema(Schema):
     at = choice(("period_end", "date"), load_default="period_end", metadata={
         "description": "period_end: service ends with the period containing `on`; date: `on` is the last day"})
-    on = fields.Date(metadata={"description": "default: the merchant's today"})
+    on = day(metadata={"description": "default: the merchant's today"})
     reason = text(500, metadata={"description": "kept in the subscription's audit trail"})
 
 
 class DateSchema(Schema):
-    on = fields.Date(metadata={"description": "default: the merchant's today"})
+    on = day(metadata={"description": "default: the merchant's today"})
 
 
 class SubscriptionQuery(Schema):
@@ -114,8 +123,8 @@ class SubscriptionQuery(Schema):
 
 
 class UsageQuery(Schema):
-    from_ = fields.Date(data_key="from", metadata={"description": "first day (the merchant's calendar)"})
-    to = fields.Date(metadata={"description": "last day, inclusive"})
+    from_ = day(data_key="from", metadata={"description": "first day (the merchant's calendar)"})
+    to = day(metadata={"description": "last day, inclusive"})
 
 
 class UsageRecordSchema(Schema):
@@ -123,7 +132,7 @@ class UsageRecordSchema(Schema):
         "description": "the meter's own id of the reading: a retry with it records nothing twice"})
     subscription_item_id = fields.UUID(required=True)
     quantity = DecimalString(places=6, minimum=Decimal(0), maximum=MAX_QUANTITY * 1000, required=True)
-    timestamp = fields.AwareDateTime(required=True)
+    timestamp = fields.AwareDateTime(required=True, validate=MOMENTS)
 
 
 class UsageBatchSchema(Schema):
