@@ -300,6 +300,10 @@ def cancel_subscription(db: Database, actor: Actor, subscription_id: uuid.UUID, 
         if problems:
             raise ValidationFailed(problems)
         before = state(subscription)
+        if subscription.status == PAUSED and subscription.paused_from is not None:
+            # Cancelled while paused: the service ended when the pause began.
+            last_day = min(last_day, max(subscription.paused_from - timedelta(days=1),
+                                         subscription.next_period_start - timedelta(days=1)))
         subscription.end_date = last_day if subscription.end_date is None else min(subscription.end_date, last_day)
         subscription.status = CANCELLED
         subscription.cancelled_at = datetime.now(UTC)

@@ -144,3 +144,12 @@ def test_subscription_and_usage_events_go_to_the_shops_endpoints(client, shop, s
     assert events[2]["data"]["usage"] == {"records": 300, "items": [{"subscription_item_id": item,
                                                                       "quantity": "600"}]}
     assert events[3]["data"]["subscription"]["end_date"] == "2026-03-31"
+
+
+def test_cancelling_a_paused_subscription_ends_the_service_when_the_pause_began(client, shop):
+    office = shop.auth("backoffice")
+    subscription = create(client, shop, external_id="SUB-3")
+    base = f"/api/v1/subscriptions/{subscription['id']}"
+    client.post(f"{base}/pause", json={"on": "2026-03-10"}, headers=office)
+    done = client.post(f"{base}/cancel", json={"at": "period_end", "on": "2026-05-05"}, headers=office).json
+    assert done["end_date"] == "2026-03-09" and done["next_bill_on"] == "2026-01-31"
