@@ -19,7 +19,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Select, func, select, text, update
+from sqlalchemy import Select, and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from ..db import Customer, InvoiceRun, Order, OrderLine, Subscription, SubscriptionCharge, Tenant, UsageRecord
@@ -50,9 +50,13 @@ def due_in_scope(run: InvoiceRun) -> Select[Subscription] | None:
     filters = run.filters or {}
     if filters.get("source") not in (None, SOURCE) or "store_id" in filters or "terminal_id" in filters:
         return None
-    query = select(Subscription).where(Subscription.tenant_id == run.tenant_id,
-                                       Subscription.next_bill_on.is_not(None),
-                                       Subscription.next_bill_on <= run.period_to)
+    items, records = table_of(SubscriptionItem).c, table_of(UsageRecord).c
+    # A subscription that has ended (or is paused) is still billed the usage recorded late for its periods.
+    late_usage = (select(records.id).join(table_of(SubscriptionItem), items.id == records.item_id)
+                  .where(items.subscription_id == Subscription.id, records.order_id.is_(None),
+                         records.period_start <= run.period_to).exists())
+    query = select(Subscription).where(Subscription.tenant_id == run.tenant_id, or_(
+        Subscription.next_bill_on <= run.period_to, and_(Subscription.next_bill_on.is_(None), late_usage)))
     if "currency" in filters:
         query = query.where(Subscription.currency == filters["currency"])
     if "series" in filters:
@@ -111,6 +115,10 @@ def bill_due_periods(session: Session, run: InvoiceRun, tenant: Tenant) -> int:
                 orders.append(order)
                 subscription.next_period_start = period.end + timedelta(days=1)
                 reschedule(subscription)
+            if subscription.next_bill_on is None:
+                late = _late_usage_order(session, tenant, subscription, run.period_to, waiting, usage_claims)
+                if late is not None:
+                    orders.append(late)
     insert_new(session, Order, orders)
     insert_new(session, OrderLine, [line for order in orders for line in order.lines])
     insert_new(session, SubscriptionCharge, charges)
@@ -143,6 +151,32 @@ def _waiting_usage(session: Session, item_ids: list[uuid.UUID]) -> dict[uuid.UUI
                                .order_by(records.item_id, records.period_start).with_for_update()):
         waiting[row[0]].append((row[1], row[2], row[3]))
     return waiting
+
+
+def _late_usage_order(session: Session, tenant: Tenant, subscription: Subscription, up_to: date,
+                      waiting: dict[uuid.UUID, list[tuple[Any, ...]]],
+                      usage_claims: list[tuple[uuid.UUID, list[uuid.UUID]]]) -> NewRow | None:
+    """An order of the usage recorded late for a subscription with no period left to bill, if there is any."""
+    last_day = min(_last_day(subscription) or up_to, up_to)
+    beyond = ServicePeriod(up_to + timedelta(days=1), up_to, up_to + timedelta(days=1), up_to)  # all is late
+    order = _order(tenant, subscription, ServicePeriod(last_day, last_day, last_day, last_day))
+    external = subscription.external_id if len(subscription.external_id) <= 80 else str(subscription.id)
+    order.external_id = f"{external}/late-{order.id.hex[:8]}"
+    order.fingerprint = canonical_digest("subscription_late_usage", [str(subscription.id), str(order.id)])
+    order.delivery_date = last_day
+    for item in subscription.items:
+        if item.billing_type == "usage" and any(record[1] <= up_to for record in waiting.get(item.id, [])):
+            lines, claimed = _usage_lines(session, item, beyond, "", term_on(item, last_day).unit_price,
+                                          waiting[item.id])
+            order.lines += lines
+            usage_claims.append((order.id, claimed))
+    if not usage_claims or usage_claims[-1][0] != order.id:
+        return None
+    if not order.lines:  # records of nothing to pay (quantity 0) are claimed all the same
+        order.status = OrderStatus.INVOICED.value
+    for position, line in enumerate(order.lines, start=1):
+        line.position, line.order_id = position, order.id
+    return order
 
 
 def _last_day(subscription: Subscription) -> date | None:

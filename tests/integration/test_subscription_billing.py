@@ -180,3 +180,21 @@ def test_a_yearly_price_billed_monthly_quarterly_and_yearly_totals_the_same_to_t
     second = next(line for line in lines if line.description.startswith("Licence quarterly (2026-04-01"))
     assert second.description == (
         "Licence quarterly (2026-04-01 – 2026-06-30), 1 × 100.00 per 12 months, months 4–6")
+
+
+def test_usage_recorded_late_for_an_ended_subscription_is_still_billed_once(app, client, shop, session):
+    subscription = create(client, shop, items=[copy.deepcopy(CALLS)], start_date="2026-02-01")
+    item = usage_item(subscription)
+    client.post(f"/api/v1/subscriptions/{subscription['id']}/cancel", json={"at": "date", "on": "2026-02-28"},
+                headers=shop.auth("backoffice"))
+    client.post("/api/v1/usage-records", json=batch(item, 15, "feb", "10", "2026-02-10"), headers=shop.auth())
+    run_over(client, shop, app, "2026-02-01", "2026-02-28", finalize=True)
+    client.post("/api/v1/usage-records", json=batch(item, 2, "late", "25", "2026-02-27"), headers=shop.auth())
+    client.post("/api/v1/usage-records", json=batch(item, 1, "zero", "0", "2026-02-27"), headers=shop.auth())
+    march = run_over(client, shop, app, "2026-03-01", "2026-03-31")
+    assert march["progress"]["invoices_made"] == 1 and march["status"] == "completed"
+    [line] = invoices_with_lines(session)[-1][1]
+    assert (line.description, line.net_amount) == (
+        "Espresso shots (2026-02-01 – 2026-02-28), recorded late, units 150–200 at 0.20", Decimal("10.00"))
+    assert invoices_with_lines(session)[-1][0].tax_date.isoformat() == "2026-02-28"
+    assert run_over(client, shop, app, "2026-04-01", "2026-04-30")["progress"]["invoices_made"] == 0
