@@ -17,6 +17,9 @@ from tests.integration.test_run_schedules import collect, monthly, work
 from tests.integration.test_subscriptions import CALLS, COFFEE_SERVICE, create
 from tests.integration.test_usage_records import batch, usage_item
 
+# Persons: one customer each, found again by name and email.
+CUSTOMER_B = {"type": "person", "name": "Asiakas", "email": "asiakas@example.fi"}
+
 
 def invoices_with_lines(session):
     session.rollback()
@@ -198,3 +201,23 @@ def test_usage_recorded_late_for_an_ended_subscription_is_still_billed_once(app,
         "Espresso shots (2026-02-01 – 2026-02-28), recorded late, units 150–200 at 0.20", Decimal("10.00"))
     assert invoices_with_lines(session)[-1][0].tax_date.isoformat() == "2026-02-28"
     assert run_over(client, shop, app, "2026-04-01", "2026-04-30")["progress"]["invoices_made"] == 0
+
+
+def test_two_runs_over_one_period_at_once_bill_each_period_once(app, client, shop, session):
+    from invoicing_plugin.db import Order
+
+    office = shop.auth("backoffice")
+    for number in range(12):
+        create(client, shop, external_id=f"PAR-{number}", items=[dict(COFFEE_SERVICE)], start_date="2026-02-01",
+               customer={**copy.deepcopy(CUSTOMER_B), "name": f"Asiakas {number}"})
+    period = {"period_from": "2026-02-01", "period_to": "2026-02-28"}
+    runs = [client.post("/api/v1/invoice-runs", json=period, headers=office).json for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda name: work(app, name), ["one", "two"]))
+    session.rollback()
+    orders = session.scalars(select(Order).where(Order.source == "subscription")).all()
+    assert len(orders) == 12 and all(order.invoice_id is not None for order in orders)
+    assert len(session.scalars(select(SubscriptionCharge)).all()) == 12
+    made = [client.get(f"/api/v1/invoice-runs/{run['id']}", headers=office).json["progress"]["invoices_made"]
+            for run in runs]
+    assert sum(made) == 12

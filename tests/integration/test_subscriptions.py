@@ -153,3 +153,22 @@ def test_cancelling_a_paused_subscription_ends_the_service_when_the_pause_began(
     client.post(f"{base}/pause", json={"on": "2026-03-10"}, headers=office)
     done = client.post(f"{base}/cancel", json={"at": "period_end", "on": "2026-05-05"}, headers=office).json
     assert done["end_date"] == "2026-03-09" and done["next_bill_on"] == "2026-01-31"
+
+
+def test_concurrent_first_sends_of_one_subscription_make_one(live_server, shop, session):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+    from sqlalchemy import func, select
+
+    from invoicing_plugin.db import Subscription
+
+    def send(_):
+        return requests.post(f"{live_server}/api/v1/subscriptions", json=subscription_payload("SUB-RACE"),
+                             headers=shop.auth("backoffice"), timeout=60)
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        responses = list(pool.map(send, range(10)))
+    assert sorted(response.status_code for response in responses) == [200] * 9 + [201]
+    assert len({response.json()["id"] for response in responses}) == 1
+    assert session.scalar(select(func.count()).select_from(Subscription)) == 1
