@@ -132,16 +132,14 @@ def _insert(session: Session, tenant: Tenant, accepted: list[tuple[UsageInput, d
     unique = list({record.transaction_id: (record, start) for record, start in accepted}.values())
     now = datetime.now(UTC)
     table = table_of(UsageRecord)
-    inserted: set[str] = set()
-    for offset in range(0, len(unique), 500):  # bound parameters per statement stay well below the limits
-        chunk = unique[offset:offset + 500]
-        statement = (dialect_insert(session, table).values([
-            {"id": uuid.uuid4(), "tenant_id": tenant.id, "transaction_id": record.transaction_id,
-             "item_id": record.item_id, "quantity": record.quantity, "occurred_at": record.occurred_at,
-             "period_start": start, "order_id": None, "created_at": now} for record, start in chunk])
-            .on_conflict_do_nothing(index_elements=["tenant_id", "transaction_id"])
-            .returning(table.c.transaction_id))
-        inserted.update(session.scalars(statement))
+    # One cached statement sent as executemany ("insertmanyvalues": batched multi-row VALUES with RETURNING),
+    # instead of compiling a statement of thousands of bound values per request.
+    statement = (dialect_insert(session, table).on_conflict_do_nothing(index_elements=["tenant_id", "transaction_id"])
+                 .returning(table.c.transaction_id))
+    inserted = set(session.scalars(statement, [
+        {"id": uuid.uuid4(), "tenant_id": tenant.id, "transaction_id": record.transaction_id,
+         "item_id": record.item_id, "quantity": record.quantity, "occurred_at": record.occurred_at,
+         "period_start": start, "order_id": None, "created_at": now} for record, start in unique]))
     others = [record for record, _ in unique if record.transaction_id not in inserted]
     if others:
         stored = {row.transaction_id: row for row in session.scalars(select(UsageRecord).where(
