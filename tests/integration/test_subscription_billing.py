@@ -221,3 +221,18 @@ def test_two_runs_over_one_period_at_once_bill_each_period_once(app, client, sho
     made = [client.get(f"/api/v1/invoice-runs/{run['id']}", headers=office).json["progress"]["invoices_made"]
             for run in runs]
     assert sum(made) == 12
+
+
+def test_billing_in_advance_bills_a_period_from_its_first_day(app, client, shop, session):
+    create(client, shop, external_id="ADV", timing="advance", billing_period="quarterly",
+           items=[{**COFFEE_SERVICE, "billing_type": "recurring"}])
+    done = run_over(client, shop, app, "2026-01-01", "2026-01-31")
+    assert done["progress"]["invoices_made"] == 1
+    [(invoice, [line])] = invoices_with_lines(session)
+    assert invoice.tax_date.isoformat() == "2026-01-15", "the period's first day is its delivery date"
+    assert (line.description, line.net_amount) == ("Office coffee service (2026-01-15 – 2026-03-31)",
+                                                   Decimal("49.90"))
+    assert run_over(client, shop, app, "2026-02-01", "2026-03-31")["progress"]["invoices_made"] == 0
+    april = run_over(client, shop, app, "2026-04-01", "2026-04-30")
+    assert april["progress"]["invoices_made"] == 1
+    assert invoices_with_lines(session)[-1][1][0].description == "Office coffee service (2026-04-01 – 2026-06-30)"
