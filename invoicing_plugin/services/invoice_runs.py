@@ -44,7 +44,8 @@ ACTIVE = (QUEUED, RUNNING)
 REQUIRED_KEYS = ("customer", "currency", "pricing")
 GROUP_KEYS = REQUIRED_KEYS + ("payment_terms", "buyer_reference", "series", "source", "store_id", "order")
 DEFAULT_GROUP_BY = ("customer", "currency", "payment_terms", "buyer_reference", "pricing", "series")
-FILTER_KEYS = ("source", "store_id", "terminal_id", "customer_ids", "customer_type", "currency", "series")
+FILTER_KEYS = ("source", "store_id", "terminal_id", "customer_ids", "customer_type", "currency", "series",
+               "subscription_ids")
 
 CUSTOMERS_PER_BATCH = 100
 CUSTOMERS_PER_FINALISING_BATCH = 25  # finalising holds the series' counter until the batch commits
@@ -102,8 +103,9 @@ def create_run_in(session: Session, actor: Actor, tenant: Tenant, command: Creat
     if problems:
         raise ValidationFailed(problems)
     filters = {key: value for key, value in (command.filters or {}).items() if value not in (None, [], "")}
-    if "customer_ids" in filters:
-        filters["customer_ids"] = sorted(str(customer_id) for customer_id in filters["customer_ids"])
+    for key in ("customer_ids", "subscription_ids"):
+        if key in filters:
+            filters[key] = sorted(str(value) for value in filters[key])
     group_by = [key for key in GROUP_KEYS if key in set(command.group_by or DEFAULT_GROUP_BY) | set(REQUIRED_KEYS)]
     run = InvoiceRun(
         id=uuid.uuid4(), tenant_id=tenant.id, status=QUEUED, period_from=command.period_from,
@@ -154,6 +156,8 @@ def in_scope(run: InvoiceRun) -> Select[Order]:
                         ("currency", Order.currency), ("series", Order.series)):
         if key in filters:
             query = query.where(column == filters[key])
+    if "subscription_ids" in filters:  # only these subscriptions' periods
+        query = query.where(Order.subscription_id.in_([uuid.UUID(str(s)) for s in filters["subscription_ids"]]))
     customer_ids = filters.get("customer_ids")
     if run.only_customer_ids is not None:
         customer_ids = sorted(set(customer_ids or run.only_customer_ids) & set(run.only_customer_ids))

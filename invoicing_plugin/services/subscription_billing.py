@@ -57,6 +57,8 @@ def due_in_scope(run: InvoiceRun) -> Select[Subscription] | None:
                          records.period_start <= run.period_to).exists())
     query = select(Subscription).where(Subscription.tenant_id == run.tenant_id, or_(
         Subscription.next_bill_on <= run.period_to, and_(Subscription.next_bill_on.is_(None), late_usage)))
+    if "subscription_ids" in filters:
+        query = query.where(Subscription.id.in_([uuid.UUID(str(s)) for s in filters["subscription_ids"]]))
     if "currency" in filters:
         query = query.where(Subscription.currency == filters["currency"])
     if "series" in filters:
@@ -198,6 +200,7 @@ def _order(tenant: Tenant, subscription: Subscription, period: ServicePeriod) ->
         prices_include_vat=subscription.prices_include_vat, invoicing_mode=InvoicingMode.COLLECT.value,
         payment_terms_days=subscription.payment_terms_days, series=subscription.series, delivery_date=delivery,
         notes=None, exchange_rate=None, status=OrderStatus.READY_FOR_INVOICING.value, invoice_id=None,
+        subscription_id=subscription.id,
         fingerprint=canonical_digest("subscription_period", [str(subscription.id), period.start.isoformat()]),
         created_by_key_id=None, created_at=now, updated_at=now)
     order.lines = []

@@ -236,3 +236,18 @@ def test_billing_in_advance_bills_a_period_from_its_first_day(app, client, shop,
     april = run_over(client, shop, app, "2026-04-01", "2026-04-30")
     assert april["progress"]["invoices_made"] == 1
     assert invoices_with_lines(session)[-1][1][0].description == "Office coffee service (2026-04-01 – 2026-06-30)"
+
+
+def test_a_run_filtered_to_subscriptions_bills_only_them(app, client, shop, session):
+    wanted = create(client, shop, external_id="ONLY", items=[dict(COFFEE_SERVICE)], start_date="2026-02-01")
+    create(client, shop, external_id="OTHER", items=[dict(COFFEE_SERVICE)], start_date="2026-02-01",
+           customer={**CUSTOMER_B})
+    collect(client, shop, "F-2", datetime(2026, 2, 10).date())
+    done = run_over(client, shop, app, "2026-02-01", "2026-02-28", filters={"subscription_ids": [wanted["id"]]})
+    assert done["progress"]["invoices_made"] == 1 and done["filters"] == {"subscription_ids": [wanted["id"]]}
+    [(invoice, [line])] = invoices_with_lines(session)
+    assert line.description == "Office coffee service (2026-02-01 – 2026-02-28)"
+    orders = run_over(client, shop, app, "2026-02-01", "2026-02-28", filters={"source": "webshop"})
+    assert orders["progress"]["orders_invoiced"] == 1, "the order, and not the other subscription"
+    rest = run_over(client, shop, app, "2026-02-01", "2026-02-28")
+    assert rest["progress"]["orders_invoiced"] == 1

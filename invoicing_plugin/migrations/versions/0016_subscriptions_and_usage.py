@@ -125,9 +125,18 @@ def upgrade() -> None:
         batch_op.create_index('ix_usage_records_item_period', ['item_id', 'period_start'], unique=False)
         batch_op.create_index(batch_op.f('ix_usage_records_order_id'), ['order_id'], unique=False)
 
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('subscription_id', sa.Uuid(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_orders_subscription_id_subscriptions'), 'subscriptions',
+                                    ['subscription_id'], ['id'])
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_orders_subscription_id_subscriptions'), type_='foreignkey')
+        batch_op.drop_column('subscription_id')
+
     with op.batch_alter_table('usage_records', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_usage_records_order_id'))
         batch_op.drop_index('ix_usage_records_item_period')
