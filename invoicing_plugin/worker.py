@@ -40,6 +40,7 @@ from .services import (
     outbox,
     reminder_documents,
     run_schedules,
+    usage_drafts,
     vat_checks,
 )
 from .services.actors import system_actor
@@ -71,6 +72,8 @@ class WorkerSettings:
     # The document archive (INVOICING_ARCHIVE_*; None: off): each round first gives the stored documents not
     # yet archived to it (one delivery each), then delivers them with the rest.
     archive: ArchiveSettings | None = None
+    # Open run drafts take in the usage recorded for their periods since (services/usage_drafts.py); 0: never.
+    usage_drafts_every: float = 5.0
 
     @classmethod
     def from_settings(cls, settings) -> WorkerSettings:
@@ -123,6 +126,7 @@ class Worker:
         self._next_vat_recheck = 0.0
         self._next_dunning_look = 0.0
         self._archive_store: S3Archive | None = None  # made on the first copy; boto3 clients are thread-safe
+        self._next_usage_drafts = 0.0
 
     def run(self) -> None:
         """Work until stopped (SIGTERM/SIGINT in the main thread, or `stop()`)."""
@@ -135,6 +139,7 @@ class Worker:
             self._start_scheduled_runs_when_due()
             self._recheck_vat_ids_when_due()
             self._dun_when_due()
+            self._refresh_usage_drafts_when_due()
             if self.run_once() == 0:
                 self.stopping.wait(self.settings.poll_interval)
         log.info("worker %s stopped", self.name)
@@ -179,6 +184,20 @@ class Worker:
             self.recheck_vat_ids()
         except Exception:  # noqa: BLE001 - VIES trouble must not stop deliveries
             log.exception("re-checking held VAT IDs failed")
+
+    def _refresh_usage_drafts_when_due(self) -> None:
+        every = self.settings.usage_drafts_every
+        if every <= 0 or time.monotonic() < self._next_usage_drafts:
+            return
+        self._next_usage_drafts = time.monotonic() + every
+        try:
+            self.refresh_usage_drafts()
+        except Exception:  # noqa: BLE001 - a draft that cannot take its usage must not stop deliveries
+            log.exception("bringing drafts up to date with late usage failed")
+
+    def refresh_usage_drafts(self) -> int:
+        """Usage recorded for periods whose run drafts are still open goes into them; the drafts changed."""
+        return usage_drafts.refresh_drafts(self.db)
 
     def recheck_vat_ids(self) -> int:
         """Ask VIES again about the VAT IDs that held drafts wait on (outside any transaction, like a delivery);

@@ -19,6 +19,7 @@ from . import (
     payments,
     proforma,
     reports,
+    subscriptions,
     tenant,
     webhook_config,
 )
@@ -77,7 +78,7 @@ def register_api(app: Flask, settings: Settings) -> InvoicingApi:
     })
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for blueprint in (orders.blp, invoices.blp, credits.blp, proforma.blp, customers.blp, reports.blp,
-                      invoice_runs.blp,
+                      invoice_runs.blp, subscriptions.blp, subscriptions.usage_blp,
                       invoice_runs.schedules_blp, documents.blp, payments.blp, payments.inbox_blp, deliveries.blp,
                       tenant.blp, tenant.keys_blp, webhook_config.endpoints_blp, webhook_config.inbound_blp,
                       dunning.settings_blp, dunning.runs_blp, dunning.blp, exports.blp):

@@ -93,6 +93,7 @@ def invoice_detail(invoice: Invoice | NewRow, order_ids: list[uuid.UUID], links:
         "cancelled_by": document_link(links.cancelled_by) if links.cancelled_by else None,
         "credit_notes": [document_link(note) for note in links.credit_notes],
         "version": invoice.version,
+        "updated_at": invoice.updated_at,
     }
 
 

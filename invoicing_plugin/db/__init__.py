@@ -13,6 +13,7 @@ from .payments import InboxEvent, InvoiceEvent, Payment, SyncCursor, WebhookEndp
 from .records import AuditEvent, IdempotencyRecord
 from .runs import InvoiceRun, RunSchedule
 from .sales import Customer, Order, OrderLine
+from .subscriptions import Subscription, SubscriptionCharge, SubscriptionItem, SubscriptionItemTerm, UsageRecord
 from .tenants import ApiKey, NumberSeries, Tenant, VatRateRow
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "Invoice", "InvoiceDocument", "InvoiceEvent", "InvoiceLine", "InvoiceRun", "NumberSeries", "Order", "OrderLine",
     "Payment",
     "Refund", "RunSchedule", "SyncCursor", "Tenant", "VatRateRow", "WebhookEndpoint",
+    "Subscription", "SubscriptionCharge", "SubscriptionItem", "SubscriptionItemTerm", "UsageRecord",
 ]

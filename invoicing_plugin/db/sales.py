@@ -92,6 +92,8 @@ class Order(Base):
     exchange_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal(6, 12))
     status: Mapped[str] = mapped_column(String(24))
     invoice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoices.id"))
+    # An order a run made of a subscription's service period (source `subscription`).
+    subscription_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("subscriptions.id"))
     # SHA-256 of the canonical request: tells a retry of the same order from a different order
     # that reuses an external id.
     fingerprint: Mapped[str] = mapped_column(String(64))

@@ -29,10 +29,11 @@ from ..domain.errors import InvalidState, NotFound, ValidationFailed
 from ..domain.lifecycle import InvoiceStatus, OrderStatus
 from ..domain.money import ZERO
 from ..domain.orders import LineTax, vat_problems
-from . import audit, notifications
+from . import audit, notifications, subscription_billing
 from .actors import Actor, system_actor
 from .invoices import build_draft, finalize, tenant_today
 from .rows import NewRow, insert_many
+from .subscription_billing import SOURCE as SUBSCRIPTION_SOURCE
 from .tenants import load_tenant, vat_table
 from .unit_of_work import Database, Reply
 
@@ -43,7 +44,8 @@ ACTIVE = (QUEUED, RUNNING)
 REQUIRED_KEYS = ("customer", "currency", "pricing")
 GROUP_KEYS = REQUIRED_KEYS + ("payment_terms", "buyer_reference", "series", "source", "store_id", "order")
 DEFAULT_GROUP_BY = ("customer", "currency", "payment_terms", "buyer_reference", "pricing", "series")
-FILTER_KEYS = ("source", "store_id", "terminal_id", "customer_ids", "customer_type", "currency", "series")
+FILTER_KEYS = ("source", "store_id", "terminal_id", "customer_ids", "customer_type", "currency", "series",
+               "subscription_ids")
 
 CUSTOMERS_PER_BATCH = 100
 CUSTOMERS_PER_FINALISING_BATCH = 25  # finalising holds the series' counter until the batch commits
@@ -101,8 +103,9 @@ def create_run_in(session: Session, actor: Actor, tenant: Tenant, command: Creat
     if problems:
         raise ValidationFailed(problems)
     filters = {key: value for key, value in (command.filters or {}).items() if value not in (None, [], "")}
-    if "customer_ids" in filters:
-        filters["customer_ids"] = sorted(str(customer_id) for customer_id in filters["customer_ids"])
+    for key in ("customer_ids", "subscription_ids"):
+        if key in filters:
+            filters[key] = sorted(str(value) for value in filters[key])
     group_by = [key for key in GROUP_KEYS if key in set(command.group_by or DEFAULT_GROUP_BY) | set(REQUIRED_KEYS)]
     run = InvoiceRun(
         id=uuid.uuid4(), tenant_id=tenant.id, status=QUEUED, period_from=command.period_from,
@@ -142,14 +145,19 @@ def invoices_of_run(session: Session, run: InvoiceRun) -> list[Invoice]:
 
 
 def in_scope(run: InvoiceRun) -> Select[Order]:
-    """The run's selection: its tenant's orders delivered in the period that match its filters."""
-    query = select(Order).where(Order.tenant_id == run.tenant_id, Order.delivery_date >= run.period_from,
-                                Order.delivery_date <= run.period_to)
+    """The run's selection: its tenant's orders delivered in the period that match its filters (and the
+    subscriptions' periods waiting since before it)."""
+    # A subscription's period waits from the day it is billed on: a run bills it even when that day lies
+    # before the run's period (a period released by cancelling its invoice, or one no run covered).
+    query = select(Order).where(Order.tenant_id == run.tenant_id, Order.delivery_date <= run.period_to,
+                                or_(Order.delivery_date >= run.period_from, Order.source == SUBSCRIPTION_SOURCE))
     filters = run.filters or {}
     for key, column in (("source", Order.source), ("store_id", Order.store_id), ("terminal_id", Order.terminal_id),
                         ("currency", Order.currency), ("series", Order.series)):
         if key in filters:
             query = query.where(column == filters[key])
+    if "subscription_ids" in filters:  # only these subscriptions' periods
+        query = query.where(Order.subscription_id.in_([uuid.UUID(str(s)) for s in filters["subscription_ids"]]))
     customer_ids = filters.get("customer_ids")
     if run.only_customer_ids is not None:
         customer_ids = sorted(set(customer_ids or run.only_customer_ids) & set(run.only_customer_ids))
@@ -204,6 +212,10 @@ def _batch(session: Session, run_id: uuid.UUID, worker: str, lease: timedelta, c
     if run.status not in ACTIVE or run.locked_by != worker:
         return False
     tenant = session.get_one(Tenant, run.tenant_id)
+    if subscription_billing.bill_due_periods(session, run, tenant):
+        # The subscriptions' due periods became orders first; the batches after this one invoice them.
+        run.locked_until = datetime.now(UTC) + lease
+        return True
     actor = system_actor(tenant.id, f"invoice_run:{run.id}")
     failed = {uuid.UUID(failure["order_id"]) for failure in run.failures or []}
     waiting = in_scope(run).where(Order.status == OrderStatus.READY_FOR_INVOICING)

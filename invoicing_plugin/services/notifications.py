@@ -21,7 +21,8 @@ from .rows import NewRow, insert_new
 EVENT_TYPES = (
     "invoice.finalized", "invoice.delivered", "invoice.delivery_failed", "invoice.paid",
     "invoice.partially_paid", "invoice.credited", "invoice.cancelled", "customer.balance_changed",
-    "invoice_run.completed",
+    "invoice_run.completed", "subscription.created", "subscription.updated", "subscription.cancelled",
+    "usage.recorded",
 )
 WEBHOOK_CHANNEL = "webhook"
 

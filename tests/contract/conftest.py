@@ -38,6 +38,9 @@ def stocked(client, shop, memory_channel) -> Stocked:
     backoffice = shop.auth("backoffice")
     [event] = client.get("/api/v1/inbox", headers=backoffice).json["items"]
     [delivery] = client.get("/api/v1/deliveries", headers=backoffice).json["items"]
+    from tests.integration.test_subscriptions import subscription_payload
+
+    subscription = client.post("/api/v1/subscriptions", json=subscription_payload("ST-SUB"), headers=backoffice).json
     ids = {"order_id": created["order"]["id"], "invoice_id": created["invoice"]["id"], "event_id": event["id"],
-           "delivery_id": delivery["id"], "draft_id": queued["invoice"]["id"]}
+           "delivery_id": delivery["id"], "draft_id": queued["invoice"]["id"], "subscription_id": subscription["id"]}
     return Stocked(shop, ids, secret)

@@ -21,6 +21,7 @@ from invoicing_plugin.services.actors import system_actor
 from invoicing_plugin.services.unit_of_work import Database
 from invoicing_plugin.worker import Worker, WorkerSettings
 from tests.conftest import order_payload
+from tests.integration.test_subscriptions import subscription_payload
 from webhooks.signing import signed_headers
 
 PREFIX = "/api/v1"
@@ -302,6 +303,39 @@ def test_every_documented_operation_answers_as_its_schema_says(contract, shop, a
     c.call("GET", "/exports/invoices.xlsx", 200, key=office)
     c.call("GET", "/exports/invoice-lines.xlsx", 200, key=office, query_string={"from": "2020-01-01"})
     c.call("GET", "/exports/invoices.xlsx", 422, key=office, query_string={"delimiter": ";"})
+
+    # Subscriptions and their metered usage.
+    plan = subscription_payload("SUB-C")
+    sub = c.call("POST", "/subscriptions", 201, key=office, json=plan).json
+    c.call("POST", "/subscriptions", 200, key=office, json=plan)
+    c.call("POST", "/subscriptions", 409, key=office, json={**plan, "start_date": "2026-02-01"})
+    c.call("POST", "/subscriptions", 422, key=office, json={**plan, "external_id": "SUB-X", "items": []})
+    c.call("GET", "/subscriptions", 200, key=office, query_string={"status": "active"})
+    c.call("GET", "/subscriptions", 422, key=office, query_string={"status": "sleeping"})
+    one = {"subscription_id": sub["id"]}
+    c.call("GET", "/subscriptions/{subscription_id}", 200, key=office, params=one)
+    c.call("GET", "/subscriptions/{subscription_id}", 404, key=office, params={"subscription_id": uuid.uuid4()})
+    c.call("PATCH", "/subscriptions/{subscription_id}", 200, key=office, params=one, json={
+        "effective_from": "2026-03-01", "items": [{"id": sub["items"][0]["id"], "unit_price": "55.00"}]})
+    c.call("PATCH", "/subscriptions/{subscription_id}", 422, key=office, params=one, json={"items": []})
+    metered = next(item["id"] for item in sub["items"] if item["billing_type"] == "usage")
+    readings = {"records": [{"transaction_id": "c-1", "subscription_item_id": metered, "quantity": "3",
+                             "timestamp": "2026-02-03T10:00:00Z"}]}
+    c.call("POST", "/usage-records", 201, key=checkout, json=readings)
+    c.call("POST", "/usage-records", 409, key=checkout, json={"records": [{**readings["records"][0],
+                                                                           "quantity": "4"}]})
+    c.call("POST", "/usage-records", 422, key=checkout, json={"records": []})
+    c.call("GET", "/subscriptions/{subscription_id}/usage", 200, key=office, params=one,
+           query_string={"from": "2026-02-01", "to": "2026-02-28"})
+    c.call("GET", "/subscriptions/{subscription_id}/usage", 422, key=office, params=one,
+           query_string={"from": "yesterday"})
+    c.call("POST", "/subscriptions/{subscription_id}/pause", 200, key=office, params=one, json={"on": "2026-04-01"})
+    c.call("POST", "/subscriptions/{subscription_id}/pause", 409, key=office, params=one)
+    c.call("POST", "/subscriptions/{subscription_id}/resume", 200, key=office, params=one, json={"on": "2026-05-01"})
+    c.call("POST", "/subscriptions/{subscription_id}/resume", 409, key=office, params=one)
+    c.call("POST", "/subscriptions/{subscription_id}/cancel", 422, key=office, params=one, json={"at": "never"})
+    c.call("POST", "/subscriptions/{subscription_id}/cancel", 200, key=office, params=one,
+           json={"at": "date", "on": "2026-06-20"})
 
     # Deliveries: the first one died at the service; a retry by hand, then it is delivered.
     worker = Worker(plugin_state(app).session_factory,

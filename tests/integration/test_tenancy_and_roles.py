@@ -9,6 +9,7 @@ from invoicing_plugin.db import AuditEvent, Invoice
 from invoicing_plugin.services import tenants
 from invoicing_plugin.services.actors import cli_actor
 from tests.conftest import order_payload
+from tests.integration.test_subscriptions import subscription_payload
 
 
 @pytest.fixture
@@ -61,6 +62,8 @@ def objects_of_a(client, shop, app):
         "customer_id": finalized["invoice"]["customer_id"], "reminder_id": str(reminder.id),
         "run_id": client.post("/api/v1/invoice-runs", json={"period_from": "2026-11-01", "period_to": "2026-11-30"},
                               headers=shop.auth("backoffice")).json["id"],
+        "subscription_id": client.post("/api/v1/subscriptions", json=subscription_payload(),
+                                       headers=shop.auth("backoffice")).json["id"],
     }
     channels._registered.pop("memory", None)
 
@@ -101,6 +104,12 @@ CROSS_TENANT_CALLS = [
     ("POST", "/api/v1/reminders/{reminder_id}/cancel", "backoffice"),
     ("GET", "/api/v1/reminders/{reminder_id}/pdf", "backoffice"),
     ("GET", "/api/v1/reminders/{reminder_id}/finvoice", "backoffice"),
+    ("GET", "/api/v1/subscriptions/{subscription_id}", "backoffice"),
+    ("PATCH", "/api/v1/subscriptions/{subscription_id}", "backoffice"),
+    ("POST", "/api/v1/subscriptions/{subscription_id}/cancel", "backoffice"),
+    ("POST", "/api/v1/subscriptions/{subscription_id}/pause", "backoffice"),
+    ("POST", "/api/v1/subscriptions/{subscription_id}/resume", "backoffice"),
+    ("GET", "/api/v1/subscriptions/{subscription_id}/usage", "backoffice"),
 ]
 
 # A valid body for each write, so that only the tenant can be what is wrong.
@@ -108,6 +117,7 @@ BODIES = {
     "/payments": {"amount": "1.00"}, "/apply-credit": {"amount": "1.00"},
     "/credit-notes": {"reason": "mine", "full": True}, "/cancel": {"reason": "mine"},
     "/refunds": {"amount": "1.00", "refund_id": "r-1"},
+    "{subscription_id}": {"effective_from": "2026-03-01", "buyer_reference": "mine"},
 }
 
 
@@ -139,6 +149,7 @@ def test_lists_and_settings_show_only_the_callers_tenant(client, shop, other_sho
     assert "memory" not in client.get("/api/v1/tenant", headers=other_shop.auth("admin")).json["channels"]
     assert client.get("/api/v1/webhook-endpoints", headers=other_shop.auth("admin")).json["items"] == []
     assert client.get("/api/v1/inbox", headers=other_shop.auth("backoffice")).json["items"] == []
+    assert client.get("/api/v1/subscriptions", headers=other_shop.auth("backoffice")).json["items"] == []
     assert client.get("/api/v1/customers", headers=other_shop.auth("backoffice")).json["items"] == []
     assert len(client.get("/api/v1/customers", headers=shop.auth("backoffice")).json["items"]) == 1
     assert client.get("/api/v1/invoice-runs", headers=other_shop.auth("backoffice")).json["items"] == []

@@ -238,12 +238,13 @@ class InvoiceSchema(InvoiceSummarySchema):
     credit_notes = fields.List(fields.Nested(DocumentLinkSchema), metadata={
         "description": "an invoice: its credit notes (drafts too)"})
     version = fields.Integer(metadata={"description": "counts the invoice's changes; its ETag"})
+    updated_at = fields.DateTime(metadata={"description": "when it last changed (a draft: also by late usage)"})
 
 
 class OrderSummarySchema(OutputSchema):
     id = fields.UUID()
     external_id = fields.String()
-    source = fields.String(metadata={"enum": ["webshop", "pos"]})
+    source = fields.String(metadata={"enum": ["webshop", "pos", "subscription"]})
     status = fields.String(metadata={"enum": list(OrderStatus)})
     invoicing_mode = fields.String(metadata={"enum": list(InvoicingMode)})
     store_id = fields.String(allow_none=True)

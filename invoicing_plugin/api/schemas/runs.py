@@ -10,10 +10,12 @@ from .output import InvoiceSummarySchema, OrderSummarySchema, OutputSchema
 
 
 class RunFiltersSchema(Schema):
-    source = choice(("webshop", "pos"))
+    source = choice(("webshop", "pos", "subscription"))
     store_id = text(100)
     terminal_id = text(100)
     customer_ids = fields.List(fields.UUID(), validate=validate.Length(min=1, max=1000))
+    subscription_ids = fields.List(fields.UUID(), validate=validate.Length(min=1, max=1000), metadata={
+        "description": "only these subscriptions' service periods (and no orders)"})
     customer_type = choice(("organisation", "person"))
     currency = CurrencyCode()
     series = text(40)
