@@ -1,0 +1,126 @@
+"""Settings (admin only): tenant details, channels (secrets masked), VAT table, number series, API keys,
+webhook endpoints, and the way to the console users."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, Response, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from marshmallow import ValidationError
+
+from .. import channels
+from ..api.schemas.tenants import TenantSettingsSchema
+from ..domain.errors import ValidationFailed
+from ..plugin import current_database
+from ..services import tenant_admin, tenants, webhook_setup
+from ..services.actors import ROLES
+from ..services.commands import ChangeTenantSettings, CreateApiKey, RevokeApiKey
+from .access import current_console, requires_role
+from .inputs import FieldProblems
+from .nav import NavEntry
+from .rendering import render
+
+blueprint = Blueprint("settings", __name__, url_prefix="/settings")
+NAV = NavEntry("console.settings.index", "nav.settings", role="admin")
+
+# The details an admin edits here (the layout, series and currency have pages or the API of their own).
+DETAIL_FIELDS = ("name", "business_id", "vat_id", "iban", "bic", "street", "postcode", "city", "country", "email",
+                 "phone", "einvoice_address", "einvoice_operator", "default_language", "payment_terms_days")
+REQUIRED = ("name", "business_id", "country", "default_language", "payment_terms_days")
+CLEARABLE = tuple(name for name in DETAIL_FIELDS if name not in REQUIRED)
+LANGUAGES = ("fi", "sv", "en")
+_SCHEMA = TenantSettingsSchema(partial=True)
+
+
+def _actor():
+    return current_console().identity.actor  # type: ignore[union-attr] # signed in: access.py saw to it
+
+
+def _overview() -> dict[str, Any]:
+    actor = _actor()
+
+    def read(session):
+        tenant = tenants.load_tenant(session, actor)
+        series = sorted(tenants.series_by_name(session, tenant.id).values(), key=lambda s: s.name)
+        return {"tenant": tenant, "vat_rates": tenants.vat_table(session, tenant).rates, "series": series,
+                "keys": tenants.list_api_keys(session, tenant.id),
+                "endpoints": webhook_setup.list_endpoints(session, tenant.id),
+                "channels": sorted(channels.redacted(tenant.channels or {}).items())}
+
+    return current_database().read(read)
+
+
+def _page(status: int = 200, form: dict | None = None, problems: FieldProblems | None = None,
+          new_secret: str | None = None) -> Response:
+    data = _overview()
+    tenant = data["tenant"]
+    values = {name: "" if getattr(tenant, name) is None else str(getattr(tenant, name)) for name in DETAIL_FIELDS}
+    return render("settings.html", status=status, **data, form={**values, **(form or {})},
+                  problems=problems or FieldProblems(), fields=DETAIL_FIELDS, required=REQUIRED, languages=LANGUAGES, roles=ROLES, new_secret=new_secret,
+                  page_title="nav.settings")
+
+
+@blueprint.route("/")
+@requires_role("admin")
+def index() -> Response:
+    return _page()
+
+
+@blueprint.post("/details")
+@requires_role("admin")
+def details() -> ResponseReturnValue:
+    form = {name: request.form.get(name, "").strip() for name in DETAIL_FIELDS}
+    raw: dict[str, Any] = {name: value for name, value in form.items() if value}
+    if "payment_terms_days" in raw:
+        raw["payment_terms_days"] = int(raw["payment_terms_days"]) if raw["payment_terms_days"].isdigit() else -1
+    problems = FieldProblems()
+    for name in REQUIRED:
+        if not form[name]:
+            problems.add(name, "field.required")
+    try:
+        changes = _SCHEMA.load(raw)
+    except ValidationError as refused:  # every field's problem at once, as the API reports them
+        for name, messages in sorted(refused.normalized_messages().items()):
+            for message in messages if isinstance(messages, list) else [str(messages)]:
+                problems.add(name, str(message))
+        changes = {}
+    if problems:
+        return _page(422, form, problems)
+    # A field emptied on the form is cleared (the required ones were checked above).
+    changes.update({name: None for name in CLEARABLE if not form[name]})
+    try:
+        tenant_admin.change_settings(current_database(), _actor(), ChangeTenantSettings(changes))
+    except ValidationFailed as refused:
+        for name, messages in refused.errors.items():
+            for message in messages:
+                problems.add(name, message)
+        return _page(422, form, problems)
+    current_console().notice("settings.saved")
+    return redirect(url_for("console.settings.index"))
+
+
+@blueprint.post("/api-keys")
+@requires_role("admin")
+def create_key() -> Response:
+    role = request.form.get("role", "")
+    name = request.form.get("name", "").strip()[:100]
+    try:
+        created = tenant_admin.create_api_key(current_database(), _actor(), CreateApiKey(role, name))
+    except ValidationFailed as refused:
+        problems = FieldProblems()
+        for field, messages in refused.errors.items():
+            for message in messages:
+                problems.add(f"key_{field}", message)
+        return _page(422, problems=problems)
+    # The secret is on this one page only (no-store: not kept by the browser's cache); only its hash is stored.
+    return _page(201, new_secret=created.secret)
+
+
+@blueprint.post("/api-keys/<uuid:key_id>/revoke")
+@requires_role("admin")
+def revoke_key(key_id: uuid.UUID) -> ResponseReturnValue:
+    tenant_admin.revoke_api_key(current_database(), _actor(), RevokeApiKey(key_id))
+    current_console().notice("settings.key_revoked")
+    return redirect(url_for("console.settings.index"))
