@@ -47,6 +47,7 @@ def invoice_now(client, shop, external_id: str, **overrides) -> dict:
 
 def dead_delivery(app, client, shop, service, external_id: str = "WS-DEAD", **overrides) -> dict:
     """An invoice whose one delivery the service refused for good (a 400): dead, waiting for a person."""
+    drain(worker(app))  # what was due before goes first, so the failure meets this invoice
     service.fail_next(1, retryable=False, message="INVALID_DATA :: customer missing", http_status=400)
     invoice = invoice_now(client, shop, external_id, **overrides)
     worker(app).run_once()
