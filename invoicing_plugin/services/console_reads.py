@@ -69,5 +69,6 @@ def customer_names(session: Session, actor: Actor, ids: Iterable[uuid.UUID]) -> 
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    return dict(session.execute(select(Customer.id, Customer.name)
-                                .where(Customer.tenant_id == actor.tenant_id, Customer.id.in_(wanted))).tuples())
+    rows = session.execute(select(Customer.id, Customer.name)
+                           .where(Customer.tenant_id == actor.tenant_id, Customer.id.in_(wanted)))
+    return {customer_id: name for customer_id, name in rows}
