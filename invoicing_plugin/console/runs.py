@@ -30,7 +30,9 @@ CUSTOMER_TYPES = ("organisation", "person")
 
 
 def _actor():
-    return current_console().identity.actor  # type: ignore[union-attr] # signed in: access.py saw to it
+    identity = current_console().identity
+    assert identity is not None  # signed in: access.py saw to it
+    return identity.actor
 
 
 @blueprint.route("/")
@@ -69,8 +71,8 @@ def start() -> ResponseReturnValue:
                "customer_type": values.get("customer_type") if values.get("customer_type") in CUSTOMER_TYPES else None,
                "store_id": text(values, "store_id"), "currency": (text(values, "currency", 3) or "").upper() or None,
                "series": text(values, "series", 40)}
-    form = {key: values.get(key, "") for key in FORM_FIELDS}
-    form["finalize"] = values.get("finalize") == "1"
+    form: dict[str, Any] = {key: values.get(key, "") for key in FORM_FIELDS}
+    finalize_now = form["finalize"] = values.get("finalize") == "1"
     chosen = {key: value for key, value in filters.items() if value}
     if problems or period_from is None or period_to is None:
         # Every problem at once: the use case's own rules too, for the fields that could be read.
@@ -83,7 +85,7 @@ def start() -> ResponseReturnValue:
                     problems.add(name, message)
         return _form(form, problems, status=422)
     command = CreateInvoiceRun(period_from=period_from, period_to=period_to, invoice_date=invoice_date,
-                               filters=chosen, finalize=form["finalize"])
+                               filters=chosen, finalize=finalize_now)
     try:
         run = invoice_runs.create_run(current_database(), _actor(), command)
     except ValidationFailed as refused:  # the use case's own rules (period order, invoice date not ahead)
@@ -127,10 +129,9 @@ def _state(run: InvoiceRun, invoices: list[Invoice]) -> dict[str, Any]:
 @blueprint.post("/<uuid:run_id>/finalize")
 def finalize(run_id: uuid.UUID) -> ResponseReturnValue:
     """The ticked drafts (or all of them with `all`), in the run's stable order, numbers gapless."""
-    chosen = None
+    chosen: list[uuid.UUID] | None = None
     if request.form.get("all") != "1":
-        chosen = [_uuid(value) for value in request.form.getlist("invoice_id")]
-        chosen = [value for value in chosen if value is not None]
+        chosen = [found for value in request.form.getlist("invoice_id") if (found := _uuid(value)) is not None]
         if not chosen:
             current_console().notice("runs.none_chosen")
             return redirect(url_for("console.runs.detail", run_id=run_id))

@@ -35,7 +35,9 @@ _SCHEMA = TenantSettingsSchema(partial=True)
 
 
 def _actor():
-    return current_console().identity.actor  # type: ignore[union-attr] # signed in: access.py saw to it
+    identity = current_console().identity
+    assert identity is not None  # signed in: access.py saw to it
+    return identity.actor
 
 
 def _overview() -> dict[str, Any]:
@@ -58,8 +60,8 @@ def _page(status: int = 200, form: dict | None = None, problems: FieldProblems |
     tenant = data["tenant"]
     values = {name: "" if getattr(tenant, name) is None else str(getattr(tenant, name)) for name in DETAIL_FIELDS}
     return render("settings.html", status=status, **data, form={**values, **(form or {})},
-                  problems=problems or FieldProblems(), fields=DETAIL_FIELDS, required=REQUIRED, languages=LANGUAGES, roles=ROLES, new_secret=new_secret,
-                  page_title="nav.settings")
+                  problems=problems or FieldProblems(), fields=DETAIL_FIELDS, required=REQUIRED, languages=LANGUAGES,
+                  roles=ROLES, new_secret=new_secret, page_title="nav.settings")
 
 
 @blueprint.route("/")

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from ..db import Customer, Invoice, InvoiceRun
 from ..domain.lifecycle import ISSUED, InvoiceKind
 from ..domain.money import ZERO
-from .actors import Actor
 from ..domain.payments import open_amount
+from .actors import Actor
 
 
 @dataclass(frozen=True)

@@ -84,8 +84,9 @@ def test_a_running_run_can_be_stopped_and_the_list_shows_it(app, client, shop, c
     first, last = last_month(shop.today())
     console.log_in(clerk)
     console.get("/runs/new")
-    run_path = console.post("/runs/", {"period_from": first.isoformat(), "period_to": last.isoformat(),
-                                       "source": "pos", "finalize": "1"}).headers["Location"].removeprefix("/backoffice")
+    started = console.post("/runs/", {"period_from": first.isoformat(), "period_to": last.isoformat(),
+                                      "source": "pos", "finalize": "1"})
+    run_path = started.headers["Location"].removeprefix("/backoffice")
     console.get(run_path)
     assert "source: pos" in console.page
     console.post(run_path + "/cancel")

@@ -16,7 +16,11 @@ from tests.console.operations import (
     worker,
 )
 
-from .chromium import browser_page, chromium, log_in, screenshot  # noqa: F401 - fixtures
+from . import chromium as fixtures
+from .chromium import log_in, screenshot
+
+# The browser fixtures (tests/console/browser/chromium.py), kept out of a conftest of this folder.
+chromium, browser_page = fixtures.chromium, fixtures.browser_page
 
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import expect  # noqa: E402
