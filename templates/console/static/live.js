@@ -8,7 +8,11 @@
     var interval = parseInt(element.getAttribute("data-live-interval") || "2000", 10);
     function poll() {
       fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
-        .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+        .then(function (response) {
+          // Sent to the login page (the session ended): show it whole rather than inside this part.
+          if (response.redirected) { window.location.assign(response.url); return Promise.reject("redirected"); }
+          return response.ok ? response.text() : Promise.reject(response.status);
+        })
         .then(function (html) {
           var next = document.createElement("div");
           next.innerHTML = html;  // our own server-rendered, autoescaped fragment
