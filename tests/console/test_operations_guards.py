@@ -224,7 +224,8 @@ def test_each_page_answers_quickly_on_demo_sized_data(app, client, shop, memory_
     customer_id = _customer_id(client, shop)
     console.log_in(manager)
     pages = (*LIST_PAGES, f"/deliveries/{delivery['id']}", f"/customers/{customer_id}", f"/runs/{run['id']}",
-             f"/runs/{run['id']}/progress", f"/runs/{run['id']}/remaining", "/runs/new", "/settings/")
+             f"/runs/{run['id']}/progress", f"/runs/{run['id']}/remaining", "/runs/new", "/settings/",
+             "/settings/layout/")
     slow = {}
     for path in pages:
         timings = []
