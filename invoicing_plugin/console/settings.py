@@ -12,11 +12,11 @@ from marshmallow import ValidationError
 
 from .. import channels
 from ..api.schemas.tenants import TenantSettingsSchema
-from ..domain.errors import ValidationFailed
+from ..domain.errors import InvalidState, ValidationFailed
 from ..plugin import current_database
 from ..services import tenant_admin, tenants, webhook_setup
 from ..services.actors import ROLES
-from ..services.commands import ChangeTenantSettings, CreateApiKey, RevokeApiKey
+from ..services.commands import ChangeTenantSettings, CreateApiKey, RevokeApiKey, SaveNumberSeries
 from .access import current_console, requires_role
 from .inputs import FieldProblems
 from .nav import NavEntry
@@ -55,13 +55,14 @@ def _overview() -> dict[str, Any]:
 
 
 def _page(status: int = 200, form: dict | None = None, problems: FieldProblems | None = None,
-          new_secret: str | None = None) -> Response:
+          new_secret: str | None = None, series_form: dict | None = None) -> Response:
     data = _overview()
     tenant = data["tenant"]
     values = {name: "" if getattr(tenant, name) is None else str(getattr(tenant, name)) for name in DETAIL_FIELDS}
     return render("settings.html", status=status, **data, form={**values, **(form or {})},
                   problems=problems or FieldProblems(), fields=DETAIL_FIELDS, required=REQUIRED, languages=LANGUAGES,
-                  roles=ROLES, new_secret=new_secret, page_title="nav.settings")
+                  roles=ROLES, new_secret=new_secret, page_title="nav.settings",
+                  series_form={"series_name": "", "series_prefix": "", "series_next": "", **(series_form or {})})
 
 
 @blueprint.route("/")
@@ -126,3 +127,37 @@ def revoke_key(key_id: uuid.UUID) -> ResponseReturnValue:
     tenant_admin.revoke_api_key(current_database(), _actor(), RevokeApiKey(key_id))
     current_console().notice("settings.key_revoked")
     return redirect(url_for("console.settings.index"))
+
+
+@blueprint.post("/series")
+@requires_role("admin")
+def save_series() -> ResponseReturnValue:
+    """A new number series, or an existing one's prefix (and next number, before its first invoice)."""
+    form = {name: request.form.get(name, "").strip() for name in ("series_name", "series_prefix", "series_next")}
+    problems = FieldProblems()
+    if not form["series_name"]:
+        problems.add("series_name", "field.required")
+    elif len(form["series_name"]) > 40:
+        problems.add("series_name", "field.too_long")
+    if len(form["series_prefix"]) > 20:
+        problems.add("series_prefix", "field.too_long")
+    next_number = None
+    if form["series_next"]:
+        if form["series_next"].isdigit() and int(form["series_next"]) >= 1:
+            next_number = int(form["series_next"])
+        else:
+            problems.add("series_next", "field.positive_whole_number")
+    if not problems:
+        command = SaveNumberSeries(form["series_name"], prefix=form["series_prefix"] or None, next_number=next_number)
+        try:
+            tenant_admin.save_number_series(current_database(), _actor(), command)
+        except ValidationFailed as refused:
+            for name, messages in refused.errors.items():
+                for message in messages:
+                    problems.add(f"series_{name}", message)
+        except InvalidState as refused:  # numbered invoices fix the next number: said next to it
+            problems.add("series_next", refused.detail)
+    if problems:
+        return _page(422, problems=problems, series_form=form)
+    current_console().notice("settings.series_saved")
+    return redirect(url_for("console.settings.index") + "#series")

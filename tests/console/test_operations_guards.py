@@ -236,3 +236,24 @@ def test_each_page_answers_quickly_on_demo_sized_data(app, client, shop, memory_
         if min(timings) >= budget_ms:
             slow[path] = round(min(timings))
     assert slow == {}
+
+
+def test_an_admin_adds_a_number_series_and_cannot_move_a_used_ones_next_number(app, client, shop, console, manager):
+    from .operations import invoice_now
+
+    invoice_now(client, shop, "WS-1")  # the default series has a numbered invoice
+    console.log_in(manager)
+    console.get("/settings/")
+    added = console.post("/settings/series", {"series_name": "pos", "series_prefix": "K-", "series_next": "100"})
+    assert added.status_code == 302
+    series = {s["name"]: s for s in client.get("/api/v1/tenant", headers=shop.auth("admin")).json["number_series"]}
+    assert (series["pos"]["prefix"], series["pos"]["next_number"]) == ("K-", 100)
+
+    console.get("/settings/")
+    refused = console.post("/settings/series", {"series_name": "default", "series_next": "1"})
+    assert refused.status_code == 422
+    assert 'id="series_next-error">series &#39;default&#39; has numbered invoices' in console.page
+    wrong = console.post("/settings/series", {"series_name": "", "series_next": "zero"})
+    assert wrong.status_code == 422
+    assert 'id="series_name-error">Fill in this field.' in console.page
+    assert 'id="series_next-error">Give a whole number' in console.page
