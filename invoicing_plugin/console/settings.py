@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
 from .. import channels
-from ..api.schemas.tenants import TenantSettingsSchema
+from ..api.schemas.tenants import NumberSeriesSchema, TenantSettingsSchema
 from ..domain.errors import InvalidState, ValidationFailed
 from ..plugin import current_database
 from ..services import tenant_admin, tenants, webhook_setup
@@ -32,6 +32,7 @@ REQUIRED = ("name", "business_id", "country", "default_language", "payment_terms
 CLEARABLE = tuple(name for name in DETAIL_FIELDS if name not in REQUIRED)
 LANGUAGES = ("fi", "sv", "en")
 _SCHEMA = TenantSettingsSchema(partial=True)
+_SERIES_SCHEMA = NumberSeriesSchema()
 
 
 def _actor():
@@ -139,14 +140,18 @@ def save_series() -> ResponseReturnValue:
         problems.add("series_name", "field.required")
     elif len(form["series_name"]) > 40:
         problems.add("series_name", "field.too_long")
-    if len(form["series_prefix"]) > 20:
-        problems.add("series_prefix", "field.too_long")
-    next_number = None
+    raw: dict[str, Any] = {"prefix": form["series_prefix"]}
     if form["series_next"]:
-        if form["series_next"].isdigit() and int(form["series_next"]) >= 1:
-            next_number = int(form["series_next"])
-        else:
-            problems.add("series_next", "field.positive_whole_number")
+        raw["next_number"] = int(form["series_next"]) if form["series_next"].isdigit() else 0
+    values: dict[str, Any] = {}
+    try:  # the API's own shape rules for a series (prefix characters, number range)
+        values = _SERIES_SCHEMA.load(raw)
+    except ValidationError as refused:
+        for name, messages in refused.normalized_messages().items():
+            field = {"prefix": "series_prefix", "next_number": "series_next"}.get(name, "series_name")
+            for message in messages if isinstance(messages, list) else [str(messages)]:
+                problems.add(field, str(message))
+    next_number = values.get("next_number")
     if not problems:
         command = SaveNumberSeries(form["series_name"], prefix=form["series_prefix"] or None, next_number=next_number)
         try:

@@ -256,4 +256,6 @@ def test_an_admin_adds_a_number_series_and_cannot_move_a_used_ones_next_number(a
     wrong = console.post("/settings/series", {"series_name": "", "series_next": "zero"})
     assert wrong.status_code == 422
     assert 'id="series_name-error">Fill in this field.' in console.page
-    assert 'id="series_next-error">Give a whole number' in console.page
+    assert 'id="series_next-error">Must be greater than or equal to 1' in console.page
+    assert console.post("/settings/series", {"series_name": "x", "series_prefix": "K <b>"}).status_code == 422
+    assert 'id="series_prefix-error">up to 20 letters, digits, / _ -' in console.page
