@@ -15,9 +15,11 @@ from ..plugin import current_database
 from ..services import console_reads, invoice_runs, tenants
 from ..services.invoice_runs import ACTIVE, CreateInvoiceRun
 from ..services.invoices import tenant_today
+from ..services.unit_of_work import Replayed
 from .access import current_console
 from .inputs import FieldProblems, optional_date, required_date, text
 from .nav import NavEntry
+from .once import first_answer, new_form_id, reply_once
 from .rendering import render
 
 blueprint = Blueprint("runs", __name__, url_prefix="/runs")
@@ -55,7 +57,7 @@ FORM_FIELDS = ("period_from", "period_to", "invoice_date", "source", "customer_t
 
 
 def _form(form: dict, problems: FieldProblems, status: int = 200) -> Response:
-    form = {**dict.fromkeys(FORM_FIELDS, ""), "finalize": False, **form}
+    form = {**dict.fromkeys(FORM_FIELDS, ""), "finalize": False, **form, "form_id": new_form_id()}
     return render("run_new.html", status=status, form=form, problems=problems, sources=SOURCES,
                   customer_types=CUSTOMER_TYPES, page_title="runs.new_title")
 
@@ -86,15 +88,18 @@ def start() -> ResponseReturnValue:
         return _form(form, problems, status=422)
     command = CreateInvoiceRun(period_from=period_from, period_to=period_to, invoice_date=invoice_date,
                                filters=chosen, finalize=finalize_now)
+    reply = reply_once(values, lambda _session, run: {"run_id": str(run.id)})
     try:
-        run = invoice_runs.create_run(current_database(), _actor(), command)
+        run_id = str(invoice_runs.create_run(current_database(), _actor(), command, reply=reply).id)
+    except Replayed as repeat:  # the same form sent again (a double click): the run it started the first time
+        return redirect(url_for("console.runs.detail", run_id=first_answer(repeat)["run_id"]))
     except ValidationFailed as refused:  # the use case's own rules (period order, invoice date not ahead)
         for name, messages in refused.errors.items():
             for message in messages:
                 problems.add(name.split(".")[0], message)
         return _form(form, problems, status=422)
     current_console().notice("runs.started")
-    return redirect(url_for("console.runs.detail", run_id=run.id))
+    return redirect(url_for("console.runs.detail", run_id=run_id))
 
 
 def _run(run_id: uuid.UUID):

@@ -17,9 +17,11 @@ from ..plugin import current_database
 from ..services import tenant_admin, tenants, webhook_setup
 from ..services.actors import ROLES
 from ..services.commands import ChangeTenantSettings, CreateApiKey, RevokeApiKey, SaveNumberSeries
+from ..services.unit_of_work import Replayed
 from .access import current_console, requires_role
 from .inputs import FieldProblems
 from .nav import NavEntry
+from .once import new_form_id, reply_once
 from .rendering import render
 
 blueprint = Blueprint("settings", __name__, url_prefix="/settings")
@@ -62,7 +64,7 @@ def _page(status: int = 200, form: dict | None = None, problems: FieldProblems |
     values = {name: "" if getattr(tenant, name) is None else str(getattr(tenant, name)) for name in DETAIL_FIELDS}
     return render("settings.html", status=status, **data, form={**values, **(form or {})},
                   problems=problems or FieldProblems(), fields=DETAIL_FIELDS, required=REQUIRED, languages=LANGUAGES,
-                  roles=ROLES, new_secret=new_secret, page_title="nav.settings",
+                  roles=ROLES, new_secret=new_secret, page_title="nav.settings", key_form_id=new_form_id(),
                   series_form={"series_name": "", "series_prefix": "", "series_next": "", **(series_form or {})})
 
 
@@ -107,11 +109,16 @@ def details() -> ResponseReturnValue:
 
 @blueprint.post("/api-keys")
 @requires_role("admin")
-def create_key() -> Response:
+def create_key() -> ResponseReturnValue:
     role = request.form.get("role", "")
     name = request.form.get("name", "").strip()[:100]
+    # Only the key's id is remembered for a repeat: its secret is shown once, on the first answer.
+    reply = reply_once(request.form, lambda _session, created: {"key_id": str(created.row.id)})
     try:
-        created = tenant_admin.create_api_key(current_database(), _actor(), CreateApiKey(role, name))
+        created = tenant_admin.create_api_key(current_database(), _actor(), CreateApiKey(role, name), reply=reply)
+    except Replayed:  # the same form sent again: no second key
+        current_console().notice("settings.key_already_created")
+        return redirect(url_for("console.settings.index") + "#keys")
     except ValidationFailed as refused:
         problems = FieldProblems()
         for field, messages in refused.errors.items():

@@ -259,3 +259,19 @@ def test_an_admin_adds_a_number_series_and_cannot_move_a_used_ones_next_number(a
     assert 'id="series_next-error">Must be greater than or equal to 1' in console.page
     assert console.post("/settings/series", {"series_name": "x", "series_prefix": "K <b>"}).status_code == 422
     assert 'id="series_prefix-error">up to 20 letters, digits, / _ -' in console.page
+
+
+def test_the_same_new_key_form_sent_twice_makes_one_key(app, client, shop, console, manager):
+    import re
+
+    console.log_in(manager)
+    console.get("/settings/")
+    form = {"role": "checkout", "name": "Till 3", "csrf_token": console.token(),
+            "form_id": re.search(r'name="form_id" value="([^"]+)"', console.page).group(1)}
+    first = console.client.post("/backoffice/settings/api-keys", data=form)
+    again = console.client.post("/backoffice/settings/api-keys", data=form)
+    assert (first.status_code, again.status_code) == (201, 302)
+    names = [k["name"] for k in client.get("/api/v1/api-keys", headers=shop.auth("admin")).json["items"]]
+    assert names.count("Till 3") == 1
+    console.get("/settings/")
+    assert "no second key was made" in console.page

@@ -96,3 +96,18 @@ def test_a_running_run_can_be_stopped_and_the_list_shows_it(app, client, shop, c
     assert "Invoice run" not in console.page.split("<main")[1] or "No invoice runs yet." in console.page
     console.get("/runs/?status=cancelled")
     assert run_path.split("/")[-1] in console.page
+
+
+def test_the_same_run_form_sent_twice_starts_one_run(app, client, shop, console, clerk):
+    first, last = last_month(shop.today())
+    console.log_in(clerk)
+    console.get("/runs/new")
+    form_id = re.search(r'name="form_id" value="([^"]+)"', console.page).group(1)
+    form = {"period_from": first.isoformat(), "period_to": last.isoformat(), "form_id": form_id}
+    token = console.token()
+    answers = [console.client.post("/backoffice/runs/", data={**form, "csrf_token": token}) for _ in range(2)]
+    assert [a.status_code for a in answers] == [302, 302]
+    assert answers[0].headers["Location"] == answers[1].headers["Location"]
+    assert len(client.get("/api/v1/invoice-runs", headers=shop.auth("backoffice")).json["items"]) == 1
+    console.get("/runs/new")
+    assert f'value="{form_id}"' not in console.page  # the next form is a new one
