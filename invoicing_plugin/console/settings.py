@@ -16,7 +16,15 @@ from ..domain.errors import InvalidState, ValidationFailed
 from ..plugin import current_database
 from ..services import tenant_admin, tenants, webhook_setup
 from ..services.actors import ROLES
-from ..services.commands import ChangeTenantSettings, CreateApiKey, RevokeApiKey, SaveNumberSeries
+from ..services.commands import (
+    AddWebhookEndpoint,
+    ChangeTenantSettings,
+    CreateApiKey,
+    DisableWebhookEndpoint,
+    RevokeApiKey,
+    SaveNumberSeries,
+)
+from ..services.notifications import EVENT_TYPES
 from ..services.unit_of_work import Replayed
 from .access import current_console, requires_role
 from .inputs import FieldProblems
@@ -58,13 +66,17 @@ def _overview() -> dict[str, Any]:
 
 
 def _page(status: int = 200, form: dict | None = None, problems: FieldProblems | None = None,
-          new_secret: str | None = None, series_form: dict | None = None) -> Response:
+          new_secret: str | None = None, series_form: dict | None = None, new_webhook_secret: str | None = None,
+          webhook_form: dict | None = None) -> Response:
     data = _overview()
     tenant = data["tenant"]
     values = {name: "" if getattr(tenant, name) is None else str(getattr(tenant, name)) for name in DETAIL_FIELDS}
     return render("settings.html", status=status, **data, form={**values, **(form or {})},
                   problems=problems or FieldProblems(), fields=DETAIL_FIELDS, required=REQUIRED, languages=LANGUAGES,
                   roles=ROLES, new_secret=new_secret, page_title="nav.settings", key_form_id=new_form_id(),
+                  event_types=EVENT_TYPES, new_webhook_secret=new_webhook_secret,
+                  webhook_form={"url": "", "description": "", "event_types": [], **(webhook_form or {}),
+                                "form_id": new_form_id()},
                   series_form={"series_name": "", "series_prefix": "", "series_next": "", **(series_form or {})})
 
 
@@ -173,3 +185,35 @@ def save_series() -> ResponseReturnValue:
         return _page(422, problems=problems, series_form=form)
     current_console().notice("settings.series_saved")
     return redirect(url_for("console.settings.index") + "#series")
+
+
+@blueprint.post("/webhooks")
+@requires_role("admin")
+def add_webhook() -> ResponseReturnValue:
+    """A new endpoint for the shop's notifications; its signing secret is shown on this answer only."""
+    url = request.form.get("url", "").strip()[:500]
+    description = request.form.get("description", "").strip()[:200]
+    events = [e for e in request.form.getlist("event_types") if e in EVENT_TYPES]
+    form: dict[str, Any] = {"url": url, "description": description, "event_types": events}
+    command = AddWebhookEndpoint(url, tuple(events), description or None)
+    reply = reply_once(request.form, lambda _session, created: {"endpoint_id": str(created.row.id)})
+    try:
+        created = tenant_admin.add_webhook_endpoint(current_database(), _actor(), command, reply=reply)
+    except Replayed:
+        current_console().notice("settings.webhook_already_added")
+        return redirect(url_for("console.settings.index") + "#webhooks")
+    except ValidationFailed as refused:
+        problems = FieldProblems()
+        for name, messages in refused.errors.items():
+            for message in messages:
+                problems.add(f"webhook_{name}", message)
+        return _page(422, problems=problems, webhook_form=form)
+    return _page(201, new_webhook_secret=created.secret)
+
+
+@blueprint.post("/webhooks/<uuid:endpoint_id>/disable")
+@requires_role("admin")
+def disable_webhook(endpoint_id: uuid.UUID) -> ResponseReturnValue:
+    tenant_admin.disable_webhook_endpoint(current_database(), _actor(), DisableWebhookEndpoint(endpoint_id))
+    current_console().notice("settings.webhook_disabled")
+    return redirect(url_for("console.settings.index") + "#webhooks")

@@ -275,3 +275,24 @@ def test_the_same_new_key_form_sent_twice_makes_one_key(app, client, shop, conso
     assert names.count("Till 3") == 1
     console.get("/settings/")
     assert "no second key was made" in console.page
+
+
+def test_an_admin_adds_a_webhook_endpoint_sees_its_secret_once_and_disables_it(client, shop, console, manager):
+    console.log_in(manager)
+    console.get("/settings/")
+    refused = console.post("/settings/webhooks", {"url": "ftp://shop.example/hook"})
+    assert refused.status_code == 422
+    assert 'id="webhook_url-error"' in console.page and 'id="webhook_event_types-error">choose from' in console.page
+    added = console.post("/settings/webhooks", {"url": "https://shop.example/hook", "description": "Kassa",
+                                                "event_types": ["invoice.paid", "invoice.finalized"]})
+    assert added.status_code == 201
+    secret = console.page.split('<code class="secret">')[1].split("<")[0]
+    [endpoint] = client.get("/api/v1/webhook-endpoints", headers=shop.auth("admin")).json["items"]
+    assert endpoint["event_types"] == ["invoice.finalized", "invoice.paid"]
+    console.get("/settings/")
+    assert secret not in console.page and "https://shop.example/hook" in console.page
+    console.post(f"/settings/webhooks/{endpoint['id']}/disable")
+    assert client.get("/api/v1/webhook-endpoints", headers=shop.auth("admin")).json["items"] == []  # enabled ones
+    console.get("/settings/")
+    assert "The endpoint was disabled" in console.page
+    assert "https://shop.example/hook" not in console.page.split('id="webhooks"')[1]
