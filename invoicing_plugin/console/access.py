@@ -38,9 +38,10 @@ def before_console_request() -> ResponseReturnValue | None:
     return None
 
 
-# The pages run no script at all: an injected one would not run either (defence in depth behind escaping).
+# The pages run only the console's own script files (live.js, layout.js), no inline script: an injected one
+# would not run (defence in depth behind escaping).
 # Framed only by the console itself (the invoice page frames its PDF), never by another site (clickjacking).
-PAGE_POLICY = ("default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+PAGE_POLICY = ("default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
                "frame-ancestors 'self'")
 
 
