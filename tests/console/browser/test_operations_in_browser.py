@@ -16,11 +16,7 @@ from tests.console.operations import (
     worker,
 )
 
-from . import chromium as fixtures
-from .chromium import log_in, screenshot
-
-# The browser fixtures (tests/console/browser/chromium.py), kept out of a conftest of this folder.
-chromium, browser_page = fixtures.chromium, fixtures.browser_page
+from .conftest import log_in, screenshot
 
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import expect  # noqa: E402
@@ -38,8 +34,7 @@ def sqlite_only(database_url):
 
 
 def test_a_dead_delivery_retried_in_the_browser_is_delivered_by_the_worker(
-        sqlite_only, app, client, shop, memory_channel, clerk, browser_page):
-    page = browser_page
+        sqlite_only, app, client, shop, memory_channel, clerk, page):
     connect_memory_channel(client, shop)
     dead = dead_delivery(app, client, shop, memory_channel, customer=customer(SCRIPT_NAME))
     log_in(page, clerk)
@@ -65,8 +60,7 @@ def test_a_dead_delivery_retried_in_the_browser_is_delivered_by_the_worker(
 
 
 def test_an_invoice_run_started_in_the_browser_shows_its_progress_until_completed(
-        sqlite_only, app, client, shop, clerk, browser_page):
-    page = browser_page
+        sqlite_only, app, client, shop, clerk, page):
     first, last = last_month(shop.today())
     collect(client, shop, "C-1", first)
     collect(client, shop, "C-2", last, customer=customer(SCRIPT_NAME))
@@ -96,8 +90,7 @@ def test_an_invoice_run_started_in_the_browser_shows_its_progress_until_complete
 
 
 def test_a_customer_named_like_a_script_is_text_on_the_customer_pages(
-        sqlite_only, app, client, shop, clerk, manager, browser_page):
-    page = browser_page
+        sqlite_only, app, client, shop, clerk, manager, page):
     first, _last = last_month(shop.today())
     collect(client, shop, "C-1", first, customer=customer(SCRIPT_NAME))
     log_in(page, manager)
