@@ -4,6 +4,8 @@ Any number of workers may run, on any machines (PostgreSQL: SKIP LOCKED). No tra
 while a service is called. A worker killed at any moment loses nothing: its claimed rows come due
 again when their lease ends, and every attempt after the first asks the service whether it already
 has the invoice before sending it again. SIGTERM lets the delivery in hand finish, then stops.
+A worker renders a claimed batch's PDFs side by side in its pool of rendering processes (render_pool.py)
+before delivering the batch one by one.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .db import Delivery, Invoice, Tenant, WebhookEndpoint, guard
 from .domain.errors import DomainError
 from .domain.invoice_data import InvoiceData
 from .plugin import load_extensions
+from .render_pool import RenderPool, processes_for
 from .services import documents, invoice_runs, notifications, outbox, run_schedules, vat_checks
 from .services.actors import system_actor
 from .services.external_refs import TenantExternalRefs
@@ -56,6 +59,9 @@ class WorkerSettings:
     vies_timeout: float = 10.0
     vat_policy: vat_checks.VatPolicy = vat_checks.VatPolicy()
     vat_recheck_every: float = 10.0
+    # Processes rendering a batch's PDFs ahead (INVOICING_RENDER_PROCESSES, -1: one per core); 0 or 1: none,
+    # each delivery renders its documents itself.
+    render_processes: int = 0
 
     @classmethod
     def from_settings(cls, settings) -> WorkerSettings:
@@ -65,7 +71,7 @@ class WorkerSettings:
             backoff_base=settings.delivery_backoff_base_seconds, backoff_cap=settings.delivery_backoff_cap_seconds,
             sync_payments_every=settings.sync_payments_seconds,
             vies_url=settings.vies_url, vies_timeout=settings.vies_timeout_seconds,
-            vat_policy=vat_checks.policy_of(settings),
+            vat_policy=vat_checks.policy_of(settings), render_processes=settings.render_processes,
         )
 
 
@@ -106,6 +112,8 @@ class Worker:
         self._next_poll = 0.0
         self._next_schedule_look = 0.0
         self._next_vat_recheck = 0.0
+        processes = processes_for(self.settings.render_processes)
+        self.pool = RenderPool(processes) if processes > 1 else None
 
     def run(self) -> None:
         """Work until stopped (SIGTERM/SIGINT in the main thread, or `stop()`)."""
@@ -119,7 +127,13 @@ class Worker:
             self._recheck_vat_ids_when_due()
             if self.run_once() == 0:
                 self.stopping.wait(self.settings.poll_interval)
+        self.close()
         log.info("worker %s stopped", self.name)
+
+    def close(self) -> None:
+        """Stop the rendering processes, if any (`run` does this when it stops)."""
+        if self.pool is not None:
+            self.pool.close()
 
     def _poll_payments_when_due(self) -> None:
         every = self.settings.sync_payments_every
@@ -166,11 +180,37 @@ class Worker:
         """Claim one batch and deliver it, then one batch of an invoice run; the number of things done."""
         claimed = self.db.run(lambda session: outbox.claim_due(
             session, self.name, limit=self.settings.batch_size, lease=self.settings.lease))
+        self._render_ahead(claimed)
         for delivery in claimed:
             if self.stopping.is_set():
                 break  # the rest come due again when their lease ends
             self.deliver(delivery)
         return len(claimed) + self.work_on_runs()
+
+    def _render_ahead(self, claimed: list[outbox.Claimed]) -> None:
+        """The PDFs this batch's deliveries will attach, rendered side by side in the pool and stored, so that
+        the deliveries find them made. Only an optimisation: whatever it misses, a delivery renders itself."""
+        wanted = [d for d in claimed if d.invoice_id is not None and d.channel != notifications.WEBHOOK_CHANNEL]
+        if self.pool is None or len(wanted) < 2:
+            return  # a single document costs the same rendered in place
+
+        def read(session: Session) -> list[documents.ToRender]:
+            tenant_channels = {}
+            for tenant_id in {d.tenant_id for d in wanted}:
+                tenant = session.get(Tenant, tenant_id)
+                tenant_channels[tenant_id] = dict(tenant.channels or {}) if tenant is not None else {}
+            return documents.documents_to_render(session, [
+                (invoice_id, "pdf") for d in wanted if (invoice_id := d.invoice_id) is not None
+                and "pdf" in channels.documents_needed(d.channel, tenant_channels[d.tenant_id])])
+
+        try:
+            to_render = self.db.read(read)
+            rendered = self.pool.render_many([item.job for item in to_render])
+            for item, content in zip(to_render, rendered, strict=True):
+                if content is not None:
+                    documents.store_rendered(self.db, item, content)
+        except Exception:  # noqa: BLE001 - the deliveries still render what is missing, and report it
+            log.exception("rendering a batch's documents ahead failed")
 
     def work_on_runs(self) -> int:
         """One batch of the oldest invoice run no other worker holds: 1 if there was one, else 0."""

@@ -24,11 +24,9 @@ _local = threading.local()
 class _Renderer:
     """One thread's WeasyPrint: its font configuration, URL fetcher and compiled stylesheets."""
 
-    def __init__(self, weasyprint: Any) -> None:
-        from weasyprint.text.fonts import FontConfiguration
-
+    def __init__(self, weasyprint: Any, fonts: Any) -> None:
         self.weasyprint = weasyprint
-        self.fonts = FontConfiguration()
+        self.fonts = fonts.FontConfiguration()
         # data: URIs only: no logo or text may make the renderer read the network or the disk.
         self.fetcher = weasyprint.urls.URLFetcher(allowed_protocols={"data"})
         self.stylesheets: OrderedDict[str, Any] = OrderedDict()
@@ -59,5 +57,6 @@ def write_pdf(html: str, css: str, what: str) -> bytes:
     renderer = getattr(_local, "renderer", None)
     if renderer is None:
         # Imported here, not at the top: a host without the pdf extra still checks layouts and makes XML.
-        renderer = _local.renderer = _Renderer(require("weasyprint", "pdf", what))
+        renderer = _local.renderer = _Renderer(require("weasyprint", "pdf", what),
+                                               require("weasyprint.text.fonts", "pdf", what))
     return renderer.write_pdf(html, css)

@@ -1,0 +1,74 @@
+"""The worker's pool of rendering processes: a batch's documents rendered side by side, one per core.
+
+Rendering is pure (plain invoice data in, bytes out) and CPU-bound, so the worker hands it to processes of
+its own and waits; nothing else crosses over. The processes are started on first use ("spawn": a fresh
+interpreter, no copy of the worker's database connections or threads) and live as long as the worker;
+each keeps its compiled stylesheets and fonts between documents (documents/rendering.py). A process that
+dies takes only its documents with it: they come back as None and are rendered on the delivery's own
+first need, and the next batch gets a fresh pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from .db import guard
+from .services import documents
+
+log = logging.getLogger(__name__)
+
+
+def processes_for(setting: int) -> int:
+    """The pool's size for INVOICING_RENDER_PROCESSES: -1 one per core, 0 or 1 no pool (render in place)."""
+    if setting < 0:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return setting
+
+
+class RenderPool:
+    """Renders documents (`services.documents.render` jobs) in `processes` worker processes."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self._executor: ProcessPoolExecutor | None = None
+
+    def render_many(self, jobs: Sequence[tuple[Any, ...]]) -> list[bytes | None]:
+        """Each job's document, in order; None for one that failed (its delivery renders and reports it)."""
+        guard.refuse_inside_transaction("rendering documents in the pool")
+        if not jobs:
+            return []
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+        futures: list[Future[bytes]] = []
+        try:
+            futures = [self._executor.submit(documents.render, *job) for job in jobs]
+        except BrokenProcessPool:
+            self._restart()
+        return [self._result(future) for future in futures] + [None] * (len(jobs) - len(futures))
+
+    def _result(self, future: Future[bytes]) -> bytes | None:
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            log.warning("a rendering process died; its documents are rendered when their deliveries need them")
+            self._restart()
+        except Exception as error:  # noqa: BLE001 - the delivery renders it again and records the error
+            log.info("rendering ahead failed (%s: %s); the delivery will report it", type(error).__name__, error)
+        return None
+
+    def _restart(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    def close(self) -> None:
+        """Stop the processes (after the documents in hand); the pool starts again if used after this."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
