@@ -31,6 +31,11 @@ def processes_for(setting: int) -> int:
     return setting
 
 
+def _render(job: tuple[Any, ...]) -> bytes:
+    """In a pool process: one document (sent over by name, so the process imports the real renderer)."""
+    return documents.render(*job)
+
+
 class RenderPool:
     """Renders documents (`services.documents.render` jobs) in `processes` worker processes."""
 
@@ -47,7 +52,7 @@ class RenderPool:
             self._executor = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
         futures: list[Future[bytes]] = []
         try:
-            futures = [self._executor.submit(documents.render, *job) for job in jobs]
+            futures = [self._executor.submit(_render, job) for job in jobs]
         except BrokenProcessPool:
             self._restart()
         return [self._result(future) for future in futures] + [None] * (len(jobs) - len(futures))
