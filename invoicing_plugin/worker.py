@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 import uuid
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -180,19 +181,24 @@ class Worker:
         """Claim one batch and deliver it, then one batch of an invoice run; the number of things done."""
         claimed = self.db.run(lambda session: outbox.claim_due(
             session, self.name, limit=self.settings.batch_size, lease=self.settings.lease))
-        self._render_ahead(claimed)
+        ahead = self._render_ahead(claimed)
         for delivery in claimed:
             if self.stopping.is_set():
                 break  # the rest come due again when their lease ends
+            if delivery.invoice_id is not None:
+                self._store_ahead(ahead.pop(delivery.invoice_id, None))
             self.deliver(delivery)
+        for _, future in ahead.values():
+            future.cancel()  # stopping: not needed now
         return len(claimed) + self.work_on_runs()
 
-    def _render_ahead(self, claimed: list[outbox.Claimed]) -> None:
-        """The PDFs this batch's deliveries will attach, rendered side by side in the pool and stored, so that
-        the deliveries find them made. Only an optimisation: whatever it misses, a delivery renders itself."""
+    def _render_ahead(self, claimed: list[outbox.Claimed]) -> dict[uuid.UUID, tuple[documents.ToRender, Future]]:
+        """Start rendering the PDFs this batch's deliveries will attach, side by side in the pool, by invoice:
+        while the first is being delivered the others are rendered. Only an optimisation: whatever it misses,
+        a delivery renders itself."""
         wanted = [d for d in claimed if d.invoice_id is not None and d.channel != notifications.WEBHOOK_CHANNEL]
         if self.pool is None or len(wanted) < 2:
-            return  # a single document costs the same rendered in place
+            return {}  # a single document costs the same rendered in place
 
         def read(session: Session) -> list[documents.ToRender]:
             tenant_channels = {}
@@ -205,12 +211,23 @@ class Worker:
 
         try:
             to_render = self.db.read(read)
-            rendered = self.pool.render_many([item.job for item in to_render])
-            for item, content in zip(to_render, rendered, strict=True):
-                if content is not None:
-                    documents.store_rendered(self.db, item, content)
+            futures = self.pool.submit([item.job for item in to_render])
         except Exception:  # noqa: BLE001 - the deliveries still render what is missing, and report it
             log.exception("rendering a batch's documents ahead failed")
+            return {}
+        return {item.invoice_id: (item, future) for item, future in zip(to_render, futures, strict=True)
+                if future is not None}
+
+    def _store_ahead(self, ahead: tuple[documents.ToRender, Future] | None) -> None:
+        """Keep a document rendered ahead, once it is ready (before its delivery asks for it)."""
+        if ahead is None or self.pool is None:
+            return
+        content = self.pool.result(ahead[1])
+        if content is not None:
+            try:
+                documents.store_rendered(self.db, ahead[0], content)
+            except Exception:  # noqa: BLE001 - the delivery renders and stores it itself
+                log.exception("storing a document rendered ahead failed")
 
     def work_on_runs(self) -> int:
         """One batch of the oldest invoice run no other worker holds: 1 if there was one, else 0."""
