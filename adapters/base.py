@@ -113,6 +113,8 @@ class AdapterError(Exception):
 
 @runtime_checkable
 class Channel(Protocol):
+    # Optionally also `documents_needed: tuple[str, ...]`, the document kinds every delivery asks for
+    # (the email channel's PDF): a worker renders them for a whole batch at once, on every core.
     name: str
 
     def deliver(self, invoice: InvoiceData, context: DeliveryContext) -> DeliveryResult:

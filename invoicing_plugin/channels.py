@@ -62,6 +62,16 @@ def build(name: str, tenant_channels: Mapping[str, dict]) -> Channel:
         raise ChannelUnavailable(f"the settings of channel {name!r} are not usable: {error}") from None
 
 
+def documents_needed(name: str, tenant_channels: Mapping[str, dict]) -> tuple[str, ...]:
+    """The document kinds a delivery through this channel will ask for, as far as the channel says (its
+    optional `documents_needed`); () when it says nothing or cannot be built (its delivery will tell why)."""
+    try:
+        channel = build(name, tenant_channels)
+    except ChannelUnavailable:
+        return ()
+    return tuple(getattr(channel, "documents_needed", ()))
+
+
 def validate_settings(name: str, settings: Mapping[str, object]) -> None:
     """Refuse settings the channel cannot be built from, naming the problem."""
     try:

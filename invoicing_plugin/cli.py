@@ -321,8 +321,11 @@ def worker(once: bool) -> None:
     state = plugin_state(app)
     runner = Worker(state.session_factory, WorkerSettings.from_settings(state.settings))
     if once:
-        while runner.run_once():
-            pass
+        try:
+            while runner.run_once():
+                pass
+        finally:
+            runner.close()  # its rendering processes
     else:
         runner.run()
 

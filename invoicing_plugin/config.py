@@ -54,6 +54,10 @@ class Settings:
     worker_batch_size: int = 10
     worker_lease_seconds: float = 300.0
     worker_poll_seconds: float = 1.0
+    # INVOICING_RENDER_PROCESSES: processes that render a claimed batch's PDFs for one worker, side by side,
+    # so that a worker uses more than one core (a PDF costs a core a fifth of a second or more). 0: the worker
+    # renders each document itself when its delivery needs it; -1 (the default): one per core.
+    render_processes: int = -1
     # Retryable failures back off exponentially with jitter from the base up to the cap; after this many
     # attempts the delivery is dead (visible in the back office, retried by hand).
     delivery_max_attempts: int = 12

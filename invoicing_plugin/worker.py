@@ -4,6 +4,8 @@ Any number of workers may run, on any machines (PostgreSQL: SKIP LOCKED). No tra
 while a service is called. A worker killed at any moment loses nothing: its claimed rows come due
 again when their lease ends, and every attempt after the first asks the service whether it already
 has the invoice before sending it again. SIGTERM lets the delivery in hand finish, then stops.
+A worker renders a claimed batch's PDFs side by side in its pool of rendering processes (render_pool.py)
+before delivering the batch one by one.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import socket
 import threading
 import time
 import uuid
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -31,6 +34,7 @@ from .db import Delivery, Invoice, Reminder, Tenant, WebhookEndpoint, guard
 from .domain.errors import DomainError
 from .domain.invoice_data import InvoiceData
 from .plugin import load_extensions
+from .render_pool import RenderPool, processes_for
 from .services import (
     archive,
     documents,
@@ -74,6 +78,9 @@ class WorkerSettings:
     archive: ArchiveSettings | None = None
     # Open run drafts take in the usage recorded for their periods since (services/usage_drafts.py); 0: never.
     usage_drafts_every: float = 5.0
+    # Processes rendering a batch's PDFs ahead (INVOICING_RENDER_PROCESSES, -1: one per core); 0 or 1: none,
+    # each delivery renders its documents itself.
+    render_processes: int = 0
 
     @classmethod
     def from_settings(cls, settings) -> WorkerSettings:
@@ -84,6 +91,7 @@ class WorkerSettings:
             sync_payments_every=settings.sync_payments_seconds,
             vies_url=settings.vies_url, vies_timeout=settings.vies_timeout_seconds,
             vat_policy=vat_checks.policy_of(settings), archive=ArchiveSettings.from_settings(settings),
+            render_processes=settings.render_processes,
         )
 
 
@@ -127,6 +135,8 @@ class Worker:
         self._next_dunning_look = 0.0
         self._archive_store: S3Archive | None = None  # made on the first copy; boto3 clients are thread-safe
         self._next_usage_drafts = 0.0
+        processes = processes_for(self.settings.render_processes)
+        self.pool = RenderPool(processes) if processes > 1 else None
 
     def run(self) -> None:
         """Work until stopped (SIGTERM/SIGINT in the main thread, or `stop()`)."""
@@ -142,7 +152,13 @@ class Worker:
             self._refresh_usage_drafts_when_due()
             if self.run_once() == 0:
                 self.stopping.wait(self.settings.poll_interval)
+        self.close()
         log.info("worker %s stopped", self.name)
+
+    def close(self) -> None:
+        """Stop the rendering processes, if any (`run` does this when it stops)."""
+        if self.pool is not None:
+            self.pool.close()
 
     def _poll_payments_when_due(self) -> None:
         every = self.settings.sync_payments_every
@@ -216,11 +232,53 @@ class Worker:
             self.db.run(archive.give_to_archive)
         claimed = self.db.run(lambda session: outbox.claim_due(
             session, self.name, limit=self.settings.batch_size, lease=self.settings.lease))
+        ahead = self._render_ahead(claimed)
         for delivery in claimed:
             if self.stopping.is_set():
                 break  # the rest come due again when their lease ends
+            if delivery.invoice_id is not None:
+                self._store_ahead(ahead.pop(delivery.invoice_id, None))
             self.deliver(delivery)
+        for _, future in ahead.values():
+            future.cancel()  # stopping: not needed now
         return len(claimed) + self.work_on_runs()
+
+    def _render_ahead(self, claimed: list[outbox.Claimed]) -> dict[uuid.UUID, tuple[documents.ToRender, Future]]:
+        """Start rendering the PDFs this batch's deliveries will attach, side by side in the pool, by invoice:
+        while the first is being delivered the others are rendered. Only an optimisation: whatever it misses,
+        a delivery renders itself."""
+        wanted = [d for d in claimed if d.invoice_id is not None and d.channel != notifications.WEBHOOK_CHANNEL]
+        if self.pool is None or len(wanted) < 2:
+            return {}  # a single document costs the same rendered in place
+
+        def read(session: Session) -> list[documents.ToRender]:
+            tenant_channels = {}
+            for tenant_id in {d.tenant_id for d in wanted}:
+                tenant = session.get(Tenant, tenant_id)
+                tenant_channels[tenant_id] = dict(tenant.channels or {}) if tenant is not None else {}
+            return documents.documents_to_render(session, [
+                (invoice_id, "pdf") for d in wanted if (invoice_id := d.invoice_id) is not None
+                and "pdf" in channels.documents_needed(d.channel, tenant_channels[d.tenant_id])])
+
+        try:
+            to_render = self.db.read(read)
+            futures = self.pool.submit([item.job for item in to_render])
+        except Exception:  # noqa: BLE001 - the deliveries still render what is missing, and report it
+            log.exception("rendering a batch's documents ahead failed")
+            return {}
+        return {item.invoice_id: (item, future) for item, future in zip(to_render, futures, strict=True)
+                if future is not None}
+
+    def _store_ahead(self, ahead: tuple[documents.ToRender, Future] | None) -> None:
+        """Keep a document rendered ahead, once it is ready (before its delivery asks for it)."""
+        if ahead is None or self.pool is None:
+            return
+        content = self.pool.result(ahead[1])
+        if content is not None:
+            try:
+                documents.store_rendered(self.db, ahead[0], content)
+            except Exception:  # noqa: BLE001 - the delivery renders and stores it itself
+                log.exception("storing a document rendered ahead failed")
 
     def work_on_runs(self) -> int:
         """One batch of the oldest invoice run no other worker holds: 1 if there was one, else 0."""

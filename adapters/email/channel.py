@@ -30,6 +30,8 @@ class EmailChannel:
     def __init__(self, config: EmailConfig, *, ssl_context: ssl.SSLContext | None = None) -> None:
         self.config = config
         self.sender = SmtpSender(config, ssl_context=ssl_context)
+        # The documents every message attaches (context.documents): a worker may render them ahead.
+        self.documents_needed = ("pdf", "finvoice") if config.attach_finvoice else ("pdf",)
 
     def deliver(self, invoice: InvoiceData, context: DeliveryContext) -> DeliveryResult:
         try:

@@ -9,7 +9,6 @@ number formats are built once per process; the templates come from the installed
 from __future__ import annotations
 
 import base64
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from invoicing_plugin.domain.identifiers import KNOWN_OPERATORS, InvalidIdentifi
 from invoicing_plugin.domain.invoice_data import InvoiceData
 from invoicing_plugin.extras import require
 
-from . import code128
+from . import code128, rendering
 from .einvoice import has_prepaid
 from .formats import LANGUAGES, formats_for
 from .translations import Texts, message_keys, override_problems
@@ -92,23 +91,21 @@ def render_invoice_html(
 ) -> str:
     """The invoice as one self-contained HTML document (styles inline, images as data: URIs)."""
     context = _context(invoice, parse_layout(layout), _language(invoice, language))
-    return template_environment().get_template("invoice/invoice.html").render(context)
+    return template_environment().get_template("invoice/invoice.html").render(context, inline_styles=True)
 
 
 def render_invoice_pdf(
     invoice: InvoiceData, layout: Mapping | None = None, *, language: str | None = None
 ) -> bytes:
     """The invoice as PDF bytes, in the invoice's language unless `language` says otherwise."""
-    html = render_invoice_html(invoice, layout, language=language)
-    # fontTools stamps the subset fonts' `head` table with the current time unless SOURCE_DATE_EPOCH
-    # (the reproducible-builds convention) says otherwise; a finalised invoice's PDF must render to the
-    # same bytes every time, so it is pinned for the process.
-    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
-    # Imported here, not at the top: a host without the pdf extra still checks layouts and makes XML.
-    weasyprint = require("weasyprint", "pdf", "the invoice PDF")
-    # data: URIs only: no logo or text may make the renderer read the network or the disk.
-    fetcher = weasyprint.urls.URLFetcher(allowed_protocols={"data"})
-    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+    context = _context(invoice, parse_layout(layout), _language(invoice, language))
+    environment = template_environment()
+    html = environment.get_template("invoice/invoice.html").render(context, inline_styles=False)
+    # The stylesheet sees only what the look depends on, so that every invoice of a tenant and language
+    # shares one compiled stylesheet (rendering.py); the page's running title comes from the HTML.
+    css = environment.get_template("invoice/invoice.css").render(
+        {key: context[key] for key in ("layout", "t", "font_family")}, slip=context["slip"] is not None)
+    return rendering.write_pdf(html, css, "the invoice PDF")
 
 
 def _language(invoice: InvoiceData, language: str | None) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..db import Invoice, InvoiceDocument, Order, guard
+from ..db import Invoice, InvoiceDocument, Order, Tenant, guard
 from ..db.tables import table_of
 from ..domain.errors import InvalidState, ValidationFailed
 from ..domain.invoice_data import InvoiceData
@@ -113,6 +113,53 @@ def invoice_document(db: Database, actor: Actor, invoice_id: uuid.UUID, kind: st
     assert data is not None and finalized_at is not None
     content = render(kind, data, layout, finalized_at)
     return db.run(lambda session: _store(session, tenant_id, invoice_id, kind, content, data.number))
+
+
+@dataclass(frozen=True)
+class ToRender:
+    """A finalised invoice's document not stored yet, with all its rendering needs (read in one transaction)."""
+
+    tenant_id: uuid.UUID
+    invoice_id: uuid.UUID
+    kind: str
+    data: InvoiceData
+    layout: dict[str, Any]
+    finalized_at: datetime
+
+    @property
+    def job(self) -> tuple[str, InvoiceData, dict[str, Any], datetime]:
+        """The arguments of `render`: plain data, so that another process can render it."""
+        return self.kind, self.data, self.layout, self.finalized_at
+
+
+def documents_to_render(session: Session, wanted: Iterable[tuple[uuid.UUID, str]]) -> list[ToRender]:
+    """Of these (invoice id, kind), the documents of finalised invoices that are not stored yet, in order.
+
+    For the worker, which renders a claimed batch's documents side by side before delivering them (each
+    invoice with its own tenant's layout, as its delivery would); `store_rendered` keeps them.
+    """
+    wanted = list(dict.fromkeys(wanted))
+    if not wanted:
+        return []
+    stored = {(row.invoice_id, row.kind) for row in session.execute(
+        select(InvoiceDocument.invoice_id, InvoiceDocument.kind)
+        .where(InvoiceDocument.invoice_id.in_({invoice_id for invoice_id, _ in wanted})))}
+    found = []
+    for invoice_id, kind in wanted:
+        invoice = session.get(Invoice, invoice_id)
+        if (invoice_id, kind) in stored or invoice is None or invoice.status not in ISSUED:
+            continue
+        tenant = session.get(Tenant, invoice.tenant_id)
+        assert tenant is not None and invoice.finalized_at is not None  # an issued invoice's own (foreign key)
+        found.append(ToRender(invoice.tenant_id, invoice.id, kind, load_invoice_data(session, invoice),
+                              dict(tenant.layout or {}), invoice.finalized_at))
+    return found
+
+
+def store_rendered(db: Database, rendered: ToRender, content: bytes) -> StoredDocument:
+    """Keep a document rendered ahead; one stored meanwhile (by a reader, another worker) wins."""
+    return db.run(lambda session: _store(session, rendered.tenant_id, rendered.invoice_id, rendered.kind,
+                                         content, rendered.data.number))
 
 
 def _store(session: Session, tenant_id: uuid.UUID, invoice_id: uuid.UUID, kind: str, content: bytes,
