@@ -25,7 +25,8 @@ from .identity import HostUserLoader
 from .session import SessionCookie
 
 # Each page area: a module with `blueprint` (its routes) and `NAV` (its navigation entry, or None).
-PAGE_AREAS = (home, drafts, invoices, deliveries, customers, subscriptions, runs, settings_pages, layout, vat_rates, users)
+PAGE_AREAS = (home, drafts, invoices, deliveries, customers, subscriptions, runs, settings_pages, layout, vat_rates,
+              users)
 STATIC_FILES = {"console.css": "text/css", "live.js": "text/javascript", "layout.js": "text/javascript"}
 
 

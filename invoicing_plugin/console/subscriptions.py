@@ -103,7 +103,7 @@ def resume(subscription_id: uuid.UUID) -> ResponseReturnValue:
 
 @blueprint.post("/<uuid:subscription_id>/cancel")
 def cancel(subscription_id: uuid.UUID) -> ResponseReturnValue:
-    at = request.form.get("at") if request.form.get("at") in ("period_end", "date") else "period_end"
+    at = "date" if request.form.get("at") == "date" else "period_end"
     problems = FieldProblems()
     if at == "date" and not (request.form.get("on") or "").strip():
         problems.add("on", "field.required")
