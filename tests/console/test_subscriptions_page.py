@@ -143,3 +143,16 @@ def test_a_customers_name_is_shown_as_text(client, shop, console, clerk):
     for path in ("/subscriptions/", f"/subscriptions/{subscription['id']}"):
         html = console.get(path).get_data(as_text=True)
         assert name not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_the_pages_read_in_finnish_and_swedish(app, client, shop, console):
+    from tests.console.conftest import make_console_user
+
+    subscription = create(client, shop)
+    for language, heading, usage_title in (("fi", "Tilaus SUB-1", "Käyttö"), ("sv", "Abonnemang SUB-1", "Förbrukning")):
+        user = make_console_user(app, shop, f"{language}@kahvila.fi", "backoffice", language)
+        console.log_in(user)
+        html = console.get(f"/subscriptions/{subscription['id']}").get_data(as_text=True)
+        assert heading in html and usage_title in html
+        assert console.get("/subscriptions/").status_code == 200
+        console.post("/logout")
