@@ -156,3 +156,18 @@ def test_the_pages_read_in_finnish_and_swedish(app, client, shop, console):
         assert heading in html and usage_title in html
         assert console.get("/subscriptions/").status_code == 200
         console.post("/logout")
+
+
+def test_the_list_is_paged(client, shop, console, clerk, monkeypatch):
+    from invoicing_plugin.console import subscriptions as area
+
+    monkeypatch.setattr(area, "PER_PAGE", 2)
+    for n in range(3):
+        create(client, shop, external_id=f"SUB-{n}",
+               customer={"type": "person", "name": f"Asiakas {n}", "email": f"a{n}@example.fi"})
+    console.log_in(clerk)
+    first = console.get("/subscriptions/?status=active").get_data(as_text=True)
+    assert re.findall(r">(SUB-\d)</a>", first) == ["SUB-2", "SUB-1"]  # newest first
+    assert 'rel="next" href="/backoffice/subscriptions/?status=active&amp;page=2"' in first
+    second = console.get("/subscriptions/?status=active&page=2").get_data(as_text=True)
+    assert re.findall(r">(SUB-\d)</a>", second) == ["SUB-0"] and 'rel="next"' not in second
