@@ -68,3 +68,27 @@ def test_the_invoice_page_takes_as_many_queries_for_many_deliveries_payments_and
             assert credited.status_code == 201, credited.json
     console.log_in(clerk)
     assert queries_for(app, console, f"/invoices/{big['id']}") == queries_for(app, console, f"/invoices/{small['id']}")
+
+
+def test_the_subscription_list_and_page_take_as_many_queries_for_many_rows_as_for_few(app, client, shop, console,
+                                                                                       clerk):
+    from tests.integration.test_subscription_billing import run_over
+    from tests.integration.test_subscriptions import create
+
+    def subscribe(n):
+        customer = {"type": "person", "name": f"Asiakas {n}", "email": f"asiakas{n}@example.fi"}
+        return create(client, shop, external_id=f"SUB-{n}", customer=customer)
+
+    first = subscribe(0)
+    subscribe(1)
+    run_over(client, shop, app, "2026-01-01", "2026-01-31")
+    console.log_in(clerk)
+    paths = ("/subscriptions/", "/subscriptions/?status=active&customer=asiakas",
+             f"/subscriptions/{first['id']}?from=2026-01-01&to=2026-03-31")
+    few = {path: queries_for(app, console, path) for path in paths}
+    for n in range(2, 20):
+        subscribe(n)
+    run_over(client, shop, app, "2026-02-01", "2026-03-31")  # two more billed periods of each
+    many = {path: queries_for(app, console, path) for path in paths}
+    assert many == few
+    assert max(many.values()) <= 12, many  # the page: the subscription with its items and terms, usage sums, ...
