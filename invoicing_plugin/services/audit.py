@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from ..db import AuditEvent
 from ..db.engine import PluginSession
+from ..db.pipeline import DEFERRED
 from ..db.tables import table_of
 from .actors import Actor
 
@@ -43,7 +44,7 @@ def record(
 def _write_pending(session: Session) -> None:
     rows = session.info.pop(_PENDING, None)
     if rows:
-        session.execute(insert(table_of(AuditEvent)), rows)
+        session.execute(insert(table_of(AuditEvent)).inline(), rows, execution_options=DEFERRED)
 
 
 @event.listens_for(PluginSession, "after_soft_rollback")

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..db import IdempotencyRecord
+from ..db.pipeline import DEFERRED
 from ..db.tables import table_of
 from ..domain.errors import Conflict, ValidationFailed
 
@@ -104,7 +105,8 @@ def claim(session: Session, claim: KeyClaim) -> int | Replay:
 def complete(session: Session, record_id: int, status: int, body: str) -> None:
     table = table_of(IdempotencyRecord)
     session.execute(
-        update(table).where(table.c.id == record_id).values(response_status=status, response_body=body)
+        update(table).where(table.c.id == record_id).values(response_status=status, response_body=body),
+        execution_options=DEFERRED,  # the claim's row, locked by this transaction: the UPDATE finds it
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
@@ -64,20 +65,31 @@ def submit_order(
     if vat_checker is not None and vat_checks.needs_check(line.vat_category for line in command.lines):
         asking = tenant or db.read(lambda session: load_tenant(session, actor))
         verdict = vat_checks.check_for_order(db, asking, command, vat_checker, vat_policy)
-    return db.run(lambda session: _submit(session, actor, tenant or load_tenant(session, actor), command, verdict),
-                  reply=reply)
+    attempts = itertools.count()
+
+    def work(session: Session) -> IntakeResult:
+        # The first attempt does not look for an order with this external id: nearly every order is new,
+        # and the unique key (tenant, source, external_id) refuses a second one. That refusal fails the
+        # attempt, which is retried whole (the number it took rolls back), and the retry looks first.
+        return _submit(session, actor, tenant or load_tenant(session, actor), command, verdict,
+                       look_first=next(attempts) > 0)
+
+    # Pipelined: the order's rows, its audit events and the stored response go to PostgreSQL together.
+    return db.run(work, reply=reply, pipelined=True)
 
 
 def _submit(session: Session, actor: Actor, tenant: Tenant, command: SubmitOrder,
-            verdict: vat_checks.Verdict | None = None) -> IntakeResult:
+            verdict: vat_checks.Verdict | None = None, *, look_first: bool = True) -> IntakeResult:
     fingerprint = command.content_fingerprint()
-    existing = session.scalars(
-        select(Order).where(
-            Order.tenant_id == tenant.id, Order.source == command.source, Order.external_id == command.external_id,
-        )
-    ).first()
-    if existing is not None:
-        return _existing(session, actor, existing, fingerprint)
+    if look_first:
+        existing = session.scalars(
+            select(Order).where(
+                Order.tenant_id == tenant.id, Order.source == command.source,
+                Order.external_id == command.external_id,
+            )
+        ).first()
+        if existing is not None:
+            return _existing(session, actor, existing, fingerprint)
 
     currency = command.currency or tenant.currency
     tax_date = command.delivery_date or invoices.tenant_today(tenant)

@@ -17,6 +17,7 @@ from typing import Any, cast
 from sqlalchemy import Dialect, insert
 from sqlalchemy.orm import Session
 
+from ..db.pipeline import DEFERRED
 from ..db.tables import table_of
 from ..db.types import ExactDecimal
 
@@ -31,11 +32,13 @@ def _columns(model: type) -> tuple[str, ...]:
 
 
 def insert_new(session: Session, model: type, rows: Sequence[NewRow]) -> None:
-    """INSERT the rows into the model's table; an unset auto-increment key is left to the database."""
+    """INSERT the rows into the model's table; an unset auto-increment key is left to the database.
+    Nothing is read back: in a pipelined unit of work the INSERT does not wait for its answer."""
     if not rows:
         return
     columns = [key for key in _columns(model) if key in vars(rows[0])]
-    session.execute(insert(table_of(model)), [{key: vars(row)[key] for key in columns} for row in rows])
+    session.execute(insert(table_of(model)).inline(), [{key: vars(row)[key] for key in columns} for row in rows],
+                    execution_options=DEFERRED)
 
 
 # Fewer rows than this go through insert_new: a COPY costs a round trip more than one INSERT to set up.

@@ -58,17 +58,21 @@ class Database:
     session_factory: sessionmaker[Session]
     borrowed: Callable[[], Session] | None = None
 
-    def run(self, work: Callable[[Session], T], *, reply: Reply | None = None, attempts: int = 3) -> T:
-        """`work` in one transaction, retried after a lost race, then committed."""
+    def run(self, work: Callable[[Session], T], *, reply: Reply | None = None, attempts: int = 3,
+            pipelined: bool = False) -> T:
+        """`work` in one transaction, retried after a lost race, then committed. `pipelined`: the writes
+        marked db.pipeline.DEFERRED are sent without waiting for each answer (PostgreSQL)."""
         if self.borrowed is not None:
             session = self.borrowed()
             if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
                 # A SQLite read must not grow into a write: the unit of work begins with BEGIN IMMEDIATE.
                 session.commit()
-            return run_in_transaction(session, lambda db: _attempt(db, work, reply), attempts=attempts)
+            return run_in_transaction(session, lambda db: _attempt(db, work, reply), attempts=attempts,
+                                      pipelined=pipelined)
         session = self.session_factory()
         try:
-            return run_in_transaction(session, lambda db: _attempt(db, work, reply), attempts=attempts)
+            return run_in_transaction(session, lambda db: _attempt(db, work, reply), attempts=attempts,
+                                      pipelined=pipelined)
         finally:
             session.close()
 
