@@ -75,7 +75,8 @@ def submit_order(
                        look_first=next(attempts) > 0)
 
     # Pipelined: the order's rows, its audit events and the stored response go to PostgreSQL together.
-    return db.run(work, reply=reply, pipelined=True)
+    # key_last: a repeat of the request has the same external id, which fails the first attempt (above).
+    return db.run(work, reply=reply, pipelined=True, key_last=True)
 
 
 def _submit(session: Session, actor: Actor, tenant: Tenant, command: SubmitOrder,
