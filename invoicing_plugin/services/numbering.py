@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from ..db import NumberSeries
@@ -23,6 +23,16 @@ class IssuedNumber:
     reference_rf: str
 
 
+_counter = table_of(NumberSeries).c
+# Built once (it runs for every finalised invoice): SQLAlchemy finds its compiled form without rebuilding it.
+_TAKE = (
+    update(table_of(NumberSeries))
+    .where(_counter.tenant_id == bindparam("tenant"), _counter.name == bindparam("series"))
+    .values(next_number=_counter.next_number + 1)
+    .returning(_counter.next_number, _counter.prefix, _counter.reference_prefix)
+)
+
+
 def take_next_number(session: Session, tenant_id: uuid.UUID, series: str) -> IssuedNumber:
     """Take the series' next number inside the caller's transaction.
 
@@ -32,13 +42,8 @@ def take_next_number(session: Session, tenant_id: uuid.UUID, series: str) -> Iss
     returns its number with it. Nothing like a sequence, which never rolls back, is involved.
     Call it as late as possible in the transaction: the lock serialises finalisations of a series.
     """
-    counter = table_of(NumberSeries).c
-    row = session.execute(
-        update(table_of(NumberSeries))
-        .where(counter.tenant_id == tenant_id, counter.name == series)
-        .values(next_number=counter.next_number + 1)
-        .returning(counter.next_number, counter.prefix, counter.reference_prefix)
-    ).first()
+    session.flush()  # what the ORM holds is written before the counter row is locked, as by session.execute
+    row = session.connection().execute(_TAKE, {"tenant": tenant_id, "series": series}).first()
     if row is None:
         raise ValidationFailed({"series": [f"no number series named {series!r}"]})
     taken = row.next_number - 1
