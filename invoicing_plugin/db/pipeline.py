@@ -15,11 +15,13 @@ pipeline) or when the connection goes back to the pool after a COMMIT. On SQLite
 from __future__ import annotations
 
 import logging
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 # Execution option of a statement whose result is never read: no RETURNING, and no row count wanted.
@@ -42,6 +44,18 @@ def begin(session: Session) -> None:
 
 def active(connection: Connection) -> bool:
     return _KEY in connection.info
+
+
+@contextmanager
+def as_dbapi_error(statement: str, params: Any) -> Iterator[None]:
+    """Around a statement sent on the driver's cursor: its errors as SQLAlchemy's, as if SQLAlchemy had sent it
+    (a lost race is then retried, a lock timeout is a 409: engine.run_in_transaction, faults)."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.Error as error:
+        raise DBAPIError.instance(statement, params, error, psycopg.Error) from error
 
 
 def install(engine: Engine) -> None:
