@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..extras import require
-from . import faults
+from . import faults, pipeline
 from .guard import transaction_open
 
 T = TypeVar("T")
@@ -45,11 +45,14 @@ def make_engine(
     options = f"-c lock_timeout={int(lock_timeout_ms)}"
     if statement_timeout_ms:
         options += f" -c statement_timeout={int(statement_timeout_ms)}"
-    return create_engine(
+    engine = create_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
         pool_timeout=pool_timeout_seconds,
         connect_args={"options": options, "connect_timeout": int(connect_timeout_seconds)},
     )
+    if engine.dialect.name == "postgresql":
+        pipeline.install(engine)
+    return engine
 
 
 # Execution option a unit of work sets on its connection: on SQLite, take the write lock at BEGIN.
@@ -98,11 +101,14 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def unit_of_work(session: Session) -> Iterator[Session]:
-    """One transaction: commit when the block succeeds, roll back when it raises."""
+def unit_of_work(session: Session, *, pipelined: bool = False) -> Iterator[Session]:
+    """One transaction: commit when the block succeeds, roll back when it raises. `pipelined`: on
+    PostgreSQL, statements executed with pipeline.DEFERRED do not wait for their answers (db/pipeline.py)."""
     with transaction_open():
         if not session.in_transaction():
             session.connection(execution_options=WRITE_INTENT)
+        if pipelined:
+            pipeline.begin(session)
         try:
             yield session
             session.commit()
@@ -111,7 +117,8 @@ def unit_of_work(session: Session) -> Iterator[Session]:
             raise
 
 
-def run_in_transaction(session: Session, work: Callable[[Session], T], *, attempts: int = 3) -> T:
+def run_in_transaction(session: Session, work: Callable[[Session], T], *, attempts: int = 3,
+                       pipelined: bool = False) -> T:
     """Run `work` in one transaction; retry it whole when it lost a race it can win on a second try.
 
     Two first orders of one new customer, or of one external id, race to insert the same unique
@@ -121,7 +128,7 @@ def run_in_transaction(session: Session, work: Callable[[Session], T], *, attemp
     """
     for attempt in range(1, attempts + 1):
         try:
-            with unit_of_work(session):
+            with unit_of_work(session, pipelined=pipelined):
                 return work(session)
         except DBAPIError as error:
             if attempt < attempts and _is_retryable(error):

@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from ..db import AuditEvent
 from ..db.engine import PluginSession
+from ..db.pipeline import DEFERRED
 from ..db.tables import table_of
 from .actors import Actor
 
 _PENDING = "invoicing_audit_events"
+_INSERT = insert(table_of(AuditEvent)).inline()  # built once; inline(): no RETURNING of the generated ids
 
 
 def record(
@@ -43,7 +45,7 @@ def record(
 def _write_pending(session: Session) -> None:
     rows = session.info.pop(_PENDING, None)
     if rows:
-        session.execute(insert(table_of(AuditEvent)), rows)
+        session.connection().execute(_INSERT, rows, execution_options=DEFERRED)
 
 
 @event.listens_for(PluginSession, "after_soft_rollback")

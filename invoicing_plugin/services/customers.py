@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, bindparam, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from ..db import Customer
@@ -66,7 +66,16 @@ def _insert_if_absent(session: Session, tenant_id: uuid.UUID, details: dict[str,
     )
 
 
+# The usual lookup (an organisation by business ID, in nearly every order), built once.
+_BY_BUSINESS_ID = select(Customer).where(
+    Customer.tenant_id == bindparam("tenant"), Customer.type == "organisation",
+    Customer.business_id == bindparam("business_id"),
+).limit(1)
+
+
 def _find(session: Session, tenant_id: uuid.UUID, details: dict[str, Any]) -> Customer | None:
+    if details["type"] == "organisation" and details.get("business_id"):
+        return session.scalars(_BY_BUSINESS_ID, {"tenant": tenant_id, "business_id": details["business_id"]}).first()
     query = select(Customer).where(Customer.tenant_id == tenant_id, Customer.type == details["type"])
     if details["type"] == "organisation":
         if details.get("business_id"):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, delete, select, update
+from sqlalchemy import CursorResult, Table, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
@@ -27,6 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..db import IdempotencyRecord
+from ..db.pipeline import DEFERRED
 from ..db.tables import table_of
 from ..domain.errors import Conflict, ValidationFailed
 
@@ -71,10 +72,14 @@ def dialect_insert(session: Session, table: Table | type[Any]) -> PgInsert | Sql
     return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
 
 
-def claim(session: Session, claim: KeyClaim) -> int | Replay:
-    """The new record's id when this request is the first with the key, else the response to replay."""
+def check_key(claim: KeyClaim) -> None:
     if not _KEY_FORM.match(claim.key):
         raise ValidationFailed({"Idempotency-Key": ["must be 1 to 255 visible ASCII characters"]})
+
+
+def claim(session: Session, claim: KeyClaim) -> int | Replay:
+    """The new record's id when this request is the first with the key, else the response to replay."""
+    check_key(claim)
     table = table_of(IdempotencyRecord)
     mine = (table.c.tenant_id == claim.tenant_id, table.c.scope == claim.scope, table.c.key == claim.key)
     for _ in range(2):
@@ -101,10 +106,23 @@ def claim(session: Session, claim: KeyClaim) -> int | Replay:
     return Replay(existing.response_status, existing.response_body or "")
 
 
+def store(session: Session, claim: KeyClaim, status: int, body: str) -> None:
+    """The key with its response, unclaimed before: a plain INSERT, which fails on the unique key when the key
+    was used meanwhile (or is still in use: it waits for that request first), so the work is retried."""
+    session.execute(
+        insert(table_of(IdempotencyRecord)).inline(),
+        {"tenant_id": claim.tenant_id, "scope": claim.scope, "key": claim.key, "request": claim.request,
+         "fingerprint": claim.fingerprint, "created_at": datetime.now(UTC), "response_status": status,
+         "response_body": body},
+        execution_options=DEFERRED,
+    )
+
+
 def complete(session: Session, record_id: int, status: int, body: str) -> None:
     table = table_of(IdempotencyRecord)
     session.execute(
-        update(table).where(table.c.id == record_id).values(response_status=status, response_body=body)
+        update(table).where(table.c.id == record_id).values(response_status=status, response_body=body),
+        execution_options=DEFERRED,  # the claim's row, locked by this transaction: the UPDATE finds it
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
@@ -23,7 +24,7 @@ from .balances import allocate_at_finalisation
 from .commands import SubmitOrder
 from .customers import resolve_customer
 from .idempotency import canonical_digest
-from .numbering import take_next_number
+from .numbering import reserve_next_number, take_next_number
 from .queries import orders_of_invoice
 from .rows import NewRow, insert_new
 from .tenants import load_tenant, series_by_name, tenant_rules, vat_table
@@ -64,26 +65,44 @@ def submit_order(
     if vat_checker is not None and vat_checks.needs_check(line.vat_category for line in command.lines):
         asking = tenant or db.read(lambda session: load_tenant(session, actor))
         verdict = vat_checks.check_for_order(db, asking, command, vat_checker, vat_policy)
-    return db.run(lambda session: _submit(session, actor, tenant or load_tenant(session, actor), command, verdict),
-                  reply=reply)
+    attempts = itertools.count()
+
+    def work(session: Session) -> IntakeResult:
+        # The first attempt does not look for an order with this external id: nearly every order is new,
+        # and the unique key (tenant, source, external_id) refuses a second one. That refusal fails the
+        # attempt, which is retried whole (the number it took rolls back), and the retry looks first.
+        return _submit(session, actor, tenant or load_tenant(session, actor), command, verdict,
+                       look_first=next(attempts) > 0)
+
+    # Pipelined: the order's rows, its audit events and the stored response go to PostgreSQL together.
+    # key_last: a repeat of the request has the same external id, which fails the first attempt (above).
+    return db.run(work, reply=reply, pipelined=True, key_last=True)
 
 
 def _submit(session: Session, actor: Actor, tenant: Tenant, command: SubmitOrder,
-            verdict: vat_checks.Verdict | None = None) -> IntakeResult:
+            verdict: vat_checks.Verdict | None = None, *, look_first: bool = True) -> IntakeResult:
     fingerprint = command.content_fingerprint()
-    existing = session.scalars(
-        select(Order).where(
-            Order.tenant_id == tenant.id, Order.source == command.source, Order.external_id == command.external_id,
-        )
-    ).first()
-    if existing is not None:
-        return _existing(session, actor, existing, fingerprint)
+    if look_first:
+        existing = session.scalars(
+            select(Order).where(
+                Order.tenant_id == tenant.id, Order.source == command.source,
+                Order.external_id == command.external_id,
+            )
+        ).first()
+        if existing is not None:
+            return _existing(session, actor, existing, fingerprint)
 
     currency = command.currency or tenant.currency
     tax_date = command.delivery_date or invoices.tenant_today(tenant)
     _check_rules(session, tenant, command, currency, tax_date, vat_checks.order_problems(verdict))
-    customer = resolve_customer(session, tenant.id, command.customer.as_details())
     mode = command.invoicing.mode
+    number = None
+    if (mode is InvoicingMode.IMMEDIATE and command.invoicing.kind == InvoiceKind.INVOICE
+            and not vat_checks.hold_reason(verdict)):
+        # Finalised now, in the series its draft gets (invoices.build_draft): the number is asked for here
+        # and read below, so the customer's lookup shares the counter's round trip (services/numbering.py).
+        number = reserve_next_number(session, tenant.id, command.invoicing.series or tenant.default_series)
+    customer = resolve_customer(session, tenant.id, command.customer.as_details())
     order = _build_order(tenant, actor, command, customer, currency, tax_date, fingerprint)
     kind = command.invoicing.kind
     invoice = None if mode is InvoicingMode.COLLECT else invoices.build_draft(tenant, [order], customer, kind)
@@ -103,9 +122,11 @@ def _submit(session: Session, actor: Actor, tenant: Tenant, command: SubmitOrder
             # Refused (422) before anything is written when no rate is known (a held draft too).
             exchange_rates.apply_exchange_rate(session, tenant, invoice, command.exchange_rate)
         if finalise_now:
-            # Taken just before the rows are written: the counter row stays locked only for these inserts
-            # and the commit, and a failed insert or commit gives the number back.
-            invoices.apply_number(invoice, take_next_number(session, tenant.id, invoice.series), tenant)
+            # The counter row stays locked only for the customer's lookup, these inserts and the commit, and a
+            # failed insert or commit gives the number back.
+            issued = number() if number is not None else take_next_number(session, tenant.id, invoice.series)
+            assert issued.series == invoice.series
+            invoices.apply_number(invoice, issued, tenant)
         insert_new(session, Invoice, [invoice])  # first: the order refers to it, its lines to the order
     insert_new(session, Order, [order])
     insert_new(session, OrderLine, order.lines)

@@ -14,9 +14,10 @@ from functools import cache
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Dialect, insert
+from sqlalchemy import Dialect, Insert, insert
 from sqlalchemy.orm import Session
 
+from ..db.pipeline import DEFERRED
 from ..db.tables import table_of
 from ..db.types import ExactDecimal
 
@@ -30,12 +31,24 @@ def _columns(model: type) -> tuple[str, ...]:
     return tuple(column.key for column in table_of(model).columns)
 
 
+@cache
+def _insert(model: type) -> Insert:
+    # One statement object per table: SQLAlchemy then finds its compiled form without rebuilding it.
+    # inline(): no RETURNING of a generated key, which nobody reads (and a pipeline would wait for).
+    return insert(table_of(model)).inline()
+
+
 def insert_new(session: Session, model: type, rows: Sequence[NewRow]) -> None:
-    """INSERT the rows into the model's table; an unset auto-increment key is left to the database."""
+    """INSERT the rows into the model's table; an unset auto-increment key is left to the database.
+    Nothing is read back: in a pipelined unit of work the INSERT does not wait for its answer."""
     if not rows:
         return
     columns = [key for key in _columns(model) if key in vars(rows[0])]
-    session.execute(insert(table_of(model)), [{key: vars(row)[key] for key in columns} for row in rows])
+    # On the session's connection: a Core INSERT needs none of the ORM's execution steps but the autoflush,
+    # so that rows the ORM holds (a customer, say) are written before rows that refer to them.
+    session.flush()
+    session.connection().execute(_insert(model), [{key: vars(row)[key] for key in columns} for row in rows],
+                                 execution_options=DEFERRED)
 
 
 # Fewer rows than this go through insert_new: a COPY costs a round trip more than one INSERT to set up.

@@ -9,6 +9,7 @@ Idempotency-Key inside the same transaction as the work.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -58,17 +59,30 @@ class Database:
     session_factory: sessionmaker[Session]
     borrowed: Callable[[], Session] | None = None
 
-    def run(self, work: Callable[[Session], T], *, reply: Reply | None = None, attempts: int = 3) -> T:
-        """`work` in one transaction, retried after a lost race, then committed."""
+    def run(self, work: Callable[[Session], T], *, reply: Reply | None = None, attempts: int = 3,
+            pipelined: bool = False, key_last: bool = False) -> T:
+        """`work` in one transaction, retried after a lost race, then committed.
+
+        `pipelined`: the writes marked db.pipeline.DEFERRED are sent without waiting for each answer
+        (PostgreSQL). `key_last`: the first attempt stores the reply's Idempotency-Key with its response at
+        the end instead of claiming it first, one statement instead of two; only for work whose repeat
+        always fails its first attempt on a unique key (an order, on its external id) or, at the latest, on
+        the key's own row, so that the retry, which claims the key first, replays the stored response.
+        """
+        tries = itertools.count()
+
+        def attempt(session: Session) -> T:
+            return _attempt(session, work, reply, key_last=key_last and next(tries) == 0)
+
         if self.borrowed is not None:
             session = self.borrowed()
             if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
                 # A SQLite read must not grow into a write: the unit of work begins with BEGIN IMMEDIATE.
                 session.commit()
-            return run_in_transaction(session, lambda db: _attempt(db, work, reply), attempts=attempts)
+            return run_in_transaction(session, attempt, attempts=attempts, pipelined=pipelined)
         session = self.session_factory()
         try:
-            return run_in_transaction(session, lambda db: _attempt(db, work, reply), attempts=attempts)
+            return run_in_transaction(session, attempt, attempts=attempts, pipelined=pipelined)
         finally:
             session.close()
 
@@ -87,17 +101,24 @@ class Database:
             session.close()
 
 
-def _attempt(session: Session, work: Callable[[Session], T], reply: Reply | None) -> T:
+def _attempt(session: Session, work: Callable[[Session], T], reply: Reply | None, *, key_last: bool = False) -> T:
     record_id = None
-    if reply is not None and reply.key is not None:
-        claimed = idempotency.claim(session, reply.key)
-        if isinstance(claimed, idempotency.Replay):
-            raise Replayed(claimed.status, claimed.body)
-        record_id = claimed
+    key = reply.key if reply is not None else None
+    if key is not None:
+        if key_last:
+            idempotency.check_key(key)
+        else:
+            claimed = idempotency.claim(session, key)
+            if isinstance(claimed, idempotency.Replay):
+                raise Replayed(claimed.status, claimed.body)
+            record_id = claimed
     result = work(session)
     if reply is not None:
         reply.answer = reply.encode(session, result)
-        if record_id is not None:
+        if key is not None:
             stored = reply.stored(session, result) if reply.stored else reply.answer[1]
-            idempotency.complete(session, record_id, reply.answer[0], stored)
+            if record_id is None:
+                idempotency.store(session, key, reply.answer[0], stored)
+            else:
+                idempotency.complete(session, record_id, reply.answer[0], stored)
     return result
