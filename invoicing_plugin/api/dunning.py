@@ -154,7 +154,8 @@ def _reminder_document(kind: str):
         session = current_session()
         document = reminder_documents.load(session, dunning.get_reminder(session, current_actor(), reminder_id))
         end_transaction()  # rendering takes a while: no transaction stays open for it
-        return Response(reminder_documents.render(kind, document), content_type=_MEDIA[kind])
+        return Response(reminder_documents.stored(current_database(), kind, document).content,
+                        content_type=_MEDIA[kind])
 
     get.__doc__ = {
         "pdf": "The reminder as PDF, in the customer's language, with the bank transfer form for the total",
