@@ -73,7 +73,8 @@ def add_reminder_documents(bundle: ExportZip, db: Database, reminder_id: uuid.UU
         try:
             stored = reminder_documents.stored(db, kind, loaded)
         except DomainError as error:
-            report.not_exported.append({"reminder": number, "kind": kind, "reason": error.detail})
+            report.not_exported.append({"invoice": f"reminder {number}", "reminder": number, "kind": kind,
+                                        "reason": error.detail})
             continue
         bundle.add(document_name(number, str(reminder_id), kind, folder="documents/reminders"), stored.content,
                    stored.media_type, stored.sha256)
