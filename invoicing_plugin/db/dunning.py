@@ -130,3 +130,19 @@ class ReminderFile(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     # The outbox delivery that copies it to the archive, set once (None: not given to the archive yet).
     archive_delivery_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class DunningRunRecord(Base):
+    """One dunning run, remembered: its day, who ran it (a clerk, the API, the worker's daily run) and its summary."""
+
+    __tablename__ = "dunning_runs"
+    __table_args__ = (Index("ix_dunning_runs_tenant_created", "tenant_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    tenant_id: Mapped[uuid.UUID] = tenant_fk()
+    day: Mapped[date] = mapped_column(Date)
+    run_by: Mapped[str] = mapped_column(String(100))
+    created: Mapped[int] = mapped_column(Integer)
+    sent: Mapped[int] = mapped_column(Integer)
+    skipped_in_collection: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
