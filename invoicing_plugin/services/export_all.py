@@ -93,8 +93,8 @@ TABLES: tuple[ExportTable, ...] = (
     _table(WebhookEndpoint, leave_out=("secret",)),
 )
 # Exported when the installed models have them (the dunning part: its settings with the levels and texts, the
-# reference rates the penalty interest was claimed at, and the reminders with their fees and interest).
-OPTIONAL_TABLES: tuple[str, ...] = ("dunning_settings", "reference_rates", "reminders")
+# reference rates the penalty interest was claimed at, the reminders with their fees and interest, and the runs).
+OPTIONAL_TABLES: tuple[str, ...] = ("dunning_settings", "reference_rates", "reminders", "dunning_runs")
 
 
 def tables_to_export() -> list[ExportTable]:

@@ -90,7 +90,7 @@ def test_a_sent_reminder_is_in_the_period_zip_and_in_export_all_with_its_stored_
     assert code == 0, lines
     everything = _open(lines)
     manifest = json.loads(everything.read("manifest.json"))
-    assert manifest["reminders"] == 1
+    assert manifest["reminders"] == 1 and "dunning_runs" in manifest["tables"]
     assert everything.read("documents/reminders/M1.pdf") == pdf
     [row] = json.loads(everything.read("reminder_documents.json"))[:1]
     listed = {r["kind"]: r["sha256"] for r in json.loads(everything.read("reminder_documents.json"))}
