@@ -99,5 +99,6 @@ def export_command(tenant_ref: str, period_from, period_to, everything: bool, de
             report = _run(app, lambda db: export_bundle.write_period_zip(db, actor, period, folder, fmt, bar.update))
     for skipped in report.not_exported:
         click.echo(f"not exported: {skipped['kind']} of {skipped['invoice']}: {skipped['reason']}")
-    click.echo(f"{report.invoices} invoices, {report.documents} documents")
+    reminders = f", {report.reminders} reminders" if report.reminders else ""
+    click.echo(f"{report.invoices} invoices{reminders}, {report.documents} documents")
     click.echo(str(report.path))

@@ -381,8 +381,9 @@ class Worker:
         cache: dict[str, bytes] = {}
 
         def document(kind: str) -> bytes:
+            # The stored bytes: a resend, the archive and the exports hold the very document that went out.
             if kind not in cache:
-                cache[kind] = reminder_documents.render(kind, loaded)
+                cache[kind] = reminder_documents.stored(self.db, kind, loaded).content
             return cache[kind]
 
         context = DeliveryContext(delivery_id=str(claimed.id), idempotency_key=f"delivery-{claimed.id}",
@@ -428,7 +429,7 @@ class Worker:
         item = self.db.read(lambda session: archive.load_item(session, claimed.id))
         if item is None:
             return self._failure(claimed, "the archive delivery names no stored document", retryable=False)
-        key = archive_key(self.settings.archive.prefix, item.tenant_id, item.invoice_id, item.kind)
+        key = archive_key(self.settings.archive.prefix, item.tenant_id, item.invoice_id, item.kind, item.reminder_id)
         external_id = key if len(key) <= 100 else None  # the column's width; the excerpt always names the key
         guard.refuse_inside_transaction("copying a document to the archive")
         try:
@@ -439,9 +440,13 @@ class Worker:
             if found is not None and found.sha256 == item.sha256:
                 return self._success(DeliveryResult(
                     external_id, response_excerpt=f"{key} was archived already, sha256 {item.sha256}"), "found")
-            store.put(key, item.content, item.sha256, item.media_type, {
-                "invoice-number": item.invoice_number or "", "invoice-date": item.invoice_date or "",
-                "kind": item.kind}, f"{item.invoice_number or item.invoice_id}-{item.kind}.{extension(item.kind)}")
+            metadata = {"invoice-number": item.invoice_number or "", "invoice-date": item.invoice_date or "",
+                        "kind": item.kind}
+            name = f"{item.invoice_number or item.invoice_id}-{item.kind}.{extension(item.kind)}"
+            if item.reminder_id is not None:
+                metadata["reminder-number"] = item.reminder_number or ""
+                name = f"{item.reminder_number or item.reminder_id}-{item.kind}.{extension(item.kind)}"
+            store.put(key, item.content, item.sha256, item.media_type, metadata, name)
         except AdapterError as error:
             return self._failure(claimed, error.message, error.retryable, error.http_status, error.response_excerpt)
         return self._success(DeliveryResult(external_id, response_excerpt=f"{key}, sha256 {item.sha256}"),

@@ -50,10 +50,12 @@ class ArchivedObject:
     sha256: str | None  # what its metadata says
 
 
-def archive_key(prefix: str, tenant_id: str, invoice_id: str, kind: str) -> str:
+def archive_key(prefix: str, tenant_id: str, invoice_id: str, kind: str, reminder_id: str | None = None) -> str:
     """Where a document goes: by tenant, invoice and kind, ids that never change or repeat (an invoice number
-    names the document in its metadata and download name; two series may share a prefix, ids never collide)."""
-    return f"{prefix}{tenant_id}/{invoice_id}/{kind}.{extension(kind)}"
+    names the document in its metadata and download name; two series may share a prefix, ids never collide).
+    A reminder's documents go beside its invoice's, under the reminder's id."""
+    folder = f"{prefix}{tenant_id}/{invoice_id}/" + (f"reminder-{reminder_id}/" if reminder_id else "")
+    return f"{folder}{kind}.{extension(kind)}"
 
 
 def extension(kind: str) -> str:

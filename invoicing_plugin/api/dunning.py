@@ -16,6 +16,8 @@ from .context import current_actor, end_transaction, json_body, load, requires
 from .responses import dump
 from .schemas.dunning import (
     DunningRequestSchema,
+    DunningRunPageSchema,
+    DunningRunQuery,
     DunningRunRequestSchema,
     DunningRunSchema,
     DunningSchema,
@@ -72,6 +74,14 @@ class DunningSettingsView(MethodView):
 
 @runs_blp.route("")
 class DunningRuns(MethodView):
+    @requires("backoffice")
+    @runs_blp.arguments(DunningRunQuery, location="query", unknown=RAISE, as_kwargs=True)
+    @runs_blp.response(200, DunningRunPageSchema)
+    @runs_blp.doc(responses=problem_responses(401, 403, 422))
+    def get(self, limit=50, offset=0):
+        """The dunning runs, newest first: each one's day, who ran it, and how many reminders it made and sent"""
+        return {"items": dunning.list_runs(current_session(), current_actor(), limit=limit, offset=offset)}
+
     @requires("backoffice")
     @runs_blp.response(201, DunningRunSchema)
     @runs_blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER], **request_body(DunningRunRequestSchema, required=False),
@@ -154,7 +164,8 @@ def _reminder_document(kind: str):
         session = current_session()
         document = reminder_documents.load(session, dunning.get_reminder(session, current_actor(), reminder_id))
         end_transaction()  # rendering takes a while: no transaction stays open for it
-        return Response(reminder_documents.render(kind, document), content_type=_MEDIA[kind])
+        return Response(reminder_documents.stored(current_database(), kind, document).content,
+                        content_type=_MEDIA[kind])
 
     get.__doc__ = {
         "pdf": "The reminder as PDF, in the customer's language, with the bank transfer form for the total",

@@ -16,7 +16,20 @@ from flask import Blueprint, Flask, Response, abort
 from ..api.context import end_transaction
 from ..config import Settings
 from ..services.console_users import Throttle
-from . import auth, customers, deliveries, drafts, home, invoices, layout, runs, subscriptions, users, vat_rates
+from . import (
+    auth,
+    customers,
+    deliveries,
+    drafts,
+    home,
+    invoices,
+    layout,
+    reminders,
+    runs,
+    subscriptions,
+    users,
+    vat_rates,
+)
 from . import settings as settings_pages  # not `settings`: register_console's argument has that name
 from .access import after_console_request, before_console_request
 from .context import CONSOLE_KEY, ConsoleState
@@ -25,8 +38,8 @@ from .identity import HostUserLoader
 from .session import SessionCookie
 
 # Each page area: a module with `blueprint` (its routes) and `NAV` (its navigation entry, or None).
-PAGE_AREAS = (home, drafts, invoices, deliveries, customers, subscriptions, runs, settings_pages, layout, vat_rates,
-              users)
+PAGE_AREAS = (home, drafts, invoices, reminders, deliveries, customers, subscriptions, runs, settings_pages, layout,
+              vat_rates, users)
 STATIC_FILES = {"console.css": "text/css", "live.js": "text/javascript", "layout.js": "text/javascript"}
 
 

@@ -33,6 +33,7 @@ def index() -> Response:
         ("home.overdue_invoices", counts.overdue_invoices, _link("console.invoices.search", overdue="1")),
         ("home.unmatched_payments", counts.unmatched_payments, _link("console.payments.unmatched")),
         ("home.runs_running", counts.runs_running, _link("console.runs.index", status="running")),
+        ("home.reminders_waiting", counts.reminders_waiting, _link("console.reminders.index", status="draft")),
     ]
     return render("home.html", cards=cards, page_title="nav.home")
 

@@ -6,7 +6,7 @@ from .base import Base
 from .console import ConsoleUser
 from .deliveries import Delivery, DeliveryAttempt
 from .documents import InvoiceDocument
-from .dunning import DunningSettings, ReferenceRate, Reminder
+from .dunning import DunningRunRecord, DunningSettings, ReferenceRate, Reminder, ReminderFile
 from .external import AccessToken, ExchangeRate, ExternalRef, VatCheck
 from .invoices import Invoice, InvoiceLine
 from .payments import InboxEvent, InvoiceEvent, Payment, SyncCursor, WebhookEndpoint
@@ -18,7 +18,7 @@ from .tenants import ApiKey, NumberSeries, Tenant, VatRateRow
 
 __all__ = [
     "guard",
-    "DunningSettings", "ReferenceRate", "Reminder",
+    "DunningRunRecord", "DunningSettings", "ReferenceRate", "Reminder", "ReminderFile",
     "AccessToken", "ExchangeRate", "ExternalRef", "VatCheck",
     "Allocation", "ApiKey", "AuditEvent", "Base", "ConsoleUser", "Customer", "Delivery", "DeliveryAttempt",
     "IdempotencyRecord",

@@ -6,7 +6,19 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, tenant_fk, uuid_pk
@@ -92,3 +104,45 @@ class Reminder(Base):
     def claimed(self) -> Decimal:
         """What the reminder adds to the customer's receivables: fee, compensation and interest."""
         return self.fee + self.compensation + self.interest
+
+
+class ReminderFile(Base):
+    """A sent reminder's PDF or Finvoice: made once (on its first need after sending), stored with its SHA-256,
+    never changed, so the email, the e-invoice operator, the archive and the exports all hold the same bytes."""
+
+    __tablename__ = "reminder_documents"
+    __table_args__ = (
+        UniqueConstraint("reminder_id", "kind"),
+        # What the archive's sweep looks for, as for the invoices' documents.
+        Index("ix_reminder_documents_unarchived", "created_at",
+              postgresql_where=text("archive_delivery_id IS NULL"), sqlite_where=text("archive_delivery_id IS NULL")),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    tenant_id: Mapped[uuid.UUID] = tenant_fk()
+    reminder_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reminders.id"))
+    invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoices.id"))  # the reminded invoice (archive key)
+    kind: Mapped[str] = mapped_column(String(20))  # pdf, finvoice, finvoice_soap
+    media_type: Mapped[str] = mapped_column(String(60))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The outbox delivery that copies it to the archive, set once (None: not given to the archive yet).
+    archive_delivery_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class DunningRunRecord(Base):
+    """One dunning run, remembered: its day, who ran it (a clerk, the API, the worker's daily run) and its summary."""
+
+    __tablename__ = "dunning_runs"
+    __table_args__ = (Index("ix_dunning_runs_tenant_created", "tenant_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    tenant_id: Mapped[uuid.UUID] = tenant_fk()
+    day: Mapped[date] = mapped_column(Date)
+    run_by: Mapped[str] = mapped_column(String(100))
+    created: Mapped[int] = mapped_column(Integer)
+    sent: Mapped[int] = mapped_column(Integer)
+    skipped_in_collection: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

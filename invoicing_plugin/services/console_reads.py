@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from ..db import Customer, Invoice, InvoiceRun
+from ..db import Customer, Invoice, InvoiceRun, Reminder
 from ..domain.lifecycle import ISSUED, InvoiceKind
 from ..domain.money import ZERO
 from ..domain.payments import open_amount
@@ -72,3 +72,16 @@ def customer_names(session: Session, actor: Actor, ids: Iterable[uuid.UUID]) -> 
     rows = session.execute(select(Customer.id, Customer.name)
                            .where(Customer.tenant_id == actor.tenant_id, Customer.id.in_(wanted)))
     return {customer_id: name for customer_id, name in rows}
+
+
+def reminders_page(session: Session, actor: Actor, *, status: str | None, customer_id: uuid.UUID | None,
+                   limit: int, offset: int) -> list[Reminder]:
+    """The tenant's reminders for the console's list: drafts first (they wait for a person), newest first."""
+    query = select(Reminder).where(Reminder.tenant_id == actor.tenant_id)
+    if status:
+        query = query.where(Reminder.status == status)
+    if customer_id:
+        query = query.where(Reminder.customer_id == customer_id)
+    drafts_first = case((Reminder.status == "draft", 0), else_=1)
+    return list(session.scalars(query.order_by(drafts_first, Reminder.created_at.desc(), Reminder.id)
+                                .limit(limit).offset(offset)))

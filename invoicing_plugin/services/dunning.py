@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from ..db import Delivery, DunningSettings, Invoice, Reminder, Tenant
+from ..db import Delivery, DunningRunRecord, DunningSettings, Invoice, Reminder, Tenant
 from ..domain.currency import quantum
 from ..domain.dunning import Earlier, Level, claim_for, next_level
 from ..domain.errors import InvalidState, NotFound, ValidationFailed
@@ -127,7 +127,18 @@ def dun(session: Session, actor: Actor, tenant: Tenant, settings: DunningSetting
         result.created.append(reminder)
         if settings.auto_send and send_in(session, actor, reminder, settings):
             result.sent += 1
+    # Remembered in the run's own transaction: a run that fails leaves no record, a run twice on a day two.
+    session.add(DunningRunRecord(tenant_id=tenant.id, day=day, run_by=actor.label[:100], created=len(result.created),
+                                 sent=result.sent, skipped_in_collection=result.skipped_in_collection,
+                                 created_at=datetime.now(UTC)))
     return result
+
+
+def list_runs(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0) -> list[DunningRunRecord]:
+    """The tenant's dunning runs, newest first."""
+    return list(session.scalars(select(DunningRunRecord).where(DunningRunRecord.tenant_id == actor.tenant_id)
+                                .order_by(DunningRunRecord.created_at.desc(), DunningRunRecord.id)
+                                .limit(limit).offset(offset)))
 
 
 def in_collection(session: Session, invoice: Invoice) -> bool:

@@ -44,6 +44,7 @@ from ..db import (
     OrderLine,
     Payment,
     Refund,
+    ReminderFile,
     Tenant,
     VatRateRow,
     WebhookEndpoint,
@@ -88,11 +89,12 @@ TABLES: tuple[ExportTable, ...] = (
     _table(InvoiceEvent),
     _table(AuditEvent),
     _table(InvoiceDocument, "documents", leave_out=("content",)),  # the bytes are the files in documents/
+    _table(ReminderFile, "reminder_documents", leave_out=("content",)),  # bytes in documents/reminders/
     _table(WebhookEndpoint, leave_out=("secret",)),
 )
 # Exported when the installed models have them (the dunning part: its settings with the levels and texts, the
-# reference rates the penalty interest was claimed at, and the reminders with their fees and interest).
-OPTIONAL_TABLES: tuple[str, ...] = ("dunning_settings", "reference_rates", "reminders")
+# reference rates the penalty interest was claimed at, the reminders with their fees and interest, and the runs).
+OPTIONAL_TABLES: tuple[str, ...] = ("dunning_settings", "reference_rates", "reminders", "dunning_runs")
 
 
 def tables_to_export() -> list[ExportTable]:
@@ -191,7 +193,7 @@ def _json_chunks(batches: Iterator[list[dict[str, Any]]]) -> Iterator[bytes]:
 def write_everything(db: Database, actor: Actor, tenant_id: uuid.UUID, out_dir: Path,
                      progress: Callable[[int], None] = lambda _: None) -> BundleReport:
     """The ZIP of everything the tenant has in `out_dir`; `progress(n)` as tables and invoices are done."""
-    from .export_bundle import add_documents
+    from .export_bundle import add_documents, add_reminder_documents, sent_reminders
 
     tenant = db.read(lambda session: session.get(Tenant, tenant_id))
     assert tenant is not None
@@ -207,6 +209,9 @@ def write_everything(db: Database, actor: Actor, tenant_id: uuid.UUID, out_dir: 
         add_documents(bundle, db, actor, invoice_id, number, layout, report)
         report.invoices += 1
         progress(1)
+    for reminder_id in sent_reminders(db, tenant_id):  # before the tables, so reminder_documents lists them all
+        add_reminder_documents(bundle, db, reminder_id, report)
+        progress(1)
     bundle.add("tenant.json", json.dumps(tenant_settings(tenant), indent=2, ensure_ascii=False).encode("utf-8"),
                "application/json")
     exported = tables_to_export()
@@ -216,7 +221,8 @@ def write_everything(db: Database, actor: Actor, tenant_id: uuid.UUID, out_dir: 
         progress(1)
     bundle.close({"tenant": {"id": str(tenant.id), "slug": tenant.slug, "name": tenant.name},
                   "everything": True, "tables": [export.name for export in exported],
-                  "document_kinds": list(KINDS), "invoices": report.invoices, "not_exported": report.not_exported})
+                  "document_kinds": list(KINDS), "invoices": report.invoices, "reminders": report.reminders,
+                  "not_exported": report.not_exported})
     return report
 
 
@@ -226,7 +232,9 @@ def step_count(db: Database, tenant_id: uuid.UUID) -> int:
 
     invoices = db.read(lambda session: session.scalar(select(func.count()).select_from(Invoice).where(
         Invoice.tenant_id == tenant_id, Invoice.status.in_(ISSUED)))) or 0
-    return invoices + len(tables_to_export())
+    from .export_bundle import sent_reminders
+
+    return invoices + len(sent_reminders(db, tenant_id)) + len(tables_to_export())
 
 
 __all__ = ["OPTIONAL_TABLES", "TABLES", "document_name", "step_count", "write_everything"]

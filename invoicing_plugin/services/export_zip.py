@@ -42,7 +42,8 @@ class ExportZip:
         self.zip.close()
 
 
-def document_name(number: str | None, invoice_id: str, kind: str) -> str:
-    """documents/<number>.pdf, documents/<number>-finvoice.xml, documents/<number>-ubl.xml."""
+def document_name(number: str | None, invoice_id: str, kind: str, folder: str = "documents") -> str:
+    """documents/<number>.pdf, documents/<number>-finvoice.xml, documents/<number>-ubl.xml (a reminder's in
+    documents/reminders/)."""
     name = (number or invoice_id).replace("/", "-")
-    return f"documents/{name}.pdf" if kind == "pdf" else f"documents/{name}-{kind}.xml"
+    return f"{folder}/{name}.pdf" if kind == "pdf" else f"{folder}/{name}-{kind}.xml"

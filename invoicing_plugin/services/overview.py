@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
-from ..db import Delivery, InboxEvent, Invoice, InvoiceRun
+from ..db import Delivery, InboxEvent, Invoice, InvoiceRun, Reminder
 from ..domain.lifecycle import InvoiceKind, InvoiceStatus, PaymentStatus
 from .actors import Actor
 from .inbox import UNMATCHED
@@ -26,6 +26,7 @@ class Overview:
     overdue_invoices: int
     unmatched_payments: int
     runs_running: int
+    reminders_waiting: int  # drafts a person approves or cancels (dunning without auto-send)
 
 
 def overview(session: Session, actor: Actor, today: date) -> Overview:
@@ -42,5 +43,6 @@ def overview(session: Session, actor: Actor, today: date) -> Overview:
               Invoice.payment_status.in_(OPEN_PAYMENT_STATUSES), Invoice.due_date < today),
         count(InboxEvent, InboxEvent.status == UNMATCHED),
         count(InvoiceRun, InvoiceRun.status.in_(ACTIVE_RUN_STATUSES)),
+        count(Reminder, Reminder.status == "draft"),
     )).one()
     return Overview(*(int(value) for value in row))

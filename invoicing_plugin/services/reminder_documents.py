@@ -1,5 +1,5 @@
 """A reminder as plain document data (its invoice's parties, its own number, dates and claim lines), its texts,
-and its PDF and Finvoice, rendered outside any transaction.
+and its PDF and Finvoice, rendered outside any transaction; a sent reminder's are stored once (`stored`).
 
 The reminder asks for the invoice's open amount plus what it claims; it is paid with the invoice's own
 reference, so the bank payment finds the invoice. Fees, the 40 € compensation and penalty interest are not
@@ -10,18 +10,28 @@ line "always calculated without tax", back-office.md §(d) 2).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import logging
 import re
+import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db import Invoice, Reminder, Tenant, guard
+from ..db import Invoice, Reminder, ReminderFile, Tenant, guard
+from ..db.tables import table_of
 from ..documents.formats import formats_for
 from ..domain.invoice_data import InvoiceData, LineData, VatGroupData
-from .documents import load_invoice_data, pdf_layout
+from .documents import MEDIA_TYPES, StoredDocument, load_invoice_data, pdf_layout
 from .dunning_settings import levels_of, settings_of
+from .idempotency import dialect_insert
+from .unit_of_work import Database
+
+log = logging.getLogger(__name__)
+KINDS = ("pdf", "finvoice", "finvoice_soap")
 
 ZERO = Decimal(0)
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -67,6 +77,9 @@ class ReminderDocument:
     status: str
     invoice_open: Decimal
     finalized_at: datetime
+    reminder_id: uuid.UUID
+    tenant_id: uuid.UUID
+    invoice_id: uuid.UUID
 
 
 def load(session: Session, reminder: Reminder) -> ReminderDocument:
@@ -89,7 +102,7 @@ def load(session: Session, reminder: Reminder) -> ReminderDocument:
     layout["email"] = {language: {"subject": subject.replace("{", "(").replace("}", ")"),
                                   "body": body.replace("{", "(").replace("}", ")")}}
     return ReminderDocument(data, layout, dict(tenant.channels or {}), reminder.status, invoice_open_amount(invoice),
-                            reminder.sent_at or reminder.created_at)
+                            reminder.sent_at or reminder.created_at, reminder.id, reminder.tenant_id, invoice.id)
 
 
 def reminder_data(original: InvoiceData, reminder: Reminder, language: str) -> InvoiceData:
@@ -157,3 +170,47 @@ def render(kind: str, document: ReminderDocument) -> bytes:
         xml = finvoice_xml(data, message_id=message_id, timestamp=stamp)
         return xml if kind == "finvoice" else finvoice_soap_frame(data, xml, message_id=message_id, timestamp=stamp)
     raise ValueError(f"a reminder has no {kind!r} document")
+
+
+def stored(db: Database, kind: str, document: ReminderDocument) -> StoredDocument:
+    """The document of a sent reminder, as stored: made and stored on its first need (the rendering outside any
+    transaction; the one stored first wins), the same bytes after. A draft's is rendered, never stored: its
+    number, date and amounts are not fixed until it is sent."""
+    from .dunning import SENT
+
+    if kind not in KINDS:
+        raise ValueError(f"a reminder has no {kind!r} document")
+    if document.status != SENT:
+        content = render(kind, document)
+        return StoredDocument(kind, MEDIA_TYPES[kind], content, hashlib.sha256(content).hexdigest(),
+                              document.data.number)
+    found = db.read(lambda session: _find(session, document.reminder_id, kind))
+    if found is not None:
+        return _plain(found, document.data.number)
+    content = render(kind, document)
+    return db.run(lambda session: _store(session, document, kind, content))
+
+
+def _store(session: Session, document: ReminderDocument, kind: str, content: bytes) -> StoredDocument:
+    digest = hashlib.sha256(content).hexdigest()
+    session.execute(
+        dialect_insert(session, table_of(ReminderFile))
+        .values(id=uuid.uuid4(), tenant_id=document.tenant_id, reminder_id=document.reminder_id,
+                invoice_id=document.invoice_id, kind=kind, media_type=MEDIA_TYPES[kind], content=content,
+                sha256=digest, size=len(content), created_at=datetime.now(UTC))
+        .on_conflict_do_nothing(index_elements=["reminder_id", "kind"]))
+    row = _find(session, document.reminder_id, kind)
+    assert row is not None
+    if row.sha256 != digest:  # another worker or reader stored it first, and our rendering came out different
+        log.error("re-rendering %s of reminder %s gave other bytes than the stored ones (a bug)", kind,
+                  document.reminder_id)
+    return _plain(row, document.data.number)
+
+
+def _find(session: Session, reminder_id: uuid.UUID, kind: str) -> ReminderFile | None:
+    return session.scalars(select(ReminderFile).where(ReminderFile.reminder_id == reminder_id,
+                                                      ReminderFile.kind == kind)).first()
+
+
+def _plain(row: ReminderFile, number: str | None) -> StoredDocument:
+    return StoredDocument(row.kind, row.media_type, row.content, row.sha256, number)

@@ -92,3 +92,23 @@ def test_the_subscription_list_and_page_take_as_many_queries_for_many_rows_as_fo
     many = {path: queries_for(app, console, path) for path in paths}
     assert many == few
     assert max(many.values()) <= 12, many  # the page: the subscription with its items and terms, usage sums, ...
+def test_the_reminders_list_takes_as_many_queries_for_twenty_reminders_as_for_two(app, client, shop, console, clerk):
+    from datetime import timedelta
+
+    assert client.put("/api/v1/tenant/dunning", json={"auto_send": False, "levels": [{"days": 7, "fee": "5.00"}]},
+                      headers=shop.auth("admin")).status_code == 200
+
+    def overdue_drafts(first: int, last: int) -> None:
+        for n in range(first, last):
+            draft = queue_draft(client, shop, f"R-{n}")
+            assert client.post(f"/api/v1/invoices/{draft['id']}/finalize", headers=shop.auth("backoffice"), json={
+                "invoice_date": (shop.today() - timedelta(days=30)).isoformat()}).status_code == 200
+        assert client.post("/api/v1/dunning-runs", json={}, headers=shop.auth("backoffice")).status_code == 201
+
+    overdue_drafts(0, 2)
+    console.log_in(clerk)
+    few = queries_for(app, console, "/reminders/")
+    overdue_drafts(2, 20)
+    many = queries_for(app, console, "/reminders/")
+    assert many == few and many <= 6, (few, many)
+    assert console.page.count('href="/backoffice/reminders/') >= 20

@@ -371,6 +371,9 @@ def test_every_documented_operation_answers_as_its_schema_says(contract, shop, a
     run = dunning.run_dunning(Database(plugin_state(app).session_factory), system_actor(shop.tenant_id),
                               dunning.RunDunning(), now=week_late)
     first, second = [str(r.id) for r in run.created if str(r.invoice_id) in {i["id"] for i in late}]
+    runs = c.call("GET", "/dunning-runs", 200, key=office).json["items"]
+    assert (runs[0]["created"], runs[0]["run_by"]) == (len(run.created), "system") and len(runs) == 2
+    c.call("GET", "/dunning-runs", 422, key=office, query_string={"limit": "0"})
     c.call("GET", "/reminders", 200, key=office, query_string={"status": "draft"})
     c.call("GET", "/reminders", 422, key=office, query_string={"status": "lost"})
     c.call("GET", "/reminders/{reminder_id}", 200, key=office, params={"reminder_id": first})

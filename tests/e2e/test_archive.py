@@ -205,3 +205,71 @@ def test_a_bucket_that_is_missing_makes_the_copy_dead_and_a_retry_by_hand_sends_
     _assert_archived_once(session, s3, bucket, shop)
     again = client.get(f"/api/v1/deliveries/{copy['id']}", headers=shop.auth("backoffice")).json
     assert again["status"] == "delivered"
+
+
+def test_a_sent_reminders_pdf_lands_once_in_the_archive_and_a_resend_sends_the_same_bytes(app, client, shop, session,
+                                                                                         s3, bucket, smtp_server):
+    from datetime import date, datetime, time
+    from zoneinfo import ZoneInfo
+
+    from invoicing_plugin.db import ReminderFile
+    from invoicing_plugin.services import dunning
+    from invoicing_plugin.services.actors import system_actor
+    from invoicing_plugin.services.unit_of_work import Database
+
+    port, mailbox = smtp_server
+    admin, office = shop.auth("admin"), shop.auth("backoffice")
+    client.put("/api/v1/tenant/channels/email", json={"default": False, "settings": {
+        "host": "127.0.0.1", "port": port, "security": "none", "from_address": "laskut@kahvila.fi"}}, headers=admin)
+    assert client.put("/api/v1/tenant/dunning", json={"auto_send": True, "levels": [
+        {"days": 7, "fee": "5.00", "channels": ["email"]}]}, headers=admin).status_code == 200
+    invoice = client.post("/api/v1/orders", json=order_payload(), headers=shop.auth()).json["invoice"]
+    week_late = datetime.combine(date.fromisoformat(invoice["due_date"]) + timedelta(days=7), time(12),
+                                 tzinfo=ZoneInfo(shop.timezone))  # the run's clock, injected
+    [made] = dunning.run_dunning(Database(plugin_state(app).session_factory), system_actor(shop.tenant_id),
+                                 dunning.RunDunning(), now=week_late).created
+    worker = _worker(app)
+    _drain(worker)
+
+    [(_, message)] = mailbox.messages
+    [attachment] = list(message.iter_attachments())
+    sent_pdf = attachment.get_content()
+    session.rollback()
+    [stored] = session.scalars(select(ReminderFile).where(ReminderFile.reminder_id == made.id)).all()
+    assert (stored.kind, stored.sha256) == ("pdf", hashlib.sha256(sent_pdf).hexdigest())
+    key = f"vouchers/{shop.tenant_id}/{invoice['id']}/reminder-{made.id}/pdf.pdf"
+    versions = _versions(s3, bucket)
+    assert versions[key] == 1
+    got = s3.client().get_object(Bucket=bucket, Key=key)
+    assert got["Body"].read() == sent_pdf and got["Metadata"]["sha256"] == stored.sha256
+    assert got["Metadata"]["reminder-number"] == "M1"
+    _assert_archived_once_with_reminders(session, s3, bucket, shop)
+
+    # Sent again (an attempt whose answer was lost): the same stored bytes go out, nothing new is archived.
+    session.rollback()
+    delivery = session.scalars(select(Delivery).where(Delivery.channel == "reminder:email")).one()
+    delivery.status, delivery.next_attempt_at = "pending", delivery.created_at
+    session.commit()
+    _drain(worker)
+    assert len(mailbox.messages) == 2
+    [again] = list(mailbox.messages[1][1].iter_attachments())
+    assert again.get_content() == sent_pdf
+    assert client.get(f"/api/v1/reminders/{made.id}/pdf", headers=office).data == sent_pdf
+    assert _versions(s3, bucket)[key] == 1
+    session.rollback()
+    assert len(session.scalars(select(ReminderFile).where(ReminderFile.reminder_id == made.id)).all()) == 1
+
+
+def _assert_archived_once_with_reminders(session, s3, bucket, shop) -> None:
+    from invoicing_plugin.db import ReminderFile
+
+    session.rollback()
+    expected = {f"vouchers/{shop.tenant_id}/{doc.invoice_id}/{doc.kind}.{'pdf' if doc.kind == 'pdf' else 'xml'}": doc
+                for doc in session.scalars(select(InvoiceDocument).where(InvoiceDocument.tenant_id == shop.tenant_id))}
+    expected |= {f"vouchers/{shop.tenant_id}/{doc.invoice_id}/reminder-{doc.reminder_id}/{doc.kind}."
+                 f"{'pdf' if doc.kind == 'pdf' else 'xml'}": doc
+                 for doc in session.scalars(select(ReminderFile).where(ReminderFile.tenant_id == shop.tenant_id))}
+    versions = _versions(s3, bucket)
+    assert set(versions) == set(expected) and set(versions.values()) == {1}
+    for key, doc in expected.items():
+        assert hashlib.sha256(s3.client().get_object(Bucket=bucket, Key=key)["Body"].read()).hexdigest() == doc.sha256

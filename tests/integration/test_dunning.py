@@ -321,3 +321,25 @@ def test_fees_and_interest_claimed_are_receivables_in_the_balance_statement_and_
     today = shop.today().isoformat()
     aging = client.get(f"/api/v1/reports/receivables-aging?as_of={max(today, as_of)}", headers=office).json
     assert not [r for r in aging["rows"] if r["customer"]["id"] == customer_id]
+
+
+def test_each_dunning_run_is_remembered_with_its_summary_newest_first_and_per_tenant(client, shop, other_shop):
+    set_up_dunning(client, shop, auto_send=False)
+    invoice = sell(client, shop)
+    due = date.fromisoformat(invoice["due_date"])
+    assert dun(client, shop, due + timedelta(days=7))["created"] == 1
+    assert dun(client, shop, due + timedelta(days=8))["created"] == 0  # level 2 is not due yet
+    ran = client.post("/api/v1/dunning-runs", json={}, headers=shop.auth("backoffice"))
+    assert ran.status_code == 201, ran.json
+
+    listed = client.get("/api/v1/dunning-runs", headers=shop.auth("backoffice"))
+    assert listed.status_code == 200
+    runs = listed.json["items"]
+    assert [(r["date"], r["created"], r["sent"], r["run_by"]) for r in runs[1:]] == [
+        ((due + timedelta(days=8)).isoformat(), 0, 0, "test"), ((due + timedelta(days=7)).isoformat(), 1, 0, "test")]
+    assert runs[0]["date"] == ran.json["date"] and runs[0]["created"] == ran.json["created"]
+    assert runs[0]["run_by"] != "test"  # the API key's label
+    assert client.get("/api/v1/dunning-runs", query_string={"limit": 1, "offset": 2},
+                      headers=shop.auth("backoffice")).json["items"] == runs[2:]
+    assert client.get("/api/v1/dunning-runs", headers=other_shop.auth("backoffice")).json["items"] == []
+    assert client.get("/api/v1/dunning-runs", headers=shop.auth()).status_code == 403

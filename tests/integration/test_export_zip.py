@@ -56,3 +56,43 @@ def test_export_refuses_what_it_cannot_do_in_one_line(invoke, shop, tmp_path):
     assert code == 2 and lines[-1] == "error: --from must be on or before --to"
     code, lines = invoke("export", "--tenant", "nobody", "--out", str(tmp_path))
     assert code == 2
+
+
+def test_a_sent_reminder_is_in_the_period_zip_and_in_export_all_with_its_stored_hash(invoke, client, shop, tmp_path):
+    from datetime import date, timedelta
+
+    from tests.integration.test_dunning import dun, sell, set_up_dunning
+
+    set_up_dunning(client, shop, levels=[{"days": 7, "fee": "5.00"}])
+    invoice = sell(client, shop)
+    day = date.fromisoformat(invoice["due_date"]) + timedelta(days=7)
+    [reminder] = dun(client, shop, day)["reminders"]
+    assert reminder["status"] == "sent" and reminder["number"] == "M1"
+    office = shop.auth("backoffice")
+    pdf = client.get(f"/api/v1/reminders/{reminder['id']}/pdf", headers=office).data
+    finvoice = client.get(f"/api/v1/reminders/{reminder['id']}/finvoice", headers=office).data
+
+    code, lines = invoke("export", "--tenant", shop.slug, "--out", str(tmp_path / "period"), "--from",
+                         shop.today().isoformat(), "--to", day.isoformat())
+    assert code == 0, lines
+    assert lines[-2] == "1 invoices, 1 reminders, 5 documents"
+    archive = _open(lines)
+    files = {entry["name"]: entry for entry in json.loads(archive.read("manifest.json"))["files"]}
+    assert archive.read("documents/reminders/M1.pdf") == pdf
+    assert archive.read("documents/reminders/M1-finvoice.xml") == finvoice
+    assert files["documents/reminders/M1.pdf"]["sha256"] == hashlib.sha256(pdf).hexdigest()
+
+    code, lines = invoke("export", "--tenant", shop.slug, "--out", str(tmp_path / "before"), "--from",
+                         shop.today().isoformat(), "--to", (day - timedelta(days=1)).isoformat())
+    assert code == 0 and lines[-2] == "1 invoices, 3 documents"  # the reminder is dated after the period
+
+    code, lines = invoke("export", "--tenant", shop.slug, "--all", "--out", str(tmp_path / "all"))
+    assert code == 0, lines
+    everything = _open(lines)
+    manifest = json.loads(everything.read("manifest.json"))
+    assert manifest["reminders"] == 1 and "dunning_runs" in manifest["tables"]
+    assert everything.read("documents/reminders/M1.pdf") == pdf
+    [row] = json.loads(everything.read("reminder_documents.json"))[:1]
+    listed = {r["kind"]: r["sha256"] for r in json.loads(everything.read("reminder_documents.json"))}
+    assert listed == {"pdf": hashlib.sha256(pdf).hexdigest(), "finvoice": hashlib.sha256(finvoice).hexdigest()}
+    assert "content" not in row

@@ -132,3 +132,22 @@ class ReminderQuery(Schema):
     invoice_id = fields.UUID()
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200, error="must be from 1 to 200"))
     offset = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000, error="must be 0 or more"))
+
+
+class DunningRunRecordSchema(OutputSchema):
+    id = fields.UUID()
+    date = fields.Date(attribute="day")
+    run_by = fields.String(metadata={"description": "who ran it: a key, a console user, or worker:dunning"})
+    created = fields.Integer()
+    sent = fields.Integer()
+    skipped_in_collection = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class DunningRunPageSchema(OutputSchema):
+    items = fields.List(fields.Nested(DunningRunRecordSchema))
+
+
+class DunningRunQuery(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200, error="must be from 1 to 200"))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000, error="must be 0 or more"))
