@@ -103,7 +103,8 @@ def _rewrite(session: Session, invoice: Invoice, added: list[NewRow]) -> None:
     kept = sorted(invoice.lines, key=lambda line: line.position)
     lines = [NewRow(**{key: getattr(line, key) for key in (
         "order_id", "sku", "description", "quantity", "unit", "unit_price", "discount_percent", "vat_rate",
-        "vat_category", "credited_line_id", "credit_type", "service_period_start", "service_period_end")}) for line in kept]
+        "vat_category", "credited_line_id", "credit_type", "service_period_start", "service_period_end")})
+        for line in kept]
     lines += [NewRow(order_id=line.order_id, sku=line.sku, description=line.description, quantity=line.quantity,
                      unit=line.unit, unit_price=line.unit_price, discount_percent=line.discount_percent,
                      vat_rate=line.vat_rate, vat_category=line.vat_category, credited_line_id=None, credit_type=None,
