@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from ..db import Invoice, Order
 from ..domain.lifecycle import ISSUED, InvoiceKind
@@ -50,6 +51,13 @@ def document_link(invoice: Invoice) -> dict:
             "invoice_date": invoice.invoice_date, "currency": invoice.currency, "total_gross": invoice.total_gross}
 
 
+def service_period(line: Any) -> dict | None:
+    """The line's service period as {start, end}, or None when it bills none."""
+    if line.service_period_start is None or line.service_period_end is None:
+        return None
+    return {"start": line.service_period_start, "end": line.service_period_end}
+
+
 def invoice_detail(invoice: Invoice | NewRow, order_ids: list[uuid.UUID], links: CreditLinks | None = None
                    ) -> dict:
     """The whole invoice; `links` (queries.credit_links) names the documents it refers to and that refer to it."""
@@ -82,6 +90,7 @@ def invoice_detail(invoice: Invoice | NewRow, order_ids: list[uuid.UUID], links:
                 "vat_rate": line.vat_rate, "vat_category": line.vat_category,
                 "net_amount": line.net_amount, "vat_amount": line.vat_amount, "gross_amount": line.gross_amount,
                 "credited_line_id": line.credited_line_id, "credit_type": line.credit_type,
+                "service_period": service_period(line),
             }
             for line in invoice.lines
         ],

@@ -14,6 +14,8 @@ from ..services import commands
 
 Problems = dict[str, list[str]]
 LINE_FIELDS = ("description", "sku", "quantity", "unit", "unit_price", "vat_rate", "discount_percent")
+# Carried in hidden fields, so that an edit keeps the service period a line bills (not typed by a clerk).
+PERIOD_FIELDS = ("service_period_start", "service_period_end")
 
 
 def decimal_field(form: Mapping[str, str], name: str, problems: Problems, *, default: Decimal | None = None
@@ -78,7 +80,7 @@ def kept_rows(form: MultiDict[str, str]) -> list[dict[str, str]]:
     count = min(int(raw_count), 500) if raw_count.isdigit() else 0
     rows = []
     for row in range(count):
-        values = {field: form.get(f"lines-{row}-{field}", "") for field in LINE_FIELDS}
+        values = {field: form.get(f"lines-{row}-{field}", "") for field in LINE_FIELDS + PERIOD_FIELDS}
         if form.get(f"lines-{row}-remove") or not any(values[f].strip() for f in LINE_FIELDS if f != "vat_rate"):
             continue
         rows.append(values)
@@ -98,12 +100,15 @@ def draft_lines(form: MultiDict[str, str], problems: Problems) -> tuple[commands
         unit_price = decimal_field(values, "unit_price", row_problems)
         vat_rate = decimal_field(values, "vat_rate", row_problems)
         discount = decimal_field(values, "discount_percent", row_problems, default=Decimal(0))
+        start, end = (date_field(values, field, {}) for field in PERIOD_FIELDS)
+        if (start is None) != (end is None) or (start and end and end < start):
+            start = end = None  # a tampered period: the line bills none rather than a wrong one
         for field, messages in row_problems.items():
             problems[f"lines[{index}].{field}"] = messages
         lines.append(commands.OrderLine(
             description=description or "", quantity=quantity or Decimal(0), unit_price=unit_price or Decimal(0),
             vat_rate=vat_rate or Decimal(0), sku=text_field(values, "sku"), unit=text_field(values, "unit"),
-            discount_percent=discount or Decimal(0)))
+            discount_percent=discount or Decimal(0), service_period_start=start, service_period_end=end))
     return tuple(lines)
 
 
@@ -134,8 +139,10 @@ def line_rows(form: MultiDict[str, str] | None, lines: list[Any], blank: int = 2
     else:
         rows = [{"description": line.description, "sku": line.sku or "", "quantity": _plain(line.quantity),
                  "unit": line.unit or "", "unit_price": _price(line.unit_price), "vat_rate": _plain(line.vat_rate),
-                 "discount_percent": _plain(line.discount_percent)} for line in lines]
-    return rows + [dict.fromkeys(LINE_FIELDS, "") for _ in range(blank)]
+                 "discount_percent": _plain(line.discount_percent),
+                 **{field: getattr(line, field).isoformat() if getattr(line, field) else "" for field in PERIOD_FIELDS}}
+                for line in lines]
+    return rows + [dict.fromkeys(LINE_FIELDS + PERIOD_FIELDS, "") for _ in range(blank)]
 
 
 def _price(value: Decimal) -> str:

@@ -124,3 +124,6 @@ class InvoiceLine(Base):
     net_amount: Mapped[Decimal] = mapped_column(MONEY)
     vat_amount: Mapped[Decimal] = mapped_column(MONEY)
     gross_amount: Mapped[Decimal] = mapped_column(MONEY)
+    # The service period the line bills, when it bills one (VAT point, e-invoice BG-26).
+    service_period_start: Mapped[date | None] = mapped_column(Date)
+    service_period_end: Mapped[date | None] = mapped_column(Date)

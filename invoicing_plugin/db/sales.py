@@ -121,3 +121,6 @@ class OrderLine(Base):
     discount_percent: Mapped[Decimal] = mapped_column(ExactDecimal(4, 8))
     vat_rate: Mapped[Decimal] = mapped_column(ExactDecimal(3, 6))
     vat_category: Mapped[str] = mapped_column(String(2))
+    # The service period the line bills, when it bills one (VAT point, e-invoice BG-26).
+    service_period_start: Mapped[date | None] = mapped_column(Date)
+    service_period_end: Mapped[date | None] = mapped_column(Date)

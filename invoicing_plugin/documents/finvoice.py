@@ -296,6 +296,9 @@ def _row(root: etree._Element, invoice: InvoiceData, line: LineData) -> None:
     unit_text = (clean(line.unit) or "")[:14] or None
     element(row, "InvoicedQuantity", comma(plain(line.quantity)), QuantityUnitCode=unit_text,
             QuantityUnitCodeUN=unit_code(line.unit))
+    if line.service_period_start is not None and line.service_period_end is not None:
+        _date(row, "StartDate", line.service_period_start)  # the service period the row bills
+        _date(row, "EndDate", line.service_period_end)
     # UnitPriceAmount is VAT-exclusive in Finvoice; a gross-priced line also shows the price the till showed.
     unit_net = line.unit_price
     if invoice.prices_include_vat:

@@ -80,6 +80,11 @@ def add_line(root: etree._Element, invoice: InvoiceData, line: LineData, credit:
     quantity_tag = "CreditedQuantity" if credit else "InvoicedQuantity"
     cbc(block, quantity_tag, plain(quantity), unitCode=unit_code(line.unit))
     cbc(block, "LineExtensionAmount", money(amount, currency), currencyID=currency)
+    if line.service_period_start is not None and line.service_period_end is not None:
+        # BG-26, right after the amount in the line's sequence; both dates, as Peppol wants (BR-30: start <= end).
+        period = cac(block, "InvoicePeriod")
+        cbc(period, "StartDate", line.service_period_start.isoformat())
+        cbc(period, "EndDate", line.service_period_end.isoformat())
     item = cac(block, "Item")
     cbc(item, "Name", clean(line.description) or "-")
     if sku := clean(line.sku):

@@ -51,6 +51,8 @@ class LineData:
     vat_amount: Decimal  # this line's share of its group's VAT
     gross_amount: Decimal
     sku: str | None = None
+    service_period_start: date | None = None  # the period the line bills, both or neither
+    service_period_end: date | None = None
 
 
 @dataclass(frozen=True)

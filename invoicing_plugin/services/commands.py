@@ -59,6 +59,9 @@ class OrderLine:
     unit: str | None = None
     vat_category: str | None = None
     discount_percent: Decimal = Decimal(0)
+    # The service period the line bills (both or neither), for VAT and the e-invoice's line period.
+    service_period_start: date | None = None
+    service_period_end: date | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,9 @@ class SubmitOrder:
             del content["invoicing"]["kind"]
         if self.exchange_rate is None:  # likewise for orders stored before exchange rates
             del content["exchange_rate"]
+        for line in content["lines"]:  # and for lines without a service period (before they had one)
+            if line["service_period_start"] is None and line["service_period_end"] is None:
+                del line["service_period_start"], line["service_period_end"]
         return canonical_digest("order", content)
 
     @classmethod

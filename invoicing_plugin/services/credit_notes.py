@@ -186,7 +186,10 @@ def write_credit_note(session: Session, actor: Actor, tenant: Tenant, original: 
             quantity=item.quantity, unit=originals[item.original.id].unit, unit_price=item.unit_price,
             discount_percent=item.discount_percent, vat_rate=item.original.vat_rate,
             vat_category=item.original.vat_category, net_amount=item.net_amount, vat_amount=item.vat_amount,
-            gross_amount=item.gross_amount)
+            gross_amount=item.gross_amount,
+            # It takes back (part of) what the credited line billed, for that line's service period.
+            service_period_start=originals[item.original.id].service_period_start,
+            service_period_end=originals[item.original.id].service_period_end)
         for position, item in enumerate(plan.lines, start=1)
     ]
     session.add(credit_note)

@@ -128,7 +128,8 @@ def _replace_lines(session: Session, tenant: Tenant, invoice: Invoice, lines: tu
                sku=line.sku, description=line.description, quantity=line.quantity, unit=line.unit,
                unit_price=line.unit_price, discount_percent=line.discount_percent, vat_rate=line.vat_rate,
                vat_category=line.vat_category or default_category(line.vat_rate), net_amount=amounts.net,
-               vat_amount=amounts.vat, gross_amount=amounts.gross)
+               vat_amount=amounts.vat, gross_amount=amounts.gross,
+               service_period_start=line.service_period_start, service_period_end=line.service_period_end)
         for position, (line, amounts) in enumerate(zip(lines, totals.lines, strict=True), start=1)
     ])
     invoice.total_net, invoice.total_vat, invoice.total_gross = totals.net, totals.vat, totals.gross

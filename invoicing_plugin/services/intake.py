@@ -175,6 +175,7 @@ def _build_order(
             description=line.description, quantity=line.quantity, unit=line.unit,
             unit_price=line.unit_price, discount_percent=line.discount_percent, vat_rate=line.vat_rate,
             vat_category=line.vat_category or default_category(line.vat_rate),
+            service_period_start=line.service_period_start, service_period_end=line.service_period_end,
         )
         for position, line in enumerate(command.lines, start=1)
     ]

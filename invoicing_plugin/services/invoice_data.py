@@ -60,6 +60,7 @@ def invoice_data(invoice: Invoice, *, order_reference: str | None = None,
                 net_amount=money(line.net_amount), vat_amount=money(line.vat_amount),
                 gross_amount=money(line.gross_amount),
                 sku=line.sku,
+                service_period_start=line.service_period_start, service_period_end=line.service_period_end,
             )
             for line in invoice.lines
         ),

@@ -255,7 +255,8 @@ def lock_waiting(session: Session, waiting: Select[Order], customer_ids: Sequenc
     ids = list(by_id)
     lines = table_of(OrderLine).c
     wanted = (lines.order_id, lines.sku, lines.description, lines.quantity, lines.unit, lines.unit_price,
-              lines.discount_percent, lines.vat_rate, lines.vat_category)  # what a draft's lines take
+              lines.discount_percent, lines.vat_rate, lines.vat_category,
+              lines.service_period_start, lines.service_period_end)  # what a draft's lines take
     for start in range(0, len(ids), LINES_QUERY_ORDERS):
         chunk = ids[start:start + LINES_QUERY_ORDERS]
         result = session.execute(select(*wanted).where(lines.order_id.in_(chunk))

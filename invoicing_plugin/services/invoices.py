@@ -88,6 +88,7 @@ def build_draft(
             unit_price=line.unit_price, discount_percent=line.discount_percent, vat_rate=line.vat_rate,
             vat_category=line.vat_category, net_amount=amounts.net, vat_amount=amounts.vat,
             gross_amount=amounts.gross, credited_line_id=None, credit_type=None,
+            service_period_start=line.service_period_start, service_period_end=line.service_period_end,
         )
         for position, ((order, line), amounts) in enumerate(zip(order_lines, totals.lines, strict=True), start=1)
     ]

@@ -211,24 +211,28 @@ def span(start: date, end: date) -> str:
     return f"{start.isoformat()} – {end.isoformat()}"
 
 
-def new_line(item: SubscriptionItem, description: str, quantity: Decimal, unit_price: Decimal) -> NewRow:
+def new_line(item: SubscriptionItem, description: str, quantity: Decimal, unit_price: Decimal,
+             start: date, end: date) -> NewRow:
+    """A line billing the item for the service period start..end (said as data, and in the description)."""
     return NewRow(id=uuid.uuid4(), tenant_id=item.tenant_id, order_id=None, position=0, sku=item.sku,
                   description=description[:500], quantity=quantity, unit=item.unit, unit_price=unit_price,
-                  discount_percent=Decimal(0), vat_rate=item.vat_rate, vat_category=item.vat_category)
+                  discount_percent=Decimal(0), vat_rate=item.vat_rate, vat_category=item.vat_category,
+                  service_period_start=start, service_period_end=end)
 
 
 def _lines(session: Session, subscription: Subscription, item: SubscriptionItem, period: ServicePeriod,
            billed_before: bool, waiting: list[tuple[Any, ...]]) -> tuple[list[NewRow], list[uuid.UUID]]:
     """The item's lines for the period (each saying its service period) and the usage records they bill."""
     label = f"{item.description[:440]} ({span(period.start, period.end)})"
+    dates = (period.start, period.end)
     term = term_on(item, period.start)
     if item.billing_type == "one_time":
-        return ([] if billed_before else [new_line(item, label, term.quantity, term.unit_price)]), []
+        return ([] if billed_before else [new_line(item, label, term.quantity, term.unit_price, *dates)]), []
     if item.billing_type == "usage":
         return _usage_lines(session, item, period, label, term.unit_price, waiting)
     prorate = item.billing_type == "recurring_prorated" and not period.is_full
     if item.price_months is None and not prorate:
-        return [new_line(item, label, term.quantity, term.unit_price)], []
+        return [new_line(item, label, term.quantity, term.unit_price, *dates)], []
     # The period's amount as an exact fraction, rounded once, as one line of quantity 1 (17/31 of a price, or
     # a twelfth of a yearly one, has no exact unit price); the description says how it was reckoned.
     how = f"{tidy(term.quantity)} × {tidy(term.unit_price, 2)}"
@@ -243,7 +247,8 @@ def _lines(session: Session, subscription: Subscription, item: SubscriptionItem,
         fraction = period_fraction(period)
         whole *= fraction
         how += f", {fraction.numerator}/{fraction.denominator} of the period"
-    return [new_line(item, f"{label}, {how}", Decimal(1), round_half_up(whole, subscription.currency))], []
+    return [new_line(item, f"{label}, {how}", Decimal(1), round_half_up(whole, subscription.currency),
+                     *dates)], []
 
 
 def _usage_lines(session: Session, item: SubscriptionItem, period: ServicePeriod, label: str,
@@ -256,24 +261,27 @@ def _usage_lines(session: Session, item: SubscriptionItem, period: ServicePeriod
     for _, start, quantity in taken:
         by_period[start] += quantity
     current = sum((q for start, q in by_period.items() if start >= period.start), Decimal(0))
-    lines = band_lines(item, label, Decimal(0), current, unit_price)
+    lines = band_lines(item, label, Decimal(0), current, unit_price, period.start, period.end)
     late_starts = sorted(start for start in by_period if start < period.start)
     if late_starts:
         counted = billed_usage(session, item.id, late_starts)
         for start in late_starts:
-            late_label = f"{item.description[:400]} ({span(start, _period_end_of(session, item.id, start))})"
+            late_end = _period_end_of(session, item.id, start)
+            late_label = f"{item.description[:400]} ({span(start, late_end)})"
             before = counted.get(start, Decimal(0))
+            # A late line bills its own (earlier) period, not the one of the order it rides on.
             lines += band_lines(item, late_label + ", recorded late", before, before + by_period[start],
-                                term_on(item, start).unit_price)
+                                term_on(item, start).unit_price, start, late_end)
     return lines, [record_id for record_id, _, _ in taken]
 
 
-def band_lines(item: SubscriptionItem, label: str, before: Decimal, after: Decimal, unit_price: Decimal
-               ) -> list[NewRow]:
+def band_lines(item: SubscriptionItem, label: str, before: Decimal, after: Decimal, unit_price: Decimal,
+               start: date, end: date) -> list[NewRow]:
     """Lines of the units (before, after] of one period's usage: one per tier band, each saying its units."""
     tiers = [Tier(None if tier["up_to"] is None else Decimal(tier["up_to"]), Decimal(tier["unit_price"]))
              for tier in item.tiers or []]
-    return [new_line(item, label + _band_label(band.first, band.last, band.unit_price), band.quantity, band.unit_price)
+    return [new_line(item, label + _band_label(band.first, band.last, band.unit_price), band.quantity, band.unit_price,
+                     start, end)
             for band in usage_bands(before, after, unit_price, item.included_units, tiers)]
 
 

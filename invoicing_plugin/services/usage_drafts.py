@@ -81,7 +81,8 @@ def _add_usage(session: Session, invoice: Invoice, rows: list[Any]) -> bool:
             raise RuntimeError("usage records locked for this draft were claimed elsewhere")  # cannot happen
         added = sum((Decimal(record.quantity) for record in records), Decimal(0))
         label = f"{item.description[:440]} ({span(charge.period_start, charge.period_end)})"
-        lines = band_lines(item, label, before, before + added, term_on(item, charge.period_start).unit_price)
+        lines = band_lines(item, label, before, before + added, term_on(item, charge.period_start).unit_price,
+                           charge.period_start, charge.period_end)
         position = session.scalar(select(func.coalesce(func.max(OrderLine.position), 0))
                                   .where(OrderLine.order_id == charge.order_id)) or 0
         for offset, line in enumerate(lines, start=1):
@@ -102,10 +103,12 @@ def _rewrite(session: Session, invoice: Invoice, added: list[NewRow]) -> None:
     kept = sorted(invoice.lines, key=lambda line: line.position)
     lines = [NewRow(**{key: getattr(line, key) for key in (
         "order_id", "sku", "description", "quantity", "unit", "unit_price", "discount_percent", "vat_rate",
-        "vat_category", "credited_line_id", "credit_type")}) for line in kept]
+        "vat_category", "credited_line_id", "credit_type", "service_period_start", "service_period_end")})
+        for line in kept]
     lines += [NewRow(order_id=line.order_id, sku=line.sku, description=line.description, quantity=line.quantity,
                      unit=line.unit, unit_price=line.unit_price, discount_percent=line.discount_percent,
-                     vat_rate=line.vat_rate, vat_category=line.vat_category, credited_line_id=None, credit_type=None)
+                     vat_rate=line.vat_rate, vat_category=line.vat_category, credited_line_id=None, credit_type=None,
+                     service_period_start=line.service_period_start, service_period_end=line.service_period_end)
               for line in added]
     totals = compute_totals([PricedLine(line.quantity, line.unit_price, line.vat_rate, line.vat_category,
                                         line.discount_percent) for line in lines],

@@ -159,3 +159,19 @@ def _form_of(page: str) -> dict:
     fields["billing.language"] = re.search(r'<option value="(\w\w)" selected', form_html).group(1)
     return {name: value.replace("&#39;", "'").replace("&amp;", "&") for name, value in fields.items()
             if not name.endswith("-remove")}
+
+
+def test_an_edit_keeps_the_service_period_of_each_line(client, shop, console, clerk):
+    period = {"start": "2026-01-01", "end": "2026-01-31"}
+    draft = queue_draft(client, shop, "WS-P", lines=[{
+        "description": "Coffee service", "quantity": "1", "unit_price": "49.90", "vat_rate": "25.5",
+        "service_period": period}])
+    console.log_in(clerk)
+    console.get(f"/drafts/{draft['id']}")
+    form = _form_of(console.page)
+    form["lines-0-quantity"] = "2"
+    form["lines-1-description"], form["lines-1-quantity"] = "Grinder", "1"
+    form["lines-1-unit_price"], form["lines-1-vat_rate"] = "100,00", "25.5"
+    assert console.post(f"/drafts/{draft['id']}", form).status_code == 302
+    lines = api_invoice(client, shop, draft)["lines"]
+    assert [(line["quantity"], line["service_period"]) for line in lines] == [("2", period), ("1", None)]

@@ -33,7 +33,7 @@ def test_immediate_order_returns_a_finalised_numbered_invoice(client, shop):
                                          "vat_amount": "6.72", "gross_amount": "56.52"}]
     assert invoice["order_ids"] == [order["id"]]
     assert invoice["lines"][0] == {
-        "id": invoice["lines"][0]["id"], "credited_line_id": None, "credit_type": None,
+        "id": invoice["lines"][0]["id"], "credited_line_id": None, "credit_type": None, "service_period": None,
         "position": 1, "order_id": order["id"], "sku": "COFFEE-1", "description": "Coffee beans 1 kg",
         "quantity": "2", "unit": "kg", "unit_price": "24.90", "discount_percent": "0", "vat_rate": "13.5",
         "vat_category": "S", "net_amount": "49.80", "vat_amount": "6.72", "gross_amount": "56.52"}

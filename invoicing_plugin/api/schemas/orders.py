@@ -107,6 +107,18 @@ class ContactSchema(Schema):
     phone = text(40, single_line=True)
 
 
+class ServicePeriodSchema(Schema):
+    """The period a line bills, both dates included: the two together, the end not before the start."""
+
+    start = fields.Date(required=True, metadata={"example": "2026-01-01"})
+    end = fields.Date(required=True, metadata={"example": "2026-01-31"})
+
+    @validates_schema(skip_on_field_errors=True)
+    def check_order(self, data, **_):
+        if data["end"] < data["start"]:
+            raise ValidationError("must not be before start", "end")
+
+
 class OrderLineSchema(Schema):
     sku = text(64, single_line=True)
     description = text(500, required=True)
@@ -121,6 +133,15 @@ class OrderLineSchema(Schema):
         "description": "EN 16931 VAT category; S when the rate is above 0, Z for 0 % unless given"})
     discount_percent = DecimalString(places=4, minimum=Decimal(0), maximum=Decimal(100),
                                      load_default=Decimal(0), metadata={"example": "0"})
+    service_period = fields.Nested(ServicePeriodSchema, metadata={
+        "description": "the service period the line bills (optional); shown on the PDF and in the e-invoice"})
+
+    @post_load
+    def period_dates(self, data, **_):
+        period = data.pop("service_period", None)
+        if period is not None:
+            data["service_period_start"], data["service_period_end"] = period["start"], period["end"]
+        return data
 
 
 class InvoicingSchema(Schema):

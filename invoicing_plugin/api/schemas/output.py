@@ -138,6 +138,13 @@ class VatGroupSchema(OutputSchema):
     gross_amount = Money()
 
 
+class ServicePeriodOutSchema(Schema):
+    """The period a line bills (EN 16931 BG-26), both dates included."""
+
+    start = fields.Date()
+    end = fields.Date()
+
+
 class InvoiceLineSchema(OutputSchema):
     id = fields.UUID(metadata={"description": "the `invoice_line_id` a credit note names"})
     position = fields.Integer()
@@ -156,6 +163,9 @@ class InvoiceLineSchema(OutputSchema):
     credited_line_id = fields.UUID(allow_none=True, metadata={
         "description": "a credit note's line: the line of the credited invoice it takes back"})
     credit_type = fields.String(allow_none=True, metadata={"enum": ["quantity", "amount"]})
+    service_period = fields.Nested(ServicePeriodOutSchema, allow_none=True, metadata={
+        "description": "the service period the line bills (a subscription period, or as the order sent it); "
+                       "null when none"})
 
 
 class DocumentLinkSchema(OutputSchema):
