@@ -21,8 +21,10 @@ def chromium():
     if executable is None:
         pytest.skip("no Chromium installed: the console's browser tests need Debian's `chromium` package "
                     "(apt-get install chromium; .ci/run installs it)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # expect() has its own timeout (5 s), apart from the page's: as long as the page's, for a loaded CI machine.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable)
         yield browser
