@@ -122,6 +122,21 @@ def test_a_session_ends_after_the_idle_timeout_and_lives_on_while_used(app, cons
     assert "Your session ended" in console.page
 
 
+def test_a_request_beside_a_sent_form_does_not_lose_the_forms_notice(app, console, clerk):
+    # A page's PDF frame still loading while the form on it is sent: the frame's answer comes last. It
+    # changes nothing in the session, so it must not write back the older cookie over the form's notice.
+    now = [time.time()]
+    console_state(app).cookie.clock = lambda: now[0]
+    console.log_in(clerk)
+    older = console.client.get_cookie("invoicing_console", path="/backoffice").value
+    beside = app.test_client()
+    beside.set_cookie("invoicing_console", older, path="/backoffice")
+    console.post("/language", {"language": "sv"})  # leaves a notice and a new language in the session
+    assert "Set-Cookie" not in beside.get("/backoffice/").headers  # the slower request: nothing to write
+    now[0] += 2 * 60  # a session still used is re-signed (the idle timeout counts from there)
+    assert "Set-Cookie" in console.get("/").headers
+
+
 def test_signing_out_ends_the_session_also_for_a_copied_cookie(app, console, clerk):
     console.log_in(clerk)
     console.get("/")
