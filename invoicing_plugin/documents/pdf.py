@@ -9,6 +9,7 @@ number formats are built once per process; the templates come from the installed
 from __future__ import annotations
 
 import base64
+import io
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -190,7 +191,11 @@ def _slip(invoice: InvoiceData) -> _Slip | None:
             bic=seller.bic or None, reference=invoice.reference_rf or None,
             text=None if invoice.reference_rf else invoice.number,
         )
-        qr = Markup(epc.svg_inline(border=4, omitsize=True, svgclass="epc-qr"))  # noqa: S704 - our own SVG
+        # With its namespace, as the barcode's: the document is parsed as XML (rendering.py), where an <svg>
+        # without one is not SVG (the HTML5 parser would have put it there).
+        out = io.BytesIO()
+        epc.save(out, kind="svg", xmldecl=False, svgns=True, nl=False, border=4, omitsize=True, svgclass="epc-qr")
+        qr = Markup(out.getvalue().decode())  # noqa: S704 - our own SVG
     return _Slip(Markup(code128.svg(digits)) if digits else None, digits, qr)  # noqa: S704 - our own SVG
 
 

@@ -5,6 +5,12 @@ language, so a process compiles it once and hands the same object to every docum
 (parsing and compiling the stylesheet cost about as much as laying out a short invoice). The font
 configuration (Pango's font map and its caches) is made once as well. Both are kept per thread: Pango's
 font maps are not meant to be shared between threads, and a pool process renders on one thread anyway.
+
+Our templates write well-formed markup, so a document is parsed by expat (C) instead of WeasyPrint's
+pure-Python HTML5 parser (a tenth of a 5-line invoice's rendering time and more on long ones); markup
+expat refuses, a control character in a customer's name say, still goes through the HTML5 parser. The
+user agent stylesheet is ours (templates/documents/user_agent.css): WeasyPrint's rules for the elements
+our documents use.
 """
 
 from __future__ import annotations
@@ -12,7 +18,10 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from functools import cache
+from importlib.resources import files
 from typing import Any
+from xml.etree import ElementTree
 
 from invoicing_plugin.extras import require
 
@@ -30,6 +39,7 @@ class _Renderer:
         # data: URIs only: no logo or text may make the renderer read the network or the disk.
         self.fetcher = weasyprint.urls.URLFetcher(allowed_protocols={"data"})
         self.stylesheets: OrderedDict[str, Any] = OrderedDict()
+        self.document_class = _document_class(weasyprint)
 
     def stylesheet(self, css: str) -> Any:
         compiled = self.stylesheets.get(css)
@@ -43,8 +53,42 @@ class _Renderer:
         return compiled
 
     def write_pdf(self, html: str, css: str) -> bytes:
-        document = self.weasyprint.HTML(string=html, url_fetcher=self.fetcher)
+        try:
+            # Our templates' output: every value in it is escaped, so it declares no entities.
+            root = ElementTree.fromstring(html)  # noqa: S314
+        except ElementTree.ParseError:
+            document = self.document_class(string=html, url_fetcher=self.fetcher)
+        else:
+            document = self.document_class.from_tree(root, self.fetcher)
         return document.write_pdf(stylesheets=[self.stylesheet(css)], font_config=self.fonts)
+
+
+@cache
+def _document_class(weasyprint: Any) -> Any:
+    """weasyprint.HTML with our user agent stylesheet, made from a parsed tree as well as from a string.
+
+    `from_tree` sets what WeasyPrint's own constructor sets after parsing (weasyprint/__init__.py of the
+    pinned major version; tests/unit/documents/test_rendering.py renders both ways and compares them).
+    """
+    user_agent = weasyprint.CSS(
+        string=files("invoicing_plugin.templates").joinpath("documents", "user_agent.css").read_text("utf-8"))
+    cssselect2 = require("cssselect2", "pdf", "the PDF documents")
+
+    class OwnDocument(weasyprint.HTML):
+        @classmethod
+        def from_tree(cls, root: ElementTree.Element, url_fetcher: Any) -> OwnDocument:
+            document = cls.__new__(cls)
+            document.base_url = None
+            document.url_fetcher = url_fetcher
+            document.media_type = "print"
+            document.wrapper_element = cssselect2.ElementWrapper.from_html_root(root, content_language=None)
+            document.etree_element = document.wrapper_element.etree_element
+            return document
+
+        def _ua_stylesheets(self, forms: bool = False) -> list:
+            return [user_agent]
+
+    return OwnDocument
 
 
 def write_pdf(html: str, css: str, what: str) -> bytes:
