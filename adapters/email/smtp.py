@@ -14,6 +14,7 @@ import ssl
 import time
 from dataclasses import dataclass, field
 from email import policy
+from functools import cache
 
 from adapters.base import AdapterError
 from adapters.egress import GuardedSMTP, GuardedSMTP_SSL
@@ -37,8 +38,11 @@ class SmtpSender:
 
     def __init__(self, config: EmailConfig, *, ssl_context: ssl.SSLContext | None = None) -> None:
         self.config = config
-        # The system's trusted CAs and host name checking; tests pass a context that trusts their own CA.
-        self.ssl_context = ssl_context or ssl.create_default_context()
+        self._ssl_context = ssl_context  # tests pass a context that trusts their own CA
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext:
+        return self._ssl_context or system_trust()
 
     def send(self, outgoing: Outgoing) -> Sent:
         # CRLF line ends on the wire (RFC 5321 §2.3.8); smtplib dot-stuffs bytes but does not convert them.
@@ -128,6 +132,16 @@ class SmtpSender:
                                 code="connection")
         return AdapterError(f"SMTP {where}: connection failed ({type(error).__name__})", retryable=True,
                             code="connection")
+
+
+@cache
+def system_trust() -> ssl.SSLContext:
+    """The system's trusted CAs and host name checking, loaded once per process and only when a connection
+    uses TLS. Loading the CA store costs more than a whole submission to a server nearby, and a worker
+    builds a sender for every delivery (and asks each channel what documents it needs); one context serves
+    every connection (CPython's SSLContext is safe to share between threads). A changed CA store is read by
+    the next process."""
+    return ssl.create_default_context()
 
 
 def _transaction(connection: smtplib.SMTP, sender: str, recipients: list[str], data: bytes) -> Sent:

@@ -10,7 +10,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from adapters.base import AdapterError
-from adapters.email import EmailChannel, EmailConfig
+from adapters.email import EmailChannel, EmailConfig, smtp
 from invoicing_plugin.documents.pdf import render_invoice_pdf
 from tests.e2e.adapters.test_email_delivery import (
     INVOICE,
@@ -123,3 +123,24 @@ def test_a_server_without_starttls_is_not_sent_to_in_the_clear(inbox, trusting, 
     assert refused.value.retryable is False
     assert "STARTTLS" in refused.value.message
     assert inbox.received == []
+
+
+def test_the_system_ca_store_is_loaded_once_per_process_and_only_for_tls(inbox, server_tls, pdf, monkeypatch):
+    # A worker builds a channel for every delivery; loading the CA store each time cost it about half its
+    # CPU in bench/month_end.py.
+    loads = []
+    real = ssl.create_default_context
+    monkeypatch.setattr(ssl, "create_default_context", lambda *args, **kw: loads.append(args) or real(*args, **kw))
+    smtp.system_trust.cache_clear()
+    server = serve(inbox, tls_context=server_tls, require_starttls=True)
+    try:
+        for _ in range(50):
+            channel(server.port)
+        assert loads == [], "building a channel loads nothing"
+        for _ in range(2):
+            with pytest.raises(AdapterError, match="certificate is not trusted"):
+                channel(server.port).deliver(INVOICE, context(pdf))
+    finally:
+        server.stop()
+        smtp.system_trust.cache_clear()
+    assert len(loads) == 1, "the first TLS connection loads it; the next one uses it again"
