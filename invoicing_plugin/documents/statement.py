@@ -9,7 +9,6 @@ the statement's language. The statement's own texts are a small catalog of their
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache
@@ -19,8 +18,7 @@ from typing import TYPE_CHECKING, cast
 from babel.messages.pofile import read_po
 from markupsafe import Markup
 
-from invoicing_plugin.extras import require
-
+from . import rendering
 from .formats import LANGUAGES, formats_for
 from .pdf import parse_layout, template_environment
 
@@ -68,11 +66,28 @@ def describe(movement: Movement, language: str, currency: str) -> str:
 
 
 def render_statement_html(statement: Statement, layout: Mapping | None = None) -> str:
+    """The statement as one self-contained HTML document (styles inline, images as data: URIs)."""
+    environment = template_environment()
+    return environment.get_template("statement/statement.html").render(_context(statement, layout), inline_styles=True)
+
+
+def render_statement_pdf(statement: Statement, layout: Mapping | None = None) -> bytes:
+    """The statement as PDF bytes, in the statement's language (the customer's, or English)."""
+    context = _context(statement, layout)
+    environment = template_environment()
+    html = environment.get_template("statement/statement.html").render(context, inline_styles=False)
+    # Like the invoice's, the stylesheet sees only the look, so a process compiles it once per look.
+    css = environment.get_template("statement/statement.css").render(
+        {key: context[key] for key in ("layout", "t", "font_family")})
+    return rendering.write_pdf(html, css, "the statement PDF")
+
+
+def _context(statement: Statement, layout: Mapping | None) -> dict:
     language = statement.language
     f = formats_for(language)
     checked = parse_layout(layout)
     currency = statement.currency
-    return template_environment().get_template("statement/statement.html").render({
+    return {
         "s": statement, "layout": checked, "language": language,
         "t": lambda key, **values: text(language, key, **values),
         "font_family": Markup(checked.font_family),  # noqa: S704 - parse_layout allows only safe font names
@@ -83,16 +98,7 @@ def render_statement_html(statement: Statement, layout: Mapping | None = None) -
         "date": f.date,
         "country": f.country,
         "show_country": (statement.seller.country or "FI") != (statement.customer.country or "FI"),
-    })
-
-
-def render_statement_pdf(statement: Statement, layout: Mapping | None = None) -> bytes:
-    """The statement as PDF bytes, in the statement's language (the customer's, or English)."""
-    html = render_statement_html(statement, layout)
-    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")  # the same bytes for the same statement (see pdf.py)
-    weasyprint = require("weasyprint", "pdf", "the statement PDF")
-    fetcher = weasyprint.urls.URLFetcher(allowed_protocols={"data"})  # no file or network access
-    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+    }
 
 
 def _seller_line(statement: Statement, language: str) -> str:

@@ -1,7 +1,10 @@
 """Our document renderer (expat parse, our user agent stylesheet) draws every page exactly as WeasyPrint's own
 HTML5 parser and full stylesheet would, and still renders markup expat refuses."""
 
+import uuid
 from dataclasses import replace
+from datetime import date
+from decimal import Decimal
 from xml.etree import ElementTree
 
 import pytest
@@ -10,7 +13,9 @@ from PIL import ImageChops
 
 from invoicing_plugin.documents import pdf, rendering
 from invoicing_plugin.documents.pdf import render_invoice_pdf
-from tests.factories import invoice_data
+from invoicing_plugin.documents.statement import render_statement_html, render_statement_pdf
+from invoicing_plugin.services.statements import Movement, Statement
+from tests.factories import BUYER, SELLER, invoice_data
 
 from .test_pdf import page_image, page_texts
 
@@ -68,3 +73,14 @@ def test_the_pdf_keeps_its_outline_of_headings():
     document = rendering._document_class(weasyprint).from_tree(root, None)
     [(label, _, children, _)] = document.render().make_bookmark_tree()
     assert label == "Lasku 1001" and [child[0] for child in children] == ["Huomautukset"]
+
+
+def test_a_statement_draws_the_same_pages_as_weasyprints_own():
+    rows = ((3, "invoice", "120.00"), (9, "payment", "-50.00"), (14, "credit_note", "-20.00"), (21, "invoice", "75.50"))
+    movements = tuple(Movement(date(2026, 11, day), kind, f"{1000 + day}", Decimal(amount), Decimal(day * 10),
+                               due_date=date(2026, 12, day) if kind == "invoice" else None)
+                      for day, kind, amount in rows)
+    statement = Statement(uuid.uuid4(), BUYER, SELLER, "EUR", "fi", date(2026, 11, 1), date(2026, 11, 30),
+                          Decimal("10.00"), movements, Decimal("135.50"))
+    theirs = weasyprint.HTML(string=render_statement_html(statement)).write_pdf()
+    assert_same_pages(render_statement_pdf(statement), theirs)
