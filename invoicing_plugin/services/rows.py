@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, partial
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Dialect, Insert, insert
+from sqlalchemy import Dialect, Insert, Table, insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from ..db import pipeline
 from ..db.pipeline import DEFERRED
 from ..db.tables import table_of
 from ..db.types import ExactDecimal
@@ -32,10 +34,10 @@ def _columns(model: type) -> tuple[str, ...]:
 
 
 @cache
-def _insert(model: type) -> Insert:
+def _insert(table: Table) -> Insert:
     # One statement object per table: SQLAlchemy then finds its compiled form without rebuilding it.
     # inline(): no RETURNING of a generated key, which nobody reads (and a pipeline would wait for).
-    return insert(table_of(model)).inline()
+    return insert(table).inline()
 
 
 def insert_new(session: Session, model: type, rows: Sequence[NewRow]) -> None:
@@ -47,8 +49,74 @@ def insert_new(session: Session, model: type, rows: Sequence[NewRow]) -> None:
     # On the session's connection: a Core INSERT needs none of the ORM's execution steps but the autoflush,
     # so that rows the ORM holds (a customer, say) are written before rows that refer to them.
     session.flush()
-    session.connection().execute(_insert(model), [{key: vars(row)[key] for key in columns} for row in rows],
-                                 execution_options=DEFERRED)
+    insert_deferred(session.connection(), table_of(model), [{key: vars(row)[key] for key in columns} for row in rows])
+
+
+def insert_deferred(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT the rows (dicts with the same keys) with pipeline.DEFERRED, whose answer nobody reads.
+
+    In a pipelined unit of work the statement goes straight to the driver's cursor: SQLAlchemy's execution
+    steps (compiled-cache lookup, parameter processing, result set-up) cost more than the INSERT itself on
+    the intake path. The SQL, the column types' bind processing and the column defaults are SQLAlchemy's
+    own, worked out once per table and set of columns; an error is raised as SQLAlchemy's would be.
+    """
+    plan = _driver_plan(table, tuple(rows[0]), connection.dialect) if pipeline.active(connection) else None
+    if plan is None:
+        connection.execute(_insert(table), rows, execution_options=DEFERRED)
+        return
+    sql, processors, defaults = plan
+    params = []
+    for row in rows:
+        values = {key: value if process is None else process(value)
+                  for (key, value), process in zip(row.items(), processors, strict=True)}
+        for key, make in defaults:
+            values[key] = make()
+        params.append(values)
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with pipeline.as_dbapi_error(sql, params), driver.cursor() as cursor:
+        # In pipeline mode both only queue the statement; the commit (or the next statement that reads an
+        # answer) waits for it, as for a DEFERRED statement SQLAlchemy sends.
+        if len(params) == 1:
+            cursor.execute(sql, params[0])
+        else:
+            cursor.executemany(sql, params)
+
+
+_Processor = Callable[[Any], Any]
+_Plan = tuple[str, tuple["_Processor | None", ...], tuple[tuple[str, Callable[[], Any]], ...]]
+
+
+@cache
+def _driver_plan(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _Plan | None:
+    """The INSERT's SQL as SQLAlchemy compiles it, the bind processor of each key (None: the value as is)
+    and the Python-side defaults of the columns not given; None when SQLAlchemy must execute it itself
+    (a default that needs its execution context, a bind name that is not its column's key)."""
+    compiled = _insert(table).compile(dialect=dialect, column_keys=list(keys))
+    defaults: list[tuple[str, Callable[[], Any]]] = []
+    for column in compiled.insert_prefetch:
+        default = column.default
+        if default is not None and default.is_scalar:
+            defaults.append((column.key, partial(_processed, default.arg, compiled, column.key)))
+        elif default is not None and default.is_callable and hasattr(default.arg, "__wrapped__"):
+            # A zero-argument function, which SQLAlchemy wraps to take (and ignore) the execution context.
+            defaults.append((column.key, partial(_call_processed, default.arg, compiled, column.key)))
+        else:
+            return None
+    if set(compiled.binds) != {*keys, *(key for key, _ in defaults)} or compiled.positional:
+        return None
+    by_key = {column.key: column for column in table.columns}
+    processors = tuple(_quick(by_key[key].type, compiled._bind_processors.get(key)) for key in keys)
+    return compiled.string, processors, tuple(defaults)
+
+
+def _processed(value: Any, compiled: Any, key: str) -> Any:
+    process = compiled._bind_processors.get(key)
+    return value if process is None else process(value)
+
+
+def _call_processed(make: Callable[[Any], Any], compiled: Any, key: str) -> Any:
+    return _processed(make(None), compiled, key)
 
 
 # Fewer rows than this go through insert_new: a COPY costs a round trip more than one INSERT to set up.
@@ -84,8 +152,15 @@ def insert_many(session: Session, model: type, rows: Sequence[NewRow]) -> None:
 
 
 def _copy_processor(column_type: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
-    """The column type's bind processing; for an exact decimal a quick path for the usual value that fits."""
-    process = cast("Callable[[Any], Any] | None", column_type.dialect_impl(dialect).bind_processor(dialect))
+    """The column type's bind processing, with `_quick`'s short cut."""
+    return _quick(column_type, cast("Callable[[Any], Any] | None",
+                                    column_type.dialect_impl(dialect).bind_processor(dialect)))
+
+
+def _quick(column_type: Any, process: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    """`process` (a column type's bind processing); for an exact decimal a quick path for the usual value that
+    fits, which the full processing would pass through unchanged on PostgreSQL (the only engine both callers
+    run on)."""
     if not isinstance(column_type, ExactDecimal) or process is None:
         return process
     quantum = Decimal(1).scaleb(-column_type.scale)

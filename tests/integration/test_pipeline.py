@@ -77,3 +77,32 @@ def test_the_connection_leaves_pipeline_mode_with_its_transaction(app, shop):
                               .where(IdempotencyRecord.tenant_id == shop.tenant_id))
 
     assert state.database.run(plain) == 1
+
+
+def test_a_pipelined_insert_stores_what_a_plain_one_stores(app, shop):
+    """The pipelined INSERT goes to the driver's cursor (services/rows.py): the same SQL, bind processing
+    (JSON null for None, UTC times) and column defaults as SQLAlchemy's own execution of it."""
+    state = plugin_state(app)
+    actor = cli_actor(shop.tenant_id)
+    entities = {True: uuid.uuid4(), False: uuid.uuid4()}
+
+    def work(pipelined):
+        def write(session):
+            audit.record(session, actor, "test.written", "test", entities[pipelined], after={"a": "1"})
+            insert_new(session, IdempotencyRecord, [NewRow(  # scope and created_at left to their defaults
+                tenant_id=shop.tenant_id, key=f"defaults-{pipelined}", request="POST /x", fingerprint="f")])
+        return write
+
+    for pipelined in (True, False):
+        state.database.run(work(pipelined), pipelined=pipelined)
+    with state.session_factory() as session:
+        events = {pipelined: session.execute(
+            select(AuditEvent.actor, AuditEvent.action, AuditEvent.before, AuditEvent.after,
+                   AuditEvent.before.is_(None)).where(AuditEvent.entity_id == str(entity))).one()
+            for pipelined, entity in entities.items()}
+        keys = {pipelined: session.execute(
+            select(IdempotencyRecord.scope, IdempotencyRecord.created_at)
+            .where(IdempotencyRecord.key == f"defaults-{pipelined}")).one() for pipelined in entities}
+    assert events[True] == events[False]
+    assert keys[True].scope == keys[False].scope == ""
+    assert abs(keys[True].created_at - keys[False].created_at).total_seconds() < 60
