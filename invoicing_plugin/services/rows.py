@@ -8,15 +8,18 @@ intake path. Set foreign keys as ids; the namespaces are never part of the sessi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Dialect, Insert, Table, insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 from ..db import pipeline
 from ..db.pipeline import DEFERRED
@@ -64,59 +67,80 @@ def insert_deferred(connection: Connection, table: Table, rows: list[dict[str, A
     if plan is None:
         connection.execute(_insert(table), rows, execution_options=DEFERRED)
         return
-    sql, processors, defaults = plan
-    params = []
-    for row in rows:
-        values = {key: value if process is None else process(value)
-                  for (key, value), process in zip(row.items(), processors, strict=True)}
-        for key, make in defaults:
-            values[key] = make()
-        params.append(values)
     driver = connection.connection.driver_connection
     assert driver is not None
-    with pipeline.as_dbapi_error(sql, params), driver.cursor() as cursor:
-        # In pipeline mode both only queue the statement; the commit (or the next statement that reads an
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        chunk = rows[start:start + ROWS_PER_INSERT]
+        sql = plan.sql(len(chunk))
+        params = [value for row in chunk for value in plan.values(row)]
+        # In pipeline mode this only queues the statement; the commit (or the next statement that reads an
         # answer) waits for it, as for a DEFERRED statement SQLAlchemy sends.
-        if len(params) == 1:
-            cursor.execute(sql, params[0])
-        else:
-            cursor.executemany(sql, params)
+        with pipeline.as_dbapi_error(sql, params), driver.cursor() as cursor:
+            cursor.execute(sql, params)
 
 
-_Processor = Callable[[Any], Any]
-_Plan = tuple[str, tuple["_Processor | None", ...], tuple[tuple[str, Callable[[], Any]], ...]]
+# Rows per multi-row INSERT: one statement instead of one per row (each costs the driver and the server
+# about as much as its values). A few shapes per table, so that the driver's prepared statements cover them.
+ROWS_PER_INSERT = 10
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+@dataclass(frozen=True)
+class _DriverPlan:
+    """An INSERT of one table and set of columns as SQLAlchemy compiles it, with positional parameters."""
+
+    head: str  # "INSERT INTO t (a, b)"
+    group: str  # "(%s::UUID, %s)": one row's VALUES
+    # Per parameter, in the SQL's order: the row's key, its bind processing (None: the value as is), and
+    # the column's default (a function) when the rows leave the column out.
+    parameters: tuple[tuple[str, Callable[[Any], Any] | None, Callable[[], Any] | None], ...]
+
+    def sql(self, rows: int) -> str:
+        return _values_sql(self.head, self.group, rows)
+
+    def values(self, row: dict[str, Any]) -> list[Any]:
+        values = []
+        for key, process, default in self.parameters:
+            value = row[key] if default is None else default()
+            values.append(value if process is None else process(value))
+        return values
+
+
+@lru_cache(maxsize=256)
+def _values_sql(head: str, group: str, rows: int) -> str:
+    return f"{head} VALUES {', '.join([group] * rows)}"
 
 
 @cache
-def _driver_plan(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _Plan | None:
-    """The INSERT's SQL as SQLAlchemy compiles it, the bind processor of each key (None: the value as is)
-    and the Python-side defaults of the columns not given; None when SQLAlchemy must execute it itself
-    (a default that needs its execution context, a bind name that is not its column's key)."""
+def _driver_plan(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _DriverPlan | None:
+    """The INSERT's SQL as SQLAlchemy compiles it, each value's bind processing and the Python-side defaults
+    of the columns not given; None when SQLAlchemy must execute it itself (a default that needs its
+    execution context, a bind name that is not its column's key, SQL of another form than expected)."""
     compiled = _insert(table).compile(dialect=dialect, column_keys=list(keys))
-    defaults: list[tuple[str, Callable[[], Any]]] = []
+    defaults: dict[str, Callable[[], Any]] = {}
     for column in compiled.insert_prefetch:
         default = column.default
-        if default is not None and default.is_scalar:
-            defaults.append((column.key, partial(_processed, default.arg, compiled, column.key)))
-        elif default is not None and default.is_callable and hasattr(default.arg, "__wrapped__"):
-            # A zero-argument function, which SQLAlchemy wraps to take (and ignore) the execution context.
-            defaults.append((column.key, partial(_call_processed, default.arg, compiled, column.key)))
+        if isinstance(default, ScalarElementColumnDefault):
+            defaults[column.key] = partial(_same, default.arg)
+        elif isinstance(default, CallableColumnDefault) and hasattr(default.arg, "__wrapped__"):
+            # A zero-argument function (such as utcnow), which SQLAlchemy wraps to take the execution context.
+            defaults[column.key] = default.arg.__wrapped__
         else:
             return None
-    if set(compiled.binds) != {*keys, *(key for key, _ in defaults)} or compiled.positional:
+    head, values, group = compiled.string.rpartition(" VALUES ")
+    names = _PLACEHOLDER.findall(group)
+    if (compiled.positional or not values or not (group.startswith("(") and group.endswith(")"))
+            or "%" in _PLACEHOLDER.sub("", group) or len(names) != len(set(names))
+            or set(names) != {*keys, *defaults}):
         return None
-    by_key = {column.key: column for column in table.columns}
-    processors = tuple(_quick(by_key[key].type, compiled._bind_processors.get(key)) for key in keys)
-    return compiled.string, processors, tuple(defaults)
+    types = {column.key: column.type for column in table.columns}
+    processors = cast("dict[str, Callable[[Any], Any] | None]", compiled._bind_processors)
+    return _DriverPlan(head=head, group=_PLACEHOLDER.sub("%s", group), parameters=tuple(
+        (name, _quick(types[name], processors.get(name)), defaults.get(name)) for name in names))
 
 
-def _processed(value: Any, compiled: Any, key: str) -> Any:
-    process = compiled._bind_processors.get(key)
-    return value if process is None else process(value)
-
-
-def _call_processed(make: Callable[[Any], Any], compiled: Any, key: str) -> Any:
-    return _processed(make(None), compiled, key)
+def _same(value: Any) -> Any:
+    return value
 
 
 # Fewer rows than this go through insert_new: a COPY costs a round trip more than one INSERT to set up.

@@ -13,7 +13,7 @@ from invoicing_plugin import plugin_state
 from invoicing_plugin.db import AuditEvent, IdempotencyRecord
 from invoicing_plugin.services import audit
 from invoicing_plugin.services.actors import cli_actor
-from invoicing_plugin.services.rows import NewRow, insert_new
+from invoicing_plugin.services.rows import ROWS_PER_INSERT, NewRow, insert_new
 
 
 def key_row(shop, key: str) -> NewRow:
@@ -106,3 +106,10 @@ def test_a_pipelined_insert_stores_what_a_plain_one_stores(app, shop):
     assert events[True] == events[False]
     assert keys[True].scope == keys[False].scope == ""
     assert abs(keys[True].created_at - keys[False].created_at).total_seconds() < 60
+
+
+def test_rows_beyond_one_multi_row_insert_are_all_written(app, shop):
+    count = ROWS_PER_INSERT * 2 + 3  # two full statements and a shorter one
+    plugin_state(app).database.run(lambda session: insert_new(
+        session, IdempotencyRecord, [key_row(shop, f"many-{i}") for i in range(count)]), pipelined=True)
+    assert keys_of(app, shop) == count
