@@ -67,6 +67,8 @@ def insert_deferred(connection: Connection, table: Table, rows: list[dict[str, A
     if plan is None:
         connection.execute(_insert(table), rows, execution_options=DEFERRED)
         return
+    from psycopg import RawCursor  # a pipeline is PostgreSQL's, and psycopg then installed
+
     driver = connection.connection.driver_connection
     assert driver is not None
     for start in range(0, len(rows), ROWS_PER_INSERT):
@@ -75,7 +77,7 @@ def insert_deferred(connection: Connection, table: Table, rows: list[dict[str, A
         params = [value for row in chunk for value in plan.values(row)]
         # In pipeline mode this only queues the statement; the commit (or the next statement that reads an
         # answer) waits for it, as for a DEFERRED statement SQLAlchemy sends.
-        with pipeline.as_dbapi_error(sql, params), driver.cursor() as cursor:
+        with pipeline.as_dbapi_error(sql, params), RawCursor(driver) as cursor:
             cursor.execute(sql, params)
 
 
@@ -108,7 +110,13 @@ class _DriverPlan:
 
 @lru_cache(maxsize=256)
 def _values_sql(head: str, group: str, rows: int) -> str:
-    return f"{head} VALUES {', '.join([group] * rows)}"
+    """The rows' VALUES with PostgreSQL's own numbered parameters ($1, $2 ...), which the driver's raw cursor
+    sends as they are: psycopg parses a %s query of more than 50 parameters again at every execution."""
+    parts = group.split("%s")
+    width = len(parts) - 1
+    groups = ("".join(part + (f"${row * width + index + 1}" if index < width else "")
+                      for index, part in enumerate(parts)) for row in range(rows))
+    return f"{head} VALUES {', '.join(groups)}"
 
 
 @cache
@@ -130,7 +138,7 @@ def _driver_plan(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _Driv
     head, values, group = compiled.string.rpartition(" VALUES ")
     names = _PLACEHOLDER.findall(group)
     if (compiled.positional or not values or not (group.startswith("(") and group.endswith(")"))
-            or "%" in _PLACEHOLDER.sub("", group) or len(names) != len(set(names))
+            or "%" in head or "%" in _PLACEHOLDER.sub("", group) or len(names) != len(set(names))
             or set(names) != {*keys, *defaults}):
         return None
     types = {column.key: column.type for column in table.columns}
