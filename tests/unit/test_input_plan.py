@@ -45,7 +45,8 @@ CASES = {
     "required missing, wrong types": changed(lambda order: (
         order.pop("source"), order.update(customer="x", lines="y", prices_include_vat="yes"))),
     "nulls": changed(lambda order: order.update(contact=None, notes=None, lines=[None, order["lines"][0]])),
-    "no lines, bad invoicing": changed(lambda order: order.update(lines=[], invoicing={"mode": "x", "channels": ["y"]})),
+    "no lines, bad invoicing": changed(lambda order: order.update(
+        lines=[], invoicing={"mode": "x", "channels": ["y"]})),
     "too many lines": changed(lambda order: order.update(lines=order["lines"] * 4)),
     "schema-level rules": changed(lambda order: (
         order.update(source="pos", delivery_date="2026-13-01"),
