@@ -10,17 +10,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from ..db import AuditEvent
 from ..db.engine import PluginSession
-from ..db.pipeline import DEFERRED
 from ..db.tables import table_of
 from .actors import Actor
+from .rows import insert_deferred
 
 _PENDING = "invoicing_audit_events"
-_INSERT = insert(table_of(AuditEvent)).inline()  # built once; inline(): no RETURNING of the generated ids
 
 
 def record(
@@ -45,7 +44,7 @@ def record(
 def _write_pending(session: Session) -> None:
     rows = session.info.pop(_PENDING, None)
     if rows:
-        session.connection().execute(_INSERT, rows, execution_options=DEFERRED)
+        insert_deferred(session.connection(), table_of(AuditEvent), rows)
 
 
 @event.listens_for(PluginSession, "after_soft_rollback")

@@ -29,6 +29,7 @@ from . import audit, notifications
 from .actors import Actor
 from .claims import claims_by_invoice, split
 from .commands import ApplyCredit, RecordRefund
+from .customers import StoredCustomer
 from .idempotency import dialect_insert
 from .queries import get_invoice
 from .rows import NewRow
@@ -176,7 +177,7 @@ def allocate(session: Session, actor: Actor, tenant: Tenant, invoice: Invoice, a
 
 
 def allocate_at_finalisation(session: Session, actor: Actor, tenant: Tenant, invoice: Invoice | NewRow,
-                             customer: Customer | None = None) -> None:
+                             customer: Customer | StoredCustomer | None = None) -> None:
     """The tenant's automatic rule: a customer's credit pays their newly finalised invoice as far as it goes.
 
     `invoice` may be the row intake just wrote (a NewRow); its amounts are then updated from the stored row.

@@ -6,12 +6,14 @@ import base64
 import json
 import uuid
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from ..db import Customer
+from ..db.tables import table_of
 from ..domain.errors import NotFound, ValidationFailed
 from .idempotency import dialect_insert
 
@@ -30,7 +32,31 @@ def resolve_customer(session: Session, tenant_id: uuid.UUID, details: dict[str, 
     ON CONFLICT DO NOTHING on its partial unique index: when two first orders of one company race,
     the second insert waits for the first and then finds its row, instead of failing.
     """
-    customer = _find(session, tenant_id, details)
+    return _resolve(session, tenant_id, details, _find(session, tenant_id, details))
+
+
+class StoredCustomer(SimpleNamespace):
+    """A customer's row as stored, read without the ORM (`customer_for_order`); not part of the session."""
+
+
+def customer_for_order(session: Session, tenant_id: uuid.UUID, details: dict[str, Any]) -> Customer | StoredCustomer:
+    """`resolve_customer` for a caller that only reads the customer (intake): a known organisation whose details
+    are unchanged, nearly every order's, is its row as stored, without the ORM's loading and bookkeeping.
+    Anything else (new, changed, a person) is `resolve_customer`'s, which costs no second lookup when new."""
+    if details["type"] != "organisation" or not details.get("business_id"):
+        return resolve_customer(session, tenant_id, details)
+    session.flush()  # as the ORM's query would: what the session holds is written before it is read
+    row = session.connection().execute(
+        _ROW_BY_BUSINESS_ID, {"tenant": tenant_id, "business_id": details["business_id"]}).first()
+    if row is None:
+        return _resolve(session, tenant_id, details, None)
+    stored = row._mapping
+    if all(details.get(field) is None or stored[field] == details[field] for field in REMEMBERED):
+        return StoredCustomer(**stored)
+    return _resolve(session, tenant_id, details, session.get_one(Customer, stored["id"]))  # the ORM updates it
+
+
+def _resolve(session: Session, tenant_id: uuid.UUID, details: dict[str, Any], customer: Customer | None) -> Customer:
     if customer is None and details["type"] == "organisation" and _has_registry_id(details):
         _insert_if_absent(session, tenant_id, details)
         customer = _find(session, tenant_id, details)
@@ -68,6 +94,12 @@ def _insert_if_absent(session: Session, tenant_id: uuid.UUID, details: dict[str,
 
 # The usual lookup (an organisation by business ID, in nearly every order), built once.
 _BY_BUSINESS_ID = select(Customer).where(
+    Customer.tenant_id == bindparam("tenant"), Customer.type == "organisation",
+    Customer.business_id == bindparam("business_id"),
+).limit(1)
+
+
+_ROW_BY_BUSINESS_ID = select(table_of(Customer)).where(
     Customer.tenant_id == bindparam("tenant"), Customer.type == "organisation",
     Customer.business_id == bindparam("business_id"),
 ).limit(1)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, delete, insert, select, update
+from sqlalchemy import CursorResult, Table, delete, select, update
 from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
@@ -30,6 +30,7 @@ from ..db import IdempotencyRecord
 from ..db.pipeline import DEFERRED
 from ..db.tables import table_of
 from ..domain.errors import Conflict, ValidationFailed
+from .rows import insert_deferred
 
 _KEY_FORM = re.compile(r"^[\x21-\x7e]{1,255}$")
 
@@ -109,13 +110,11 @@ def claim(session: Session, claim: KeyClaim) -> int | Replay:
 def store(session: Session, claim: KeyClaim, status: int, body: str) -> None:
     """The key with its response, unclaimed before: a plain INSERT, which fails on the unique key when the key
     was used meanwhile (or is still in use: it waits for that request first), so the work is retried."""
-    session.execute(
-        insert(table_of(IdempotencyRecord)).inline(),
+    session.flush()  # as session.execute would: what the ORM holds goes first
+    insert_deferred(session.connection(), table_of(IdempotencyRecord), [
         {"tenant_id": claim.tenant_id, "scope": claim.scope, "key": claim.key, "request": claim.request,
          "fingerprint": claim.fingerprint, "created_at": datetime.now(UTC), "response_status": status,
-         "response_body": body},
-        execution_options=DEFERRED,
-    )
+         "response_body": body}])
 
 
 def complete(session: Session, record_id: int, status: int, body: str) -> None:

@@ -22,7 +22,7 @@ from . import audit, exchange_rates, invoices, notifications, outbox, proforma, 
 from .actors import Actor
 from .balances import allocate_at_finalisation
 from .commands import SubmitOrder
-from .customers import resolve_customer
+from .customers import StoredCustomer, customer_for_order
 from .idempotency import canonical_digest
 from .numbering import reserve_next_number, take_next_number
 from .queries import orders_of_invoice
@@ -102,7 +102,7 @@ def _submit(session: Session, actor: Actor, tenant: Tenant, command: SubmitOrder
         # Finalised now, in the series its draft gets (invoices.build_draft): the number is asked for here
         # and read below, so the customer's lookup shares the counter's round trip (services/numbering.py).
         number = reserve_next_number(session, tenant.id, command.invoicing.series or tenant.default_series)
-    customer = resolve_customer(session, tenant.id, command.customer.as_details())
+    customer = customer_for_order(session, tenant.id, command.customer.as_details())
     order = _build_order(tenant, actor, command, customer, currency, tax_date, fingerprint)
     kind = command.invoicing.kind
     invoice = None if mode is InvoicingMode.COLLECT else invoices.build_draft(tenant, [order], customer, kind)
@@ -147,8 +147,8 @@ def _submit(session: Session, actor: Actor, tenant: Tenant, command: SubmitOrder
 
 
 def _build_order(
-    tenant: Tenant, actor: Actor, command: SubmitOrder, customer: Customer, currency: str, tax_date: date,
-    fingerprint: str
+    tenant: Tenant, actor: Actor, command: SubmitOrder, customer: Customer | StoredCustomer, currency: str,
+    tax_date: date, fingerprint: str
 ) -> NewRow:
     """The new order with its lines, not stored yet; its status is where its mode takes it."""
     options = command.invoicing

@@ -28,6 +28,7 @@ from ..domain.orders import LineTax, vat_problems
 from . import audit, exchange_rates, notifications, outbox, vat_checks
 from .actors import Actor
 from .commands import DiscardInvoice, FinalizeInvoice
+from .customers import StoredCustomer
 from .numbering import IssuedNumber, take_next_number
 from .queries import get_invoice, orders_of_invoice
 from .rows import NewRow
@@ -50,7 +51,8 @@ def tenant_today(tenant: Tenant) -> date:
 
 
 def build_draft(
-    tenant: Tenant, orders: Sequence[Order | NewRow], customer: Customer, kind: InvoiceKind = InvoiceKind.INVOICE
+    tenant: Tenant, orders: Sequence[Order | NewRow], customer: Customer | StoredCustomer,
+    kind: InvoiceKind = InvoiceKind.INVOICE,
 ) -> NewRow:
     """A draft invoice of one customer's orders, not stored yet, with its lines and VAT breakdown."""
     first = orders[0]

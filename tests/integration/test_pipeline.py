@@ -13,7 +13,7 @@ from invoicing_plugin import plugin_state
 from invoicing_plugin.db import AuditEvent, IdempotencyRecord
 from invoicing_plugin.services import audit
 from invoicing_plugin.services.actors import cli_actor
-from invoicing_plugin.services.rows import NewRow, insert_new
+from invoicing_plugin.services.rows import ROWS_PER_INSERT, NewRow, insert_new
 
 
 def key_row(shop, key: str) -> NewRow:
@@ -77,3 +77,39 @@ def test_the_connection_leaves_pipeline_mode_with_its_transaction(app, shop):
                               .where(IdempotencyRecord.tenant_id == shop.tenant_id))
 
     assert state.database.run(plain) == 1
+
+
+def test_a_pipelined_insert_stores_what_a_plain_one_stores(app, shop):
+    """The pipelined INSERT goes to the driver's cursor (services/rows.py): the same SQL, bind processing
+    (JSON null for None, UTC times) and column defaults as SQLAlchemy's own execution of it."""
+    state = plugin_state(app)
+    actor = cli_actor(shop.tenant_id)
+    entities = {True: uuid.uuid4(), False: uuid.uuid4()}
+
+    def work(pipelined):
+        def write(session):
+            audit.record(session, actor, "test.written", "test", entities[pipelined], after={"a": "1"})
+            insert_new(session, IdempotencyRecord, [NewRow(  # scope and created_at left to their defaults
+                tenant_id=shop.tenant_id, key=f"defaults-{pipelined}", request="POST /x", fingerprint="f")])
+        return write
+
+    for pipelined in (True, False):
+        state.database.run(work(pipelined), pipelined=pipelined)
+    with state.session_factory() as session:
+        events = {pipelined: session.execute(
+            select(AuditEvent.actor, AuditEvent.action, AuditEvent.before, AuditEvent.after,
+                   AuditEvent.before.is_(None)).where(AuditEvent.entity_id == str(entity))).one()
+            for pipelined, entity in entities.items()}
+        keys = {pipelined: session.execute(
+            select(IdempotencyRecord.scope, IdempotencyRecord.created_at)
+            .where(IdempotencyRecord.key == f"defaults-{pipelined}")).one() for pipelined in entities}
+    assert events[True] == events[False]
+    assert keys[True].scope == keys[False].scope == ""
+    assert abs(keys[True].created_at - keys[False].created_at).total_seconds() < 60
+
+
+def test_rows_beyond_one_multi_row_insert_are_all_written(app, shop):
+    count = ROWS_PER_INSERT * 2 + 3  # two full statements and a shorter one
+    plugin_state(app).database.run(lambda session: insert_new(
+        session, IdempotencyRecord, [key_row(shop, f"many-{i}") for i in range(count)]), pipelined=True)
+    assert keys_of(app, shop) == count
