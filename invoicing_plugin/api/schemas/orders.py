@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from marshmallow import ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 from marshmallow.experimental.context import Context
 
 from ...domain.identifiers import (
@@ -33,7 +33,6 @@ from ..fields import (
     text,
     try_decimal,
 )
-from .input import InputSchema
 
 MAX_QUANTITY = Decimal("1000000")
 MAX_UNIT_PRICE = Decimal("1000000000")
@@ -54,14 +53,14 @@ class OrderRules:
 OrderRulesContext = Context[OrderRules]
 
 
-class AddressSchema(InputSchema):
+class AddressSchema(Schema):
     street = text(200)
     postcode = text(20, single_line=True)
     city = text(100, single_line=True)
     country = CountryCode(metadata={"example": "FI"})
 
 
-class CustomerSchema(InputSchema):
+class CustomerSchema(Schema):
     type = choice(("organisation", "person"), required=True)
     name = text(200, required=True, single_line=True)
     business_id = Identifier(normalize_business_id, metadata={"example": "2617416-4"})
@@ -102,13 +101,13 @@ class CustomerSchema(InputSchema):
             raise ValidationError(errors)
 
 
-class ContactSchema(InputSchema):
+class ContactSchema(Schema):
     name = text(200, single_line=True)
     email = fields.Email(validate=validate.Length(max=254))
     phone = text(40, single_line=True)
 
 
-class ServicePeriodSchema(InputSchema):
+class ServicePeriodSchema(Schema):
     """The period a line bills, both dates included: the two together, the end not before the start."""
 
     start = fields.Date(required=True, metadata={"example": "2026-01-01"})
@@ -120,7 +119,7 @@ class ServicePeriodSchema(InputSchema):
             raise ValidationError("must not be before start", "end")
 
 
-class OrderLineSchema(InputSchema):
+class OrderLineSchema(Schema):
     sku = text(64, single_line=True)
     description = text(500, required=True)
     quantity = DecimalString(places=6, minimum=-MAX_QUANTITY, maximum=MAX_QUANTITY, nonzero=True, required=True,
@@ -145,7 +144,7 @@ class OrderLineSchema(InputSchema):
         return data
 
 
-class InvoicingSchema(InputSchema):
+class InvoicingSchema(Schema):
     mode = choice(tuple(InvoicingMode), load_default=InvoicingMode.IMMEDIATE.value, metadata={
         "description": "immediate: finalise now; queue: a draft for back-office approval; "
                        "collect: no invoice yet, the order waits for an invoice run"})
@@ -163,7 +162,7 @@ class InvoicingSchema(InputSchema):
                       "POST /invoices/{id}/convert makes the invoice of the order (in `series`) and closes it")})
 
 
-class OrderSchema(InputSchema):
+class OrderSchema(Schema):
     source = choice(("webshop", "pos"), required=True)
     external_id = text(100, required=True, single_line=True, metadata={"example": "WS-10001"})
     store_id = text(100, single_line=True)
