@@ -100,13 +100,19 @@ def render_invoice_pdf(
 ) -> bytes:
     """The invoice as PDF bytes, in the invoice's language unless `language` says otherwise."""
     context = _context(invoice, parse_layout(layout), _language(invoice, language))
+    # The page's running title comes from the HTML, so the stylesheet is the look's alone.
+    return document_pdf("invoice/invoice", context, "the invoice PDF", slip=context["slip"] is not None)
+
+
+def document_pdf(name: str, context: dict, what: str, **look: object) -> bytes:
+    """The PDF of the document template `name` (`name`.html and `name`.css) with `context`; `what` names it in
+    errors. The stylesheet sees only what the look depends on (layout, texts, font and `look`), so that every
+    document of a tenant and language shares one compiled stylesheet (rendering.py)."""
     environment = template_environment()
-    html = environment.get_template("invoice/invoice.html").render(context, inline_styles=False)
-    # The stylesheet sees only what the look depends on, so that every invoice of a tenant and language
-    # shares one compiled stylesheet (rendering.py); the page's running title comes from the HTML.
-    css = environment.get_template("invoice/invoice.css").render(
-        {key: context[key] for key in ("layout", "t", "font_family")}, slip=context["slip"] is not None)
-    return rendering.write_pdf(html, css, "the invoice PDF")
+    html = environment.get_template(f"{name}.html").render(context, inline_styles=False)
+    css = environment.get_template(f"{name}.css").render(
+        {key: context[key] for key in ("layout", "t", "font_family")}, **look)
+    return rendering.write_pdf(html, css, what)
 
 
 def _language(invoice: InvoiceData, language: str | None) -> str:

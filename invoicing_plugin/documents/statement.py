@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, cast
 from babel.messages.pofile import read_po
 from markupsafe import Markup
 
-from . import rendering
 from .formats import LANGUAGES, formats_for
-from .pdf import parse_layout, template_environment
+from .pdf import document_pdf, parse_layout, template_environment
 
 if TYPE_CHECKING:
     from invoicing_plugin.services.statements import Movement, Statement
@@ -73,13 +72,7 @@ def render_statement_html(statement: Statement, layout: Mapping | None = None) -
 
 def render_statement_pdf(statement: Statement, layout: Mapping | None = None) -> bytes:
     """The statement as PDF bytes, in the statement's language (the customer's, or English)."""
-    context = _context(statement, layout)
-    environment = template_environment()
-    html = environment.get_template("statement/statement.html").render(context, inline_styles=False)
-    # Like the invoice's, the stylesheet sees only the look, so a process compiles it once per look.
-    css = environment.get_template("statement/statement.css").render(
-        {key: context[key] for key in ("layout", "t", "font_family")})
-    return rendering.write_pdf(html, css, "the statement PDF")
+    return document_pdf("statement/statement", _context(statement, layout), "the statement PDF")
 
 
 def _context(statement: Statement, layout: Mapping | None) -> dict:
