@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from invoicing_plugin.examples import CUSTOMER
 
 from ..conftest import finalized_invoice, queue_draft
-from .conftest import log_in, screenshot
+from .conftest import click_beside_pdf, log_in, screenshot
 
 TWO_LINES = [
     {"description": "Coffee beans 1 kg", "quantity": "3", "unit": "kg", "unit_price": "24.90", "vat_rate": "13.5"},
@@ -83,7 +83,7 @@ def test_crediting_one_line_of_an_invoice_shows_the_credit_note(page, client, sh
     screenshot(page, "console-invoice")
     page.get_by_label("Quantity to credit of Grinder").fill("1")
     page.locator("#credit-reason").fill("Grinder returned")
-    page.get_by_role("button", name="Credit the quantities typed").click()
+    click_beside_pdf(page, page.get_by_role("button", name="Credit the quantities typed"))
     expect(page.get_by_role("status")).to_have_text("The credit note was made.")
     page.get_by_role("link", name="Credit note 2").click()
     expect(page.get_by_role("heading", name="Credit note 2")).to_be_visible()

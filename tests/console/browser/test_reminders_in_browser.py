@@ -8,7 +8,7 @@ import pytest
 
 from tests.console.conftest import queue_draft
 
-from .conftest import log_in, screenshot
+from .conftest import click_beside_pdf, log_in, screenshot
 
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import expect  # noqa: E402
@@ -33,7 +33,7 @@ def test_a_clerk_runs_the_dunning_and_sends_the_draft_in_the_browser(database_ur
     screenshot(page, "console-reminders")
     first_row.get_by_role("link", name="Draft").click()
     expect(page.locator("#reminder-status")).to_have_text("Draft")
-    page.get_by_role("button", name="Send the reminder").click()
+    click_beside_pdf(page, page.get_by_role("button", name="Send the reminder"))
     expect(page.get_by_role("status")).to_contain_text("The reminder was numbered and sent")
     expect(page.locator("#reminder-status")).to_have_text("Sent")
     expect(page.get_by_role("heading", level=1)).to_contain_text("M1")
