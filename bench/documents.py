@@ -54,8 +54,8 @@ def main() -> None:
 
     print(f"\n{'document':<40}{'per second':>12}{'vs bare page':>14}")
     print(f"{'bare one-page HTML (WeasyPrint)':<40}{bare:>12.2f}{1:>14.2f}")
-    print(f"{'invoice PDF, 5 lines':<40}{five:>12.2f}{five / bare:>14.2f}")
-    print(f"{'invoice PDF, 200 lines':<40}{two_hundred:>12.2f}{two_hundred / bare:>14.2f}")
+    print(f"{'invoice PDF, 5 lines':<40}{five:>12.2f}{five / bare:>14.3f}")
+    print(f"{'invoice PDF, 200 lines':<40}{two_hundred:>12.2f}{two_hundred / bare:>14.3f}")
     print(f"{'Finvoice 3.0, 3 lines':<40}{finvoice:>12.1f}")
     print(f"{'Peppol UBL, 3 lines':<40}{ubl:>12.1f}")
 

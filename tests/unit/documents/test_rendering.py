@@ -1,7 +1,9 @@
 """Our document renderer (expat parse, our user agent stylesheet) draws every page exactly as WeasyPrint's own
 HTML5 parser and full stylesheet would, and still renders markup expat refuses."""
 
+import gc
 import uuid
+import weakref
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -84,3 +86,17 @@ def test_a_statement_draws_the_same_pages_as_weasyprints_own():
                           Decimal("10.00"), movements, Decimal("135.50"))
     theirs = weasyprint.HTML(string=render_statement_html(statement)).write_pdf()
     assert_same_pages(render_statement_pdf(statement), theirs)
+
+
+def test_objects_made_before_a_render_are_collectable_again_after_it_even_when_it_fails():
+    class Cycle:
+        def __init__(self):
+            self.me = self
+
+    made_before = weakref.ref(Cycle())  # garbage only the cyclic collector can free
+    render_invoice_pdf(invoice_data())
+    with pytest.raises(TypeError):  # a render that fails half way: no stylesheet to compile
+        rendering.write_pdf("<p>Lasku</p>", None, "a test")  # type: ignore[arg-type]
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert made_before() is None
