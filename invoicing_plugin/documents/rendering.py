@@ -14,8 +14,8 @@ our documents use.
 
 While a document renders, the objects that lived before it (modules, compiled stylesheets, fonts, the
 application's own) are kept out of the cyclic garbage collector's passes: WeasyPrint makes so many objects
-that the collector ran its oldest generation over all of them again and again, 13-16 % of a 5-line
-invoice's time (bench/documents.py).
+that the collector ran its oldest generation over all of them again and again: 7-16 % of a 5-line
+invoice's time in a process with a large heap (bench/documents.py), nothing in a render pool's own.
 """
 
 from __future__ import annotations
